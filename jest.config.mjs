@@ -1,0 +1,33 @@
+// Jest 30 in native ESM (run through `node --experimental-vm-modules`): ts-jest transpiles our
+// TypeScript, @swc/jest turns the few ESM-only packages that CommonJS Fastify plugins `require`
+// (cookie 2, content-disposition 3) into CommonJS. Type errors are caught by `npm run typecheck`.
+const esmOnlyDependencies = ['cookie', 'content-disposition'];
+
+const tsJest = ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', diagnostics: false }];
+
+const shared = {
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: {
+    '^.+\\.ts$': tsJest,
+    [`node_modules/(${esmOnlyDependencies.join('|')})/.+\\.js$`]: ['@swc/jest'],
+  },
+  transformIgnorePatterns: [`node_modules/(?!(${esmOnlyDependencies.join('|')})/)`],
+  testEnvironment: 'node',
+};
+
+/** @type {import('jest').Config} */
+export default {
+  globalSetup: '<rootDir>/test/support/global-setup.mjs',
+  globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
+  projects: [
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
+    {
+      ...shared,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      setupFiles: ['<rootDir>/test/support/setup-env.ts'],
+    },
+  ],
+  testTimeout: 30000,
+};

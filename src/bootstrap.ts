@@ -1,0 +1,103 @@
+import helmet from '@fastify/helmet';
+import { ValidationPipe } from '@nestjs/common';
+import type { LoggerService, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { OpenAPIObject } from '@nestjs/swagger';
+import { randomUUID } from 'node:crypto';
+import { AppModule } from './app.module.js';
+import { validateEnv } from './config/env.js';
+import type { Env } from './config/env.js';
+import metadata from './metadata.js';
+
+export interface CreateAppOptions {
+  /** Settings that override the process environment (tests use this). */
+  env?: Record<string, string | undefined>;
+  logger?: LoggerService | LogLevel[] | false;
+}
+
+export const API_PREFIX = 'api';
+export const DOCS_PATH = `${API_PREFIX}/docs`;
+
+/**
+ * Builds the application exactly as `main.ts` serves it: validated settings, Fastify adapter,
+ * helmet, global prefix, validation, Swagger and shutdown hooks. Tests call this too, so they
+ * exercise what users run. Throws (naming the setting) when the configuration is invalid.
+ */
+export async function createApp(options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+  const env = validateEnv({ ...process.env, ...options.env });
+  const adapter = new FastifyAdapter({
+    bodyLimit: env.BODY_LIMIT_BYTES,
+    trustProxy: env.TRUST_PROXY,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env), adapter, {
+    abortOnError: false,
+    logger: options.logger ?? logLevels(env),
+  });
+  await configureApp(app, env);
+  return app;
+}
+
+async function configureApp(app: NestFastifyApplication, env: Env): Promise<void> {
+  app.setGlobalPrefix(API_PREFIX);
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        // Swagger UI needs inline styles and its own scripts; nothing else is served as HTML.
+        defaultSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+      },
+    },
+  });
+  app.enableCors({
+    origin: env.CORS_ORIGINS.length > 0 ? env.CORS_ORIGINS : false,
+    credentials: false,
+  });
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      forbidUnknownValues: true,
+    }),
+  );
+  app.enableShutdownHooks();
+  if (env.SWAGGER_ENABLED) {
+    await setupSwagger(app);
+  }
+}
+
+export async function buildOpenApiDocument(app: NestFastifyApplication): Promise<OpenAPIObject> {
+  await SwaggerModule.loadPluginMetadata(metadata);
+  const config = new DocumentBuilder()
+    .setTitle('Guardhouse')
+    .setDescription(
+      'Authentication (signup, login, JWT access tokens, rotating refresh tokens) and authorization ' +
+        '(roles, ownership) for REST APIs, with movies, books, todos and bucket lists.',
+    )
+    .setVersion('0.1.0')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
+    .build();
+  return SwaggerModule.createDocument(app, config);
+}
+
+async function setupSwagger(app: NestFastifyApplication): Promise<void> {
+  const document = await buildOpenApiDocument(app);
+  SwaggerModule.setup(DOCS_PATH, app, document, {
+    jsonDocumentUrl: `${DOCS_PATH}-json`,
+    swaggerOptions: { persistAuthorization: true },
+  });
+}
+
+function logLevels(env: Env): LogLevel[] | false {
+  const order: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+  const map: Record<string, number> = { fatal: 0, error: 1, warn: 2, info: 3, debug: 4, trace: 5 };
+  if (env.LOG_LEVEL === 'silent') return false;
+  return order.slice(0, (map[env.LOG_LEVEL] ?? 3) + 1);
+}

@@ -1,0 +1,30 @@
+import { Logger, Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { MongooseModule } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
+import type { Env } from '../config/env.js';
+import { IndexesService } from './indexes.service.js';
+
+@Module({
+  imports: [
+    MongooseModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<Env, true>) => ({
+        uri: config.get('MONGODB_URI', { infer: true }),
+        serverSelectionTimeoutMS: 5000,
+        // Fail fast while the database is away instead of queueing requests for 10 s.
+        bufferCommands: false,
+        // Operators and `$`-keys in user input must never become query operators.
+        sanitizeFilter: true,
+        connectionFactory: (connection: Connection) => {
+          const logger = new Logger('MongoDB');
+          connection.on('disconnected', () => logger.warn('disconnected'));
+          connection.on('reconnected', () => logger.log('reconnected'));
+          return connection;
+        },
+      }),
+    }),
+  ],
+  providers: [IndexesService],
+})
+export class DatabaseModule {}

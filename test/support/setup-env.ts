@@ -1,0 +1,3 @@
+// Settings every e2e file starts from; a test can still override any of them per app.
+process.env.NODE_ENV = 'test';
+process.env.LOG_LEVEL ??= 'silent';
