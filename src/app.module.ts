@@ -1,17 +1,29 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { AuthModule } from './auth/auth.module.js';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter.js';
+import { authOptionsFromEnv } from './config/auth.config.js';
 import { AppConfigModule } from './config/config.module.js';
-import type { Env } from './config/env.js';
+import { Env } from './config/env.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { MoviesModule } from './movies/movies.module.js';
 
 @Module({})
 export class AppModule {
   static forRoot(env: Env): DynamicModule {
     return {
       module: AppModule,
-      imports: [AppConfigModule.forRoot(env), DatabaseModule, HealthModule],
+      imports: [
+        AppConfigModule.forRoot(env),
+        DatabaseModule,
+        AuthModule.forRootAsync({
+          inject: [Env],
+          useFactory: (settings: Env) => authOptionsFromEnv(settings),
+        }),
+        HealthModule,
+        MoviesModule,
+      ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
     };
   }

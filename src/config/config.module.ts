@@ -1,12 +1,13 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Global, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import type { Env } from './env.js';
+import { Env } from './env.js';
 
 /**
- * Exposes the settings validated at bootstrap (see `validateEnv`) through a global, typed
- * `ConfigService<Env, true>`. Validation happens before the HTTP adapter is built, because
- * the adapter itself needs settings (body limit, proxy trust).
+ * Exposes the settings validated at bootstrap (see `validateEnv`) globally, both through a typed
+ * `ConfigService<Env, true>` and as the `Env` instance itself. Validation happens before the HTTP
+ * adapter is built, because the adapter needs settings too (body limit, proxy trust).
  */
+@Global()
 @Module({})
 export class AppConfigModule {
   static forRoot(env: Env): DynamicModule {
@@ -19,6 +20,8 @@ export class AppConfigModule {
           load: [() => ({ ...env })],
         }),
       ],
+      providers: [{ provide: Env, useValue: env }],
+      exports: [Env],
     };
   }
 }

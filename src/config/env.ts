@@ -1,6 +1,9 @@
 import { plainToInstance, Transform, Type } from 'class-transformer';
+import { randomBytes } from 'node:crypto';
 import {
   IsBoolean,
+  IsEmail,
+  IsOptional,
   IsEnum,
   IsIn,
   IsInt,
@@ -8,8 +11,11 @@ import {
   Matches,
   Max,
   Min,
+  MinLength,
   validateSync,
 } from 'class-validator';
+
+export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
 
 export enum NodeEnv {
   Development = 'development',
@@ -19,6 +25,9 @@ export enum NodeEnv {
 
 const toBoolean = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' ? ['1', 'true', 'yes', 'on'].includes(value.toLowerCase()) : value;
+
+const toPem = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' ? value.replace(/\\n/g, '\n') : value;
 
 const toList = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string'
@@ -73,10 +82,69 @@ export class Env {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
+  /** HS256 uses JWT_SECRET; RS256/ES256 use JWT_PRIVATE_KEY and JWT_PUBLIC_KEY (PEM). */
+  @IsIn(['HS256', 'RS256', 'ES256'])
+  JWT_ALGORITHM: JwtAlgorithm = 'HS256';
+
+  /** At least 32 random characters. Required in production with HS256. */
+  @IsOptional()
+  @IsString()
+  JWT_SECRET?: string;
+
+  /** PEM; `\n` escapes are accepted so the key fits on one line. */
+  @IsOptional()
+  @Transform(toPem)
+  @IsString()
+  JWT_PRIVATE_KEY?: string;
+
+  @IsOptional()
+  @Transform(toPem)
+  @IsString()
+  JWT_PUBLIC_KEY?: string;
+
+  @IsString()
+  @MinLength(1)
+  JWT_ISSUER = 'guardhouse';
+
+  @IsString()
+  @MinLength(1)
+  JWT_AUDIENCE = 'guardhouse-api';
+
+  /** Access-token lifetime in seconds. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(30)
+  @Max(24 * 3600)
+  JWT_ACCESS_TTL_SECONDS = 900;
+
+  /** bcrypt cost; never below 10. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(15)
+  BCRYPT_ROUNDS = 12;
+
+  /** The first admin, created (or promoted) at start-up when both are set. */
+  @IsOptional()
+  @IsEmail()
+  ADMIN_EMAIL?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(8)
+  ADMIN_PASSWORD?: string;
+
+  @IsOptional()
+  @IsString()
+  ADMIN_NAME?: string;
+
   /** Serve Swagger UI at /api/docs and the OpenAPI JSON at /api/docs-json. */
   @Transform(toBoolean)
   @IsBoolean()
   SWAGGER_ENABLED = true;
+
+  /** Set when no JWT_SECRET was given outside production and a random one was generated. */
+  JWT_SECRET_GENERATED?: boolean;
 }
 
 /** Validates raw settings; throws one error that names every invalid setting. */
@@ -92,5 +160,40 @@ export function validateEnv(raw: Record<string, unknown>): Env {
     );
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
+  checkJwtKeys(env);
   return env;
+}
+
+const PLACEHOLDER_SECRET = /change|secret|example|default|placeholder|password|test/i;
+
+/** True when a secret is too short, a known placeholder, or has too little variety to be random. */
+export function isWeakSecret(secret: string): boolean {
+  return secret.length < 32 || PLACEHOLDER_SECRET.test(secret) || new Set(secret).size < 12;
+}
+
+function checkJwtKeys(env: Env): void {
+  if (env.JWT_ALGORITHM !== 'HS256') {
+    if (!env.JWT_PRIVATE_KEY || !env.JWT_PUBLIC_KEY) {
+      throw new Error(
+        `Invalid configuration:\n  JWT_PRIVATE_KEY/JWT_PUBLIC_KEY: both are required for ${env.JWT_ALGORITHM}`,
+      );
+    }
+    return;
+  }
+  if (env.NODE_ENV === NodeEnv.Production) {
+    if (!env.JWT_SECRET || isWeakSecret(env.JWT_SECRET)) {
+      throw new Error(
+        'Invalid configuration:\n  JWT_SECRET: production needs at least 32 random characters ' +
+          '(e.g. `openssl rand -base64 48`), not a placeholder',
+      );
+    }
+    return;
+  }
+  if (!env.JWT_SECRET) {
+    // Development convenience: tokens stop working when the process restarts.
+    env.JWT_SECRET = randomBytes(48).toString('base64url');
+    env.JWT_SECRET_GENERATED = true;
+  } else if (env.JWT_SECRET.length < 32) {
+    throw new Error('Invalid configuration:\n  JWT_SECRET: must be at least 32 characters');
+  }
 }

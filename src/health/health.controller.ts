@@ -1,4 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
+import { Public } from '../auth/decorators/public.decorator.js';
 import { ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, MongooseHealthIndicator } from '@nestjs/terminus';
 import type { HealthCheckResult } from '@nestjs/terminus';
@@ -13,6 +14,7 @@ export class HealthController {
 
   /** Liveness and readiness: 200 while MongoDB answers a ping, 503 when it does not. */
   @Get()
+  @Public()
   @HealthCheck()
   @ApiOperation({ summary: 'Health of the API and its database' })
   @ApiServiceUnavailableResponse({ description: 'MongoDB did not answer a ping' })

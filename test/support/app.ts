@@ -2,6 +2,10 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomBytes } from 'node:crypto';
 import { createApp } from '../../src/bootstrap.js';
 
+/** Test settings: a known secret so tests can forge tokens, the cheapest allowed bcrypt cost. */
+export const TEST_JWT_SECRET = 'e2e-only-3f9c1b7a5d2e8046a1c9b7d3f5e2a8c4';
+export const TEST_ADMIN = { email: 'root@guardhouse.test', password: 'Admin-pass-1!' };
+
 export interface TestApp {
   app: NestFastifyApplication;
   /** The URI (with database) this app uses. */
@@ -24,7 +28,16 @@ export async function createTestApp(
   options: { env?: Record<string, string>; label?: string; mongoUri?: string } = {},
 ): Promise<TestApp> {
   const mongoUri = options.mongoUri ?? testDatabaseUri(options.label);
-  const app = await createApp({ env: { MONGODB_URI: mongoUri, ...options.env } });
+  const app = await createApp({
+    env: {
+      MONGODB_URI: mongoUri,
+      JWT_SECRET: TEST_JWT_SECRET,
+      BCRYPT_ROUNDS: '10',
+      ADMIN_EMAIL: TEST_ADMIN.email,
+      ADMIN_PASSWORD: TEST_ADMIN.password,
+      ...options.env,
+    },
+  });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return { app, mongoUri, close: () => app.close() };

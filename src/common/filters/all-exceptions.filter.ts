@@ -62,6 +62,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     for (const [name, value] of Object.entries(headers)) {
       httpAdapter.setHeader(response, name, value);
     }
+    if (status === 401) httpAdapter.setHeader(response, 'WWW-Authenticate', 'Bearer');
     httpAdapter.reply(response, payload, status);
   }
 

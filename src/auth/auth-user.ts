@@ -1,0 +1,21 @@
+import type { Role } from './roles.js';
+
+/** The user loaded for the current request (never taken from the token alone). */
+export interface AuthUser {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  active: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Fastify and Express requests both carry these once the JwtAuthGuard has run. */
+export interface AuthRequest {
+  user?: AuthUser;
+  headers: Record<string, string | string[] | undefined>;
+  params: Record<string, string | undefined>;
+  /** Set by the OwnershipGuard: the document it loaded and checked. */
+  ownedResource?: unknown;
+}

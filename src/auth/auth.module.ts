@@ -1,0 +1,100 @@
+import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
+import { JwtService } from '@nestjs/jwt';
+import { PassportModule } from '@nestjs/passport';
+import { UsersModule } from '../users/users.module.js';
+import { AdminSeeder } from './admin-seeder.service.js';
+import { AuthController } from './auth.controller.js';
+import { AUTH_OPTIONS } from './auth.options.js';
+import type { AuthModuleAsyncOptions, AuthModuleOptions } from './auth.options.js';
+import { AuthService } from './auth.service.js';
+import { AccessGuard } from './guards/access.guard.js';
+import { JwtAuthGuard } from './guards/jwt-auth.guard.js';
+import { OwnershipGuard } from './guards/ownership.guard.js';
+import { RolesGuard } from './guards/roles.guard.js';
+import { OwnedResources } from './ownership/owned-resources.service.js';
+import { PasswordService } from './password.service.js';
+import { PrincipalService } from './principal.service.js';
+import { JwtStrategy } from './strategies/jwt.strategy.js';
+import { createTokenKeys, TOKEN_KEYS } from './token-keys.js';
+import type { TokenKeys } from './token-keys.js';
+
+/**
+ * The auth kit: signup/login, users and roles, JWT verification, and the global guard chain
+ * (authentication → roles → ownership). Needs a Mongoose connection from the host; never imports
+ * a resource module. Use `forRoot(options)` or `forRootAsync({ imports, inject, useFactory })`.
+ */
+@Module({})
+export class AuthModule {
+  static forRoot(options: AuthModuleOptions): DynamicModule {
+    return AuthModule.build({ provide: AUTH_OPTIONS, useValue: options }, []);
+  }
+
+  static forRootAsync(options: AuthModuleAsyncOptions): DynamicModule {
+    return AuthModule.build(
+      { provide: AUTH_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] },
+      options.imports ?? [],
+    );
+  }
+
+  private static build(
+    optionsProvider: Provider,
+    imports: NonNullable<AuthModuleAsyncOptions['imports']>,
+  ): DynamicModule {
+    return {
+      module: AuthModule,
+      imports: [...imports, DiscoveryModule, PassportModule, UsersModule],
+      controllers: [AuthController],
+      providers: [
+        optionsProvider,
+        {
+          provide: TOKEN_KEYS,
+          useFactory: (options: AuthModuleOptions) => createTokenKeys(options.jwt),
+          inject: [AUTH_OPTIONS],
+        },
+        {
+          provide: JwtService,
+          useFactory: (keys: TokenKeys, options: AuthModuleOptions) =>
+            new JwtService({
+              privateKey: keys.signKey,
+              publicKey: keys.verifyKey,
+              signOptions: {
+                algorithm: keys.algorithm,
+                issuer: options.jwt.issuer,
+                audience: options.jwt.audience,
+                expiresIn: options.jwt.accessTtlSeconds ?? 900,
+                ...(keys.keyId ? { keyid: keys.keyId } : {}),
+              },
+              verifyOptions: {
+                algorithms: [keys.algorithm],
+                issuer: options.jwt.issuer,
+                audience: options.jwt.audience,
+              },
+            }),
+          inject: [TOKEN_KEYS, AUTH_OPTIONS],
+        },
+        PasswordService,
+        PrincipalService,
+        AuthService,
+        JwtStrategy,
+        JwtAuthGuard,
+        RolesGuard,
+        OwnershipGuard,
+        OwnedResources,
+        AdminSeeder,
+        { provide: APP_GUARD, useClass: AccessGuard },
+      ],
+      exports: [
+        AUTH_OPTIONS,
+        TOKEN_KEYS,
+        JwtService,
+        UsersModule,
+        PasswordService,
+        JwtAuthGuard,
+        RolesGuard,
+        OwnershipGuard,
+        OwnedResources,
+      ],
+    };
+  }
+}

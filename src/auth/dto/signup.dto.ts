@@ -1,0 +1,25 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsEmail, IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { NormalizeEmail } from './email.transform.js';
+import { IsPassword, PASSWORD_RULES } from './password.validation.js';
+
+export class SignupDto {
+  /** Trimmed and lower-cased; must be unique. */
+  @ApiProperty({ example: 'ada@example.com' })
+  @NormalizeEmail()
+  @IsEmail()
+  @MaxLength(254)
+  email!: string;
+
+  @ApiProperty({ example: 'Str0ng!pass', description: PASSWORD_RULES })
+  @IsPassword()
+  password!: string;
+
+  @ApiProperty({ example: 'Ada Lovelace' })
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  name!: string;
+}

@@ -1,0 +1,25 @@
+import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { AuthRequest } from '../auth-user.js';
+import { ROLES_KEY } from '../decorators/roles.decorator.js';
+import type { Role } from '../roles.js';
+
+/** Checks `@Roles(...)` against the role of the user loaded for this request. */
+@Injectable()
+export class RolesGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (!roles || roles.length === 0) return true;
+    const { user } = context.switchToHttp().getRequest<AuthRequest>();
+    if (!user) throw new UnauthorizedException();
+    if (!roles.includes(user.role)) {
+      throw new ForbiddenException(`This action requires the ${roles.join(' or ')} role`);
+    }
+    return true;
+  }
+}

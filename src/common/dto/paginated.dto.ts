@@ -1,0 +1,31 @@
+import { applyDecorators, Type as ClassType } from '@nestjs/common';
+import { ApiExtraModels, ApiOkResponse, ApiProperty, getSchemaPath } from '@nestjs/swagger';
+
+/** Every list answers `{ items, total, page, limit }`. */
+export class PageDto<T> {
+  // Each route narrows this to its own model with ApiPageResponse().
+  @ApiProperty({ type: 'array', items: { type: 'object' } })
+  items!: T[];
+  @ApiProperty({ example: 42 })
+  total!: number;
+  @ApiProperty({ example: 1 })
+  page!: number;
+  @ApiProperty({ example: 20 })
+  limit!: number;
+}
+
+/** Documents a 200 whose body is a page of `model`. */
+export function ApiPageResponse(model: ClassType, description = 'One page of results') {
+  return applyDecorators(
+    ApiExtraModels(PageDto, model),
+    ApiOkResponse({
+      description,
+      schema: {
+        allOf: [
+          { $ref: getSchemaPath(PageDto) },
+          { properties: { items: { type: 'array', items: { $ref: getSchemaPath(model) } } } },
+        ],
+      },
+    }),
+  );
+}

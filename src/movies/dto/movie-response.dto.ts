@@ -1,0 +1,24 @@
+import type { MovieDocument } from '../schemas/movie.schema.js';
+
+export class MovieResponseDto {
+  id!: string;
+  name!: string;
+  casts!: string[];
+  genres!: string[];
+  /** Id of the user who added it. */
+  addedBy!: string;
+  createdAt!: Date;
+  updatedAt!: Date;
+}
+
+export function toMovieResponse(doc: MovieDocument): MovieResponseDto {
+  return {
+    id: doc._id.toString(),
+    name: doc.name,
+    casts: [...doc.casts],
+    genres: [...doc.genres],
+    addedBy: doc.addedBy.toString(),
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+  };
+}

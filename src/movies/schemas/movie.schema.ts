@@ -1,0 +1,28 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { Types } from 'mongoose';
+import type { HydratedDocument } from 'mongoose';
+import type { OwnedOptions } from '../../auth/decorators/owned.decorator.js';
+
+@Schema({ timestamps: true, collection: 'movies' })
+export class Movie {
+  @Prop({ required: true, unique: true, trim: true })
+  name!: string;
+
+  @Prop({ type: [String], required: true })
+  casts!: string[];
+
+  @Prop({ type: [String], required: true, index: true })
+  genres!: string[];
+
+  /** Owner: set from the access token, never from a request body. */
+  @Prop({ type: Types.ObjectId, ref: 'User', required: true, index: true })
+  addedBy!: Types.ObjectId;
+
+  createdAt!: Date;
+  updatedAt!: Date;
+}
+
+export type MovieDocument = HydratedDocument<Movie>;
+export const MovieSchema = SchemaFactory.createForClass(Movie);
+
+export const MOVIE_OWNERSHIP: OwnedOptions = { model: Movie.name, ownerField: 'addedBy' };

@@ -1,0 +1,13 @@
+import { IsBoolean, IsEnum, IsOptional } from 'class-validator';
+import { Role } from '../../auth/roles.js';
+
+/** What an admin may change on another account. */
+export class UpdateUserDto {
+  @IsOptional()
+  @IsEnum(Role)
+  role?: Role;
+
+  @IsOptional()
+  @IsBoolean()
+  active?: boolean;
+}

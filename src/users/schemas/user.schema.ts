@@ -1,0 +1,34 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import type { HydratedDocument } from 'mongoose';
+import { Role } from '../../auth/roles.js';
+
+@Schema({ timestamps: true, collection: 'users' })
+export class User {
+  /** Trimmed and lower-cased before it gets here; unique (race-safe through the index). */
+  @Prop({ required: true, unique: true })
+  email!: string;
+
+  @Prop({ required: true, trim: true })
+  name!: string;
+
+  // Never selected unless asked for with `+passwordHash`.
+  @Prop({ required: true, select: false })
+  passwordHash!: string;
+
+  @Prop({ type: String, enum: Role, default: Role.User })
+  role!: Role;
+
+  @Prop({ default: true })
+  active!: boolean;
+
+  /** Tokens issued before this instant are refused (password change). */
+  @Prop({ type: Date, default: null })
+  passwordChangedAt!: Date | null;
+
+  createdAt!: Date;
+  updatedAt!: Date;
+}
+
+export type UserDocument = HydratedDocument<User>;
+export const UserSchema = SchemaFactory.createForClass(User);
+UserSchema.index({ role: 1, active: 1 });

@@ -1,0 +1,98 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Query } from '@nestjs/common';
+import {
+  ApiConflictResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { AuthUser } from '../auth/auth-user.js';
+import { Auth } from '../auth/decorators/auth.decorator.js';
+import { CurrentUser } from '../auth/decorators/current-user.decorator.js';
+import { Role } from '../auth/roles.js';
+import { ApiPageResponse } from '../common/dto/paginated.dto.js';
+import type { PageDto } from '../common/dto/paginated.dto.js';
+import { ParseObjectIdPipe } from '../common/pipes/parse-object-id.pipe.js';
+import { ListUsersQueryDto } from './dto/list-users-query.dto.js';
+import { UpdateMeDto } from './dto/update-me.dto.js';
+import { UpdateUserDto } from './dto/update-user.dto.js';
+import { toUserResponse, UserResponseDto } from './dto/user-response.dto.js';
+import { UsersService } from './users.service.js';
+
+@ApiTags('users')
+@Controller('users')
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get('me')
+  @Auth()
+  @ApiOperation({ summary: 'The signed-in user' })
+  @ApiOkResponse({ type: UserResponseDto })
+  me(@CurrentUser() user: AuthUser): UserResponseDto {
+    return toUserResponse(user);
+  }
+
+  @Patch('me')
+  @Auth()
+  @ApiOperation({ summary: 'Change your display name (the only field you may change here)' })
+  @ApiOkResponse({ type: UserResponseDto })
+  async updateMe(@CurrentUser() user: AuthUser, @Body() dto: UpdateMeDto): Promise<UserResponseDto> {
+    return toUserResponse(await this.users.updateName(user.id, dto.name));
+  }
+
+  @Delete('me')
+  @HttpCode(204)
+  @Auth()
+  @ApiOperation({ summary: 'Disable your account (data is kept, sessions end)' })
+  @ApiNoContentResponse({ description: 'Account disabled' })
+  @ApiConflictResponse({ description: 'You are the last active admin' })
+  async disableMe(@CurrentUser() user: AuthUser): Promise<void> {
+    await this.users.disable(user.id);
+  }
+
+  @Get()
+  @Auth(Role.Admin)
+  @ApiOperation({ summary: 'List users (admin)' })
+  @ApiPageResponse(UserResponseDto)
+  async list(@Query() query: ListUsersQueryDto): Promise<PageDto<UserResponseDto>> {
+    const page = await this.users.list(query);
+    return { ...page, items: page.items.map(toUserResponse) };
+  }
+
+  @Get(':id')
+  @Auth(Role.Admin)
+  @ApiOperation({ summary: 'Read a user (admin)' })
+  @ApiOkResponse({ type: UserResponseDto })
+  @ApiNotFoundResponse({ description: 'No such user' })
+  async get(@Param('id', ParseObjectIdPipe) id: string): Promise<UserResponseDto> {
+    return toUserResponse(await this.users.getById(id));
+  }
+
+  @Patch(':id')
+  @Auth(Role.Admin)
+  @ApiOperation({ summary: "Change a user's role or active flag (admin)" })
+  @ApiOkResponse({ type: UserResponseDto })
+  @ApiNotFoundResponse({ description: 'No such user' })
+  @ApiConflictResponse({ description: 'Would leave no active admin' })
+  async update(
+    @Param('id', ParseObjectIdPipe) id: string,
+    @Body() dto: UpdateUserDto,
+  ): Promise<UserResponseDto> {
+    return toUserResponse(await this.users.adminUpdate(id, dto));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @Auth(Role.Admin)
+  @ApiOperation({
+    summary: 'Delete a user and everything they own (admin)',
+    description: 'Cascades to their movies, books and covers, todos, bucket lists and sessions.',
+  })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiNotFoundResponse({ description: 'No such user' })
+  @ApiConflictResponse({ description: 'Would leave no active admin' })
+  async remove(@Param('id', ParseObjectIdPipe) id: string): Promise<void> {
+    await this.users.remove(id);
+  }
+}
