@@ -25,7 +25,9 @@ export class AuthController {
   @Public()
   @ApiOperation({ summary: 'Create an account (role user)' })
   @ApiCreatedResponse({ type: UserResponseDto })
-  @ApiBadRequestResponse({ description: 'Invalid email, weak or over-long password, unknown fields' })
+  @ApiBadRequestResponse({
+    description: 'Invalid email, weak or over-long password, unknown fields',
+  })
   @ApiConflictResponse({ description: 'Email is already registered' })
   async signup(@Body() dto: SignupDto): Promise<UserResponseDto> {
     return toUserResponse(await this.auth.signup(dto));

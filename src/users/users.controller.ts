@@ -37,7 +37,10 @@ export class UsersController {
   @Auth()
   @ApiOperation({ summary: 'Change your display name (the only field you may change here)' })
   @ApiOkResponse({ type: UserResponseDto })
-  async updateMe(@CurrentUser() user: AuthUser, @Body() dto: UpdateMeDto): Promise<UserResponseDto> {
+  async updateMe(
+    @CurrentUser() user: AuthUser,
+    @Body() dto: UpdateMeDto,
+  ): Promise<UserResponseDto> {
     return toUserResponse(await this.users.updateName(user.id, dto.name));
   }
 

@@ -45,7 +45,11 @@ export class UsersService {
     role?: Role;
   }): Promise<AuthUserRecord> {
     try {
-      const doc = await this.users.create({ ...input, role: input.role ?? Role.User, active: true });
+      const doc = await this.users.create({
+        ...input,
+        role: input.role ?? Role.User,
+        active: true,
+      });
       return toAuthUser(doc);
     } catch (error) {
       if (isDuplicateKey(error)) throw new ConflictException('Email is already registered');
@@ -96,7 +100,10 @@ export class UsersService {
   async setPasswordHash(id: string, passwordHash: string): Promise<void> {
     // Whole seconds, like a token's `iat`; tokens issued before this second are refused.
     const changedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
-    await this.users.updateOne({ _id: id }, { $set: { passwordHash, passwordChangedAt: changedAt } });
+    await this.users.updateOne(
+      { _id: id },
+      { $set: { passwordHash, passwordChangedAt: changedAt } },
+    );
     await this.lifecycle.changed(id);
   }
 
@@ -136,17 +143,29 @@ export class UsersService {
   }
 
   /** Creates the configured admin, or promotes and re-activates that account; never resets a password. */
-  async ensureAdmin(email: string, name: string, hashPassword: () => Promise<string>): Promise<void> {
+  async ensureAdmin(
+    email: string,
+    name: string,
+    hashPassword: () => Promise<string>,
+  ): Promise<void> {
     const existing = await this.users.findOne({ email });
     if (existing) {
       if (existing.role !== Role.Admin || !existing.active) {
-        await this.users.updateOne({ _id: existing._id }, { $set: { role: Role.Admin, active: true } });
+        await this.users.updateOne(
+          { _id: existing._id },
+          { $set: { role: Role.Admin, active: true } },
+        );
         await this.lifecycle.changed(existing._id.toString());
       }
       return;
     }
     try {
-      await this.users.create({ email, name, passwordHash: await hashPassword(), role: Role.Admin });
+      await this.users.create({
+        email,
+        name,
+        passwordHash: await hashPassword(),
+        role: Role.Admin,
+      });
     } catch (error) {
       // Another instance created it first: that is the idempotent outcome we want.
       if (!isDuplicateKey(error)) throw error;

@@ -1,4 +1,9 @@
-import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import {
+  applyDecorators,
+  createParamDecorator,
+  ExecutionContext,
+  SetMetadata,
+} from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiForbiddenResponse,
@@ -40,7 +45,11 @@ export function Owned(options: OwnedOptions): MethodDecorator {
     }),
     ...(hidden
       ? []
-      : [ApiForbiddenResponse({ description: 'Not the owner (and not an admin), or account disabled' })]),
+      : [
+          ApiForbiddenResponse({
+            description: 'Not the owner (and not an admin), or account disabled',
+          }),
+        ]),
   );
 }
 

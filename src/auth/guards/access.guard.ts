@@ -18,7 +18,9 @@ export class AccessGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const authenticated = this.jwt.canActivate(context);
-    const ok = isObservable(authenticated) ? await lastValueFrom(authenticated) : await authenticated;
+    const ok = isObservable(authenticated)
+      ? await lastValueFrom(authenticated)
+      : await authenticated;
     return ok && this.roles.canActivate(context) && (await this.ownership.canActivate(context));
   }
 }

@@ -8,12 +8,16 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { InjectConnection } from '@nestjs/mongoose';
-import type { Connection } from 'mongoose';
+import type { Connection, Document, Model } from 'mongoose';
 import { assertObjectId } from '../../common/pipes/parse-object-id.pipe.js';
 import type { AuthRequest } from '../auth-user.js';
 import { OWNED_KEY } from '../decorators/owned.decorator.js';
 import type { OwnedOptions } from '../decorators/owned.decorator.js';
 import { Role } from '../roles.js';
+
+const isIdLike = (value: unknown): value is { toString(): string } =>
+  typeof value === 'string' ||
+  (typeof value === 'object' && value !== null && '_bsontype' in value);
 
 /**
  * Generic owner-or-admin check driven by `@Owned(...)`: loads the document once, answers 400 for
@@ -37,10 +41,11 @@ export class OwnershipGuard implements CanActivate {
     const { user } = request;
     if (!user) throw new UnauthorizedException();
     const id = assertObjectId(request.params[owned.param], owned.param);
-    const document = await this.connection.model(owned.model).findById(id);
+    const model: Model<object> = this.connection.model<object>(owned.model);
+    const document: Document | null = await model.findById(id);
     if (!document) throw new NotFoundException(`${owned.model} not found`);
     const ownerId: unknown = document.get(owned.ownerField);
-    const isOwner = ownerId !== null && ownerId !== undefined && String(ownerId) === user.id;
+    const isOwner = isIdLike(ownerId) && ownerId.toString() === user.id;
     if (!isOwner && user.role !== Role.Admin) {
       if (owned.visibility === 'private') throw new NotFoundException(`${owned.model} not found`);
       throw new ForbiddenException(`Only the owner or an admin may do this`);

@@ -1,0 +1,119 @@
+import request from 'supertest';
+import { createTestApp } from './support/app.js';
+import type { TestApp } from './support/app.js';
+import { decodePayload, forgeToken, unsignedToken } from './support/tokens.js';
+import { loginAdmin, signupAndLogin } from './support/users.js';
+import type { TestUser } from './support/users.js';
+
+describe('access tokens', () => {
+  let t: TestApp;
+  let server: ReturnType<TestApp['app']['getHttpServer']>;
+  let user: TestUser;
+
+  beforeAll(async () => {
+    t = await createTestApp({ label: 'tokens' });
+    server = t.app.getHttpServer();
+    user = await signupAndLogin(t.app);
+  });
+
+  afterAll(() => t.close());
+
+  const me = (authorization?: string) => {
+    const req = request(server).get('/api/users/me');
+    return authorization === undefined ? req : req.set('Authorization', authorization);
+  };
+
+  async function expect401(authorization?: string): Promise<void> {
+    const res = await me(authorization);
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer');
+    expect(res.body).toMatchObject({ statusCode: 401 });
+  }
+
+  it('carries sub, iat, exp, iss and aud', () => {
+    const claims = decodePayload(user.token);
+    expect(claims).toMatchObject({ sub: user.id, iss: 'guardhouse', aud: 'guardhouse-api' });
+    expect(Number(claims.exp) - Number(claims.iat)).toBe(900);
+  });
+
+  it('accepts a valid token', async () => {
+    await me(`Bearer ${user.token}`).expect(200);
+  });
+
+  it('refuses a missing token', () => expect401());
+  it('refuses a garbled token', () => expect401('Bearer not.a.jwt'));
+  it('refuses a token that is not a bearer token', () => expect401(`Basic ${user.token}`));
+
+  it('refuses a token signed with another secret', () =>
+    expect401(
+      `Bearer ${forgeToken({ sub: user.id }, { secret: 'another-secret-of-enough-length-0123456789' })}`,
+    ));
+
+  it('refuses an unsigned token (alg: none)', () =>
+    expect401(`Bearer ${unsignedToken({ sub: user.id })}`));
+
+  it('refuses a token with a tampered payload', () => {
+    const [header, , signature] = user.token.split('.');
+    const payload = Buffer.from(
+      JSON.stringify({ ...decodePayload(user.token), sub: '0'.repeat(24) }),
+    ).toString('base64url');
+    return expect401(`Bearer ${header}.${payload}.${signature}`);
+  });
+
+  it('refuses an expired token', () =>
+    expect401(
+      `Bearer ${forgeToken({ sub: user.id, iat: Math.floor(Date.now() / 1000) - 3600 }, { expiresIn: 60 })}`,
+    ));
+
+  it('refuses a token of another issuer', () =>
+    expect401(`Bearer ${forgeToken({ sub: user.id }, { issuer: 'someone-else' })}`));
+
+  it('refuses a token for another audience', () =>
+    expect401(`Bearer ${forgeToken({ sub: user.id }, { audience: 'another-api' })}`));
+
+  it('refuses a token signed with another HMAC algorithm', () =>
+    expect401(`Bearer ${forgeToken({ sub: user.id }, { algorithm: 'HS512' })}`));
+
+  it('refuses a token whose subject is not a user', () =>
+    expect401(`Bearer ${forgeToken({ sub: '0123456789abcdef01234567' })}`));
+
+  it('ignores a token in the query string', async () => {
+    await request(server).get(`/api/users/me?access_token=${user.token}`).expect(401);
+  });
+
+  it('answers 403 for a disabled user and 401 once the user is deleted', async () => {
+    const admin = await loginAdmin(t.app);
+    const victim = await signupAndLogin(t.app);
+    await request(server)
+      .patch(`/api/users/${victim.id}`)
+      .set(admin.auth)
+      .send({ active: false })
+      .expect(200);
+    const disabled = await me(`Bearer ${victim.token}`);
+    expect(disabled.status).toBe(403);
+    await request(server).delete(`/api/users/${victim.id}`).set(admin.auth).expect(204);
+    await expect401(`Bearer ${victim.token}`);
+  });
+
+  it('takes the role from the database, not the token: a demoted admin loses access at once', async () => {
+    const admin = await loginAdmin(t.app);
+    const promoted = await signupAndLogin(t.app);
+    await request(server)
+      .patch(`/api/users/${promoted.id}`)
+      .set(admin.auth)
+      .send({ role: 'admin' })
+      .expect(200);
+    await request(server).get('/api/users').set(promoted.auth).expect(200);
+    await request(server)
+      .patch(`/api/users/${promoted.id}`)
+      .set(admin.auth)
+      .send({ role: 'user' })
+      .expect(200);
+    await request(server).get('/api/users').set(promoted.auth).expect(403);
+  });
+
+  it('ignores a role claim forged into a valid token', async () => {
+    const token = forgeToken({ sub: user.id, role: 'admin' });
+    await request(server).get('/api/users').set('Authorization', `Bearer ${token}`).expect(403);
+  });
+});
