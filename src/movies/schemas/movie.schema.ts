@@ -1,6 +1,6 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { Types } from 'mongoose';
-import type { HydratedDocument } from 'mongoose';
+import { Schema as MongooseSchema } from 'mongoose';
+import type { HydratedDocument, Types } from 'mongoose';
 import type { OwnedOptions } from '../../auth/decorators/owned.decorator.js';
 
 @Schema({ timestamps: true, collection: 'movies' })
@@ -15,7 +15,7 @@ export class Movie {
   genres!: string[];
 
   /** Owner: set from the access token, never from a request body. */
-  @Prop({ type: Types.ObjectId, ref: 'User', required: true, index: true })
+  @Prop({ type: MongooseSchema.Types.ObjectId, ref: 'User', required: true, index: true })
   addedBy!: Types.ObjectId;
 
   createdAt!: Date;
