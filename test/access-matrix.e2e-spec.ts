@@ -1,0 +1,212 @@
+import { RequestMethod } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
+import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { randomBytes } from 'node:crypto';
+import request from 'supertest';
+import type { Test } from 'supertest';
+import { createTestApp } from './support/app.js';
+import type { TestApp } from './support/app.js';
+import { loginAdmin, signupAndLogin, STRONG_PASSWORD } from './support/users.js';
+import type { TestUser } from './support/users.js';
+
+/**
+ * Every route the app registers × {anonymous, user (the owner), other user, admin} → status.
+ * The route list comes from Nest's controllers, so a new route without a row fails the suite,
+ * and a row's anonymous column must be 401 unless the route is deliberately public.
+ */
+type Actor = 'anonymous' | 'user' | 'other' | 'admin';
+const ACTORS: Actor[] = ['anonymous', 'user', 'other', 'admin'];
+
+interface Context {
+  app: TestApp['app'];
+  /** Owner of the resources a row prepares; the "user" actor. */
+  owner: TestUser;
+  other: TestUser;
+  admin: TestUser;
+}
+
+interface Row {
+  route: string;
+  expect: Record<Actor, number>;
+  /** Values for `:params`, prepared afresh for each actor (e.g. a new resource owned by `owner`). */
+  params?: (ctx: Context) => Promise<Record<string, string>>;
+  body?: (ctx: Context) => object;
+  /** Custom request (e.g. multipart); gets the request with auth already set. */
+  send?: (req: Test, ctx: Context) => Test;
+  /** Give user/other brand-new accounts for each actor (routes that disable or log out the caller). */
+  freshUsers?: boolean;
+}
+
+const all = (status: number): Record<Actor, number> => ({
+  anonymous: status,
+  user: status,
+  other: status,
+  admin: status,
+});
+const loggedIn = (status: number, admin = status): Record<Actor, number> => ({
+  anonymous: 401,
+  user: status,
+  other: status,
+  admin,
+});
+const adminOnly = (status: number): Record<Actor, number> => ({
+  anonymous: 401,
+  user: 403,
+  other: 403,
+  admin: status,
+});
+const ownerOrAdmin = (status: number, others = 403): Record<Actor, number> => ({
+  anonymous: 401,
+  user: status,
+  other: others,
+  admin: status,
+});
+
+const unique = (): string => randomBytes(6).toString('hex');
+
+async function createMovie({ app, owner }: Context): Promise<Record<string, string>> {
+  const res = await request(app.getHttpServer())
+    .post('/api/movies')
+    .set(owner.auth)
+    .send({ name: `Matrix ${unique()}`, casts: ['a'], genres: ['b'] });
+  return { id: res.body.id };
+}
+
+const ROWS: Row[] = [
+  { route: 'GET /api/health', expect: all(200) },
+
+  {
+    route: 'POST /api/auth/signup',
+    expect: all(201),
+    body: () => ({ email: `m-${unique()}@example.com`, password: STRONG_PASSWORD, name: 'M' }),
+  },
+  {
+    route: 'POST /api/auth/login',
+    expect: all(200),
+    body: ({ owner }) => ({ email: owner.email, password: owner.password }),
+  },
+
+  { route: 'GET /api/users/me', expect: loggedIn(200) },
+  { route: 'PATCH /api/users/me', expect: loggedIn(200), body: () => ({ name: 'Renamed' }) },
+  // The only admin may not disable itself (last-admin rule).
+  { route: 'DELETE /api/users/me', expect: loggedIn(204, 409), freshUsers: true },
+  { route: 'GET /api/users', expect: adminOnly(200) },
+  {
+    route: 'GET /api/users/:id',
+    expect: adminOnly(200),
+    params: ({ owner }) => Promise.resolve({ id: owner.id }),
+  },
+  {
+    route: 'PATCH /api/users/:id',
+    expect: adminOnly(200),
+    params: ({ owner }) => Promise.resolve({ id: owner.id }),
+    body: () => ({ active: true }),
+  },
+  {
+    route: 'DELETE /api/users/:id',
+    expect: adminOnly(204),
+    params: async ({ app }) => ({ id: (await signupAndLogin(app)).id }),
+  },
+
+  { route: 'GET /api/movies', expect: all(200) },
+  { route: 'GET /api/movies/:id', expect: all(200), params: createMovie },
+  {
+    route: 'POST /api/movies',
+    expect: loggedIn(201),
+    body: () => ({ name: `Matrix ${unique()}`, casts: ['a'], genres: ['b'] }),
+  },
+  {
+    route: 'PUT /api/movies/:id',
+    expect: ownerOrAdmin(200),
+    params: createMovie,
+    body: () => ({ name: `Matrix ${unique()}`, casts: ['c'], genres: ['d'] }),
+  },
+  {
+    route: 'PATCH /api/movies/:id',
+    expect: ownerOrAdmin(200),
+    params: createMovie,
+    body: () => ({ casts: ['e'] }),
+  },
+  { route: 'DELETE /api/movies/:id', expect: ownerOrAdmin(204), params: createMovie },
+];
+
+/** "METHOD /api/path" for every handler of every controller, read from Nest's metadata. */
+function registeredRoutes(app: TestApp['app']): { route: string; isPublic: boolean }[] {
+  const discovery = app.get(DiscoveryService);
+  const scanner = app.get(MetadataScanner);
+  const routes: { route: string; isPublic: boolean }[] = [];
+  for (const wrapper of discovery.getControllers()) {
+    const { metatype, instance } = wrapper;
+    if (!metatype || !instance) continue;
+    const base = String(Reflect.getMetadata(PATH_METADATA, metatype) ?? '');
+    const prototype = Object.getPrototypeOf(instance);
+    for (const name of scanner.getAllMethodNames(prototype)) {
+      const handler = prototype[name];
+      const method: RequestMethod | undefined = Reflect.getMetadata(METHOD_METADATA, handler);
+      if (method === undefined) continue;
+      const sub = String(Reflect.getMetadata(PATH_METADATA, handler) ?? '');
+      const path = ['api', base, sub]
+        .map((part) => part.replace(/^\/+|\/+$/g, ''))
+        .filter(Boolean)
+        .join('/');
+      const isPublic =
+        Reflect.getMetadata('guardhouse:isPublic', handler) === true ||
+        Reflect.getMetadata('guardhouse:optionalAuth', handler) === true;
+      routes.push({ route: `${RequestMethod[method]} /${path}`, isPublic });
+    }
+  }
+  return routes;
+}
+
+describe('access matrix', () => {
+  let t: TestApp;
+  let shared: Context;
+
+  beforeAll(async () => {
+    t = await createTestApp({ label: 'matrix' });
+    const [owner, other, admin] = await Promise.all([
+      signupAndLogin(t.app),
+      signupAndLogin(t.app),
+      loginAdmin(t.app),
+    ]);
+    shared = { app: t.app, owner, other, admin };
+  });
+
+  afterAll(() => t.close());
+
+  it('has exactly one row for every registered route', () => {
+    const registered = registeredRoutes(t.app)
+      .map((r) => r.route)
+      .sort();
+    const covered = ROWS.map((r) => r.route).sort();
+    expect(covered).toEqual(registered);
+  });
+
+  it('expects 401 from anonymous callers on every route that is not deliberately public', () => {
+    for (const { route, isPublic } of registeredRoutes(t.app)) {
+      const row = ROWS.find((r) => r.route === route);
+      if (!isPublic)
+        expect({ route, anonymous: row?.expect.anonymous }).toEqual({ route, anonymous: 401 });
+    }
+  });
+
+  describe.each(ROWS.map((row) => [row.route, row] as const))('%s', (_route, row) => {
+    it.each(ACTORS)('as %s', async (actor) => {
+      const ctx: Context = row.freshUsers
+        ? { ...shared, owner: await signupAndLogin(t.app), other: await signupAndLogin(t.app) }
+        : shared;
+      const params = row.params ? await row.params(ctx) : {};
+      const [method, template] = row.route.split(' ');
+      const path = template.replace(/:(\w+)/g, (_m, name: string) => params[name]);
+      let req = request(t.app.getHttpServer())[method.toLowerCase() as 'get'](path);
+      const who = { anonymous: undefined, user: ctx.owner, other: ctx.other, admin: ctx.admin }[
+        actor
+      ];
+      if (who) req = req.set(who.auth);
+      if (row.send) req = row.send(req, ctx);
+      else if (row.body) req = req.send(row.body(ctx));
+      const res = await req;
+      expect({ actor, status: res.status }).toEqual({ actor, status: row.expect[actor] });
+    });
+  });
+});
