@@ -1,4 +1,5 @@
 import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import { ValidationPipe } from '@nestjs/common';
 import type { LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -54,6 +55,22 @@ async function configureApp(app: NestFastifyApplication, env: Env): Promise<void
         scriptSrc: ["'self'", "'unsafe-inline'"],
       },
     },
+  });
+  // General per-IP limit on the auth routes (login failures are also limited per account in
+  // MongoDB by the auth kit). @nestjs/throttler 6 is CommonJS requiring the ESM-only Nest 12,
+  // which jest cannot load on Node 20, so the Fastify plugin does this job.
+  await app.register(rateLimit, {
+    global: true,
+    max: env.AUTH_RATE_LIMIT,
+    timeWindow: env.AUTH_RATE_LIMIT_TTL_SECONDS * 1000,
+    allowList: (request) =>
+      !request.url.startsWith(`/${API_PREFIX}/auth/`) ||
+      request.url.startsWith(`/${API_PREFIX}/auth/jwks`),
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      error: 'Too Many Requests',
+      message: `Too many requests; retry in ${context.after}`,
+    }),
   });
   app.enableCors({
     origin: env.CORS_ORIGINS.length > 0 ? env.CORS_ORIGINS : false,

@@ -31,9 +31,9 @@ interface Row {
   /** Values for `:params`, prepared afresh for each actor (e.g. a new resource owned by `owner`). */
   params?: (ctx: Context) => Promise<Record<string, string>>;
   body?: (ctx: Context) => object;
-  /** Custom request (e.g. multipart); gets the request with auth already set. */
-  send?: (req: Test, ctx: Context) => Test;
-  /** Give user/other brand-new accounts for each actor (routes that disable or log out the caller). */
+  /** Custom request (e.g. multipart); gets the request with auth already set, and the actor. */
+  send?: (req: Test, ctx: Context, actor?: TestUser) => Test;
+  /** Brand-new user, other and admin accounts for each actor (routes that end the caller's sessions). */
   freshUsers?: boolean;
 }
 
@@ -86,10 +86,33 @@ const ROWS: Row[] = [
     body: ({ owner }) => ({ email: owner.email, password: owner.password }),
   },
 
+  {
+    route: 'POST /api/auth/refresh',
+    // Each actor presents a fresh refresh token of the owner: the token is the credential.
+    expect: all(200),
+    send: (req, ctx) => req.send({ refreshToken: ctx.owner.refreshToken }),
+    freshUsers: true,
+  },
+  {
+    route: 'POST /api/auth/logout',
+    expect: all(204),
+    send: (req, ctx) => req.send({ refreshToken: ctx.owner.refreshToken }),
+    freshUsers: true,
+  },
+  { route: 'POST /api/auth/logout-all', expect: loggedIn(204), freshUsers: true },
+  {
+    route: 'PATCH /api/auth/password',
+    expect: loggedIn(204),
+    freshUsers: true,
+    send: (req, _ctx, actor) =>
+      req.send({ currentPassword: actor?.password ?? 'whatever', newPassword: 'An0ther!pass' }),
+  },
+  { route: 'GET /api/auth/jwks.json', expect: all(200) },
+
   { route: 'GET /api/users/me', expect: loggedIn(200) },
   { route: 'PATCH /api/users/me', expect: loggedIn(200), body: () => ({ name: 'Renamed' }) },
-  // The only admin may not disable itself (last-admin rule).
-  { route: 'DELETE /api/users/me', expect: loggedIn(204, 409), freshUsers: true },
+  // A (fresh) admin may disable itself while another active admin remains.
+  { route: 'DELETE /api/users/me', expect: loggedIn(204), freshUsers: true },
   { route: 'GET /api/users', expect: adminOnly(200) },
   {
     route: 'GET /api/users/:id',
@@ -174,6 +197,16 @@ describe('access matrix', () => {
 
   afterAll(() => t.close());
 
+  async function freshAdmin(): Promise<TestUser> {
+    const user = await signupAndLogin(t.app);
+    await request(t.app.getHttpServer())
+      .patch(`/api/users/${user.id}`)
+      .set(shared.admin.auth)
+      .send({ role: 'admin' })
+      .expect(200);
+    return user;
+  }
+
   it('has exactly one row for every registered route', () => {
     const registered = registeredRoutes(t.app)
       .map((r) => r.route)
@@ -193,7 +226,12 @@ describe('access matrix', () => {
   describe.each(ROWS.map((row) => [row.route, row] as const))('%s', (_route, row) => {
     it.each(ACTORS)('as %s', async (actor) => {
       const ctx: Context = row.freshUsers
-        ? { ...shared, owner: await signupAndLogin(t.app), other: await signupAndLogin(t.app) }
+        ? {
+            ...shared,
+            owner: await signupAndLogin(t.app),
+            other: await signupAndLogin(t.app),
+            admin: await freshAdmin(),
+          }
         : shared;
       const params = row.params ? await row.params(ctx) : {};
       const [method, template] = row.route.split(' ');
@@ -203,7 +241,7 @@ describe('access matrix', () => {
         actor
       ];
       if (who) req = req.set(who.auth);
-      if (row.send) req = row.send(req, ctx);
+      if (row.send) req = row.send(req, ctx, who);
       else if (row.body) req = req.send(row.body(ctx));
       const res = await req;
       expect({ actor, status: res.status }).toEqual({ actor, status: row.expect[actor] });

@@ -30,9 +30,10 @@ describe('access tokens', () => {
     expect(res.body).toMatchObject({ statusCode: 401 });
   }
 
-  it('carries sub, iat, exp, iss and aud', () => {
+  it('carries sub, sid, iat, exp, iss and aud', () => {
     const claims = decodePayload(user.token);
     expect(claims).toMatchObject({ sub: user.id, iss: 'guardhouse', aud: 'guardhouse-api' });
+    expect(claims.sid).toMatch(/^[0-9a-f]{24}$/);
     expect(Number(claims.exp) - Number(claims.iat)).toBe(900);
   });
 
@@ -75,7 +76,17 @@ describe('access tokens', () => {
     expect401(`Bearer ${forgeToken({ sub: user.id }, { algorithm: 'HS512' })}`));
 
   it('refuses a token whose subject is not a user', () =>
-    expect401(`Bearer ${forgeToken({ sub: '0123456789abcdef01234567' })}`));
+    expect401(
+      `Bearer ${forgeToken({ sub: '0123456789abcdef01234567', sid: decodePayload(user.token).sid })}`,
+    ));
+
+  it('refuses a correctly signed token without a session id', () =>
+    expect401(`Bearer ${forgeToken({ sub: user.id })}`));
+
+  it('refuses a correctly signed token whose session belongs to someone else', async () => {
+    const other = await signupAndLogin(t.app);
+    await expect401(`Bearer ${forgeToken({ sub: user.id, sid: decodePayload(other.token).sid })}`);
+  });
 
   it('ignores a token in the query string', async () => {
     await request(server).get(`/api/users/me?access_token=${user.token}`).expect(401);
@@ -113,7 +124,8 @@ describe('access tokens', () => {
   });
 
   it('ignores a role claim forged into a valid token', async () => {
-    const token = forgeToken({ sub: user.id, role: 'admin' });
+    const { sid } = decodePayload(user.token);
+    const token = forgeToken({ sub: user.id, sid, role: 'admin' });
     await request(server).get('/api/users').set('Authorization', `Bearer ${token}`).expect(403);
   });
 });

@@ -9,6 +9,8 @@ export interface AuthUser {
   active: boolean;
   createdAt: Date;
   updatedAt: Date;
+  /** The session of the access token this request came with. */
+  sessionId?: string;
 }
 
 /** Fastify and Express requests both carry these once the JwtAuthGuard has run. */

@@ -1,28 +1,40 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Ip, Patch, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiForbiddenResponse,
+  ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { toUserResponse, UserResponseDto } from '../users/dto/user-response.dto.js';
+import type { AuthUser } from './auth-user.js';
 import { AuthService } from './auth.service.js';
+import { Auth } from './decorators/auth.decorator.js';
+import { CurrentUser } from './decorators/current-user.decorator.js';
 import { Public } from './decorators/public.decorator.js';
+import { ChangePasswordDto } from './dto/change-password.dto.js';
+import { JwksDto } from './dto/jwks.dto.js';
 import { LoginDto } from './dto/login.dto.js';
+import { RefreshTokenDto } from './dto/refresh-token.dto.js';
 import { SignupDto } from './dto/signup.dto.js';
 import { TokenResponseDto } from './dto/token-response.dto.js';
 
+const RATE_LIMITED = 'Too many requests or failed logins (see Retry-After)';
+
 @ApiTags('auth')
 @Controller('auth')
+@ApiTooManyRequestsResponse({ description: RATE_LIMITED })
 export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Post('signup')
   @Public()
+  @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Create an account (role user)' })
   @ApiCreatedResponse({ type: UserResponseDto })
   @ApiBadRequestResponse({
@@ -36,12 +48,70 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @Public()
-  @ApiOperation({ summary: 'Exchange email and password for tokens' })
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'Exchange email and password for an access and a refresh token' })
   @ApiOkResponse({ type: TokenResponseDto })
   @ApiBadRequestResponse({ description: 'Malformed body' })
   @ApiUnauthorizedResponse({ description: 'Invalid email or password (same answer for both)' })
   @ApiForbiddenResponse({ description: 'Correct password, but the account is disabled' })
-  login(@Body() dto: LoginDto): Promise<TokenResponseDto> {
-    return this.auth.login(dto);
+  login(@Body() dto: LoginDto, @Ip() ip: string): Promise<TokenResponseDto> {
+    return this.auth.login(dto, ip);
+  }
+
+  @Post('refresh')
+  @HttpCode(200)
+  @Public()
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'Rotate a refresh token',
+    description:
+      'Returns new tokens; the presented refresh token stops working. Presenting a token that ' +
+      'was already rotated ends the whole session (reuse detection).',
+  })
+  @ApiOkResponse({ type: TokenResponseDto })
+  @ApiBadRequestResponse({ description: 'Malformed body' })
+  @ApiUnauthorizedResponse({ description: 'Unknown, expired, reused or revoked refresh token' })
+  refresh(@Body() dto: RefreshTokenDto): Promise<TokenResponseDto> {
+    return this.auth.refresh(dto.refreshToken);
+  }
+
+  @Post('logout')
+  @HttpCode(204)
+  @Public()
+  @ApiOperation({ summary: 'End the session a refresh token belongs to' })
+  @ApiNoContentResponse({ description: 'Session ended' })
+  @ApiBadRequestResponse({ description: 'Malformed body' })
+  @ApiUnauthorizedResponse({ description: 'Unknown, expired or revoked refresh token' })
+  logout(@Body() dto: RefreshTokenDto): Promise<void> {
+    return this.auth.logout(dto.refreshToken);
+  }
+
+  @Post('logout-all')
+  @HttpCode(204)
+  @Auth()
+  @ApiOperation({ summary: 'End every session of the signed-in user' })
+  @ApiNoContentResponse({ description: 'All sessions ended' })
+  logoutAll(@CurrentUser() user: AuthUser): Promise<void> {
+    return this.auth.logoutAll(user);
+  }
+
+  @Patch('password')
+  @HttpCode(204)
+  @Auth()
+  @ApiOperation({ summary: 'Change your password (ends every session)' })
+  @ApiNoContentResponse({ description: 'Password changed; log in again' })
+  @ApiBadRequestResponse({
+    description: 'Wrong current password, or a new password that breaks the rules',
+  })
+  changePassword(@CurrentUser() user: AuthUser, @Body() dto: ChangePasswordDto): Promise<void> {
+    return this.auth.changePassword(user, dto);
+  }
+
+  @Get('jwks.json')
+  @Public()
+  @ApiOperation({ summary: 'Public keys that verify access tokens (JWKS)' })
+  @ApiOkResponse({ type: JwksDto })
+  jwks(): JwksDto {
+    return this.auth.jwks();
   }
 }

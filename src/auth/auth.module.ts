@@ -1,6 +1,7 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { JwtService } from '@nestjs/jwt';
+import { MongooseModule } from '@nestjs/mongoose';
 import { PassportModule } from '@nestjs/passport';
 import { UsersModule } from '../users/users.module.js';
 import { AdminSeeder } from './admin-seeder.service.js';
@@ -15,6 +16,15 @@ import { RolesGuard } from './guards/roles.guard.js';
 import { OwnedResources } from './ownership/owned-resources.service.js';
 import { PasswordService } from './password.service.js';
 import { PrincipalService } from './principal.service.js';
+import {
+  RefreshToken,
+  RefreshTokenSchema,
+  Session,
+  SessionSchema,
+} from './sessions/session.schema.js';
+import { SessionsService } from './sessions/sessions.service.js';
+import { LoginFailure, LoginFailureSchema } from './throttling/login-failure.schema.js';
+import { LoginThrottleService } from './throttling/login-throttle.service.js';
 import { JwtStrategy } from './strategies/jwt.strategy.js';
 import { createTokenKeys, TOKEN_KEYS } from './token-keys.js';
 import type { TokenKeys } from './token-keys.js';
@@ -24,6 +34,10 @@ import type { TokenKeys } from './token-keys.js';
  * (authentication → roles → ownership). Needs a Mongoose connection from the host; never imports
  * a resource module. Use `forRoot(options)` or `forRootAsync({ imports, inject, useFactory })`.
  */
+/** Holds the options provider, so AuthModule can re-export it to the host. */
+@Module({})
+class AuthOptionsModule {}
+
 @Module({})
 export class AuthModule {
   static forRoot(options: AuthModuleOptions): DynamicModule {
@@ -41,12 +55,27 @@ export class AuthModule {
     optionsProvider: Provider,
     imports: NonNullable<AuthModuleAsyncOptions['imports']>,
   ): DynamicModule {
+    const optionsModule: DynamicModule = {
+      module: AuthOptionsModule,
+      imports,
+      providers: [optionsProvider],
+      exports: [AUTH_OPTIONS],
+    };
     return {
       module: AuthModule,
-      imports: [...imports, DiscoveryModule, PassportModule, UsersModule],
+      imports: [
+        optionsModule,
+        DiscoveryModule,
+        PassportModule,
+        UsersModule,
+        MongooseModule.forFeature([
+          { name: Session.name, schema: SessionSchema },
+          { name: RefreshToken.name, schema: RefreshTokenSchema },
+          { name: LoginFailure.name, schema: LoginFailureSchema },
+        ]),
+      ],
       controllers: [AuthController],
       providers: [
-        optionsProvider,
         {
           provide: TOKEN_KEYS,
           useFactory: (options: AuthModuleOptions) => createTokenKeys(options.jwt),
@@ -74,6 +103,8 @@ export class AuthModule {
           inject: [TOKEN_KEYS, AUTH_OPTIONS],
         },
         PasswordService,
+        SessionsService,
+        LoginThrottleService,
         PrincipalService,
         AuthService,
         JwtStrategy,
@@ -85,11 +116,12 @@ export class AuthModule {
         { provide: APP_GUARD, useClass: AccessGuard },
       ],
       exports: [
-        AUTH_OPTIONS,
+        optionsModule,
         TOKEN_KEYS,
         JwtService,
         UsersModule,
         PasswordService,
+        SessionsService,
         JwtAuthGuard,
         RolesGuard,
         OwnershipGuard,

@@ -17,6 +17,23 @@ export interface AuthModuleOptions {
     /** Access-token lifetime in seconds. Default 900 (15 min). */
     accessTtlSeconds?: number;
   };
+  /** Refresh-token (and idle session) lifetime in seconds. Default 7 days. */
+  refreshTtlSeconds?: number;
+  /**
+   * How long a request may trust a cached "user and session are still valid" answer, in ms.
+   * Revocation takes effect within this time on every instance. 0 = check the database on every
+   * request. Default 5000.
+   */
+  sessionCacheTtlMs?: number;
+  /** Failed-login limits, counted in MongoDB so they hold across instances. */
+  loginThrottle?: {
+    /** Failures per account within the window before 429. Default 5. */
+    maxFailuresPerAccount?: number;
+    /** Failures per client IP within the window before 429. Default 20. */
+    maxFailuresPerIp?: number;
+    /** Default 900 (15 min). */
+    windowSeconds?: number;
+  };
   /** bcrypt cost, never below 10. Default 12. */
   bcryptRounds?: number;
   /** Created (or promoted) at start-up when both are set; idempotent. */

@@ -1,13 +1,26 @@
-import { ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import {
+  BadRequestException,
+  ForbiddenException,
+  Inject,
+  Injectable,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { UsersService } from '../users/users.service.js';
 import type { AuthModuleOptions } from './auth.options.js';
 import { AUTH_OPTIONS } from './auth.options.js';
 import type { AuthUser } from './auth-user.js';
+import type { ChangePasswordDto } from './dto/change-password.dto.js';
+import type { JwksDto } from './dto/jwks.dto.js';
 import type { LoginDto } from './dto/login.dto.js';
 import type { SignupDto } from './dto/signup.dto.js';
 import type { TokenResponseDto } from './dto/token-response.dto.js';
 import { PasswordService } from './password.service.js';
+import { SessionsService } from './sessions/sessions.service.js';
+import type { IssuedRefresh } from './sessions/sessions.service.js';
+import { LoginThrottleService } from './throttling/login-throttle.service.js';
+import { TOKEN_KEYS } from './token-keys.js';
+import type { TokenKeys } from './token-keys.js';
 
 /** One body for every failed credential check, so responses do not reveal which part was wrong. */
 export const INVALID_CREDENTIALS = 'Invalid email or password';
@@ -19,7 +32,10 @@ export class AuthService {
   constructor(
     private readonly users: UsersService,
     private readonly passwords: PasswordService,
+    private readonly sessions: SessionsService,
+    private readonly throttle: LoginThrottleService,
     private readonly jwt: JwtService,
+    @Inject(TOKEN_KEYS) private readonly keys: TokenKeys,
     @Inject(AUTH_OPTIONS) options: AuthModuleOptions,
   ) {
     this.accessTtlSeconds = options.jwt.accessTtlSeconds ?? 900;
@@ -35,16 +51,62 @@ export class AuthService {
     return user;
   }
 
-  async login(dto: LoginDto): Promise<TokenResponseDto> {
+  /** Limits are checked before the password, and the unknown-email path costs one bcrypt too. */
+  async login(dto: LoginDto, ip: string): Promise<TokenResponseDto> {
+    await this.throttle.assertAllowed(dto.email, ip);
     const found = await this.users.findByEmailWithHash(dto.email);
     const valid = await this.passwords.verify(dto.password, found?.passwordHash);
-    if (!found || !valid) throw new UnauthorizedException(INVALID_CREDENTIALS);
+    if (!found || !valid) {
+      await this.throttle.recordFailure(dto.email, ip);
+      throw new UnauthorizedException(INVALID_CREDENTIALS);
+    }
+    await this.throttle.reset(dto.email);
     if (!found.user.active) throw new ForbiddenException('This account is disabled');
-    return this.issueTokens(found.user.id);
+    return this.tokens(await this.sessions.create(found.user.id));
   }
 
-  private async issueTokens(userId: string): Promise<TokenResponseDto> {
-    const accessToken = await this.jwt.signAsync({ sub: userId });
-    return { accessToken, tokenType: 'Bearer', expiresIn: this.accessTtlSeconds };
+  async refresh(refreshToken: string): Promise<TokenResponseDto> {
+    const issued = await this.sessions.rotate(refreshToken);
+    const user = await this.users.findById(issued.userId);
+    if (!user || !user.active) {
+      await this.sessions.revoke(issued.sessionId, issued.userId);
+      throw new UnauthorizedException('Invalid or expired refresh token');
+    }
+    return this.tokens(issued);
+  }
+
+  async logout(refreshToken: string): Promise<void> {
+    const session = await this.sessions.findByToken(refreshToken);
+    if (!session) throw new UnauthorizedException('Invalid or expired refresh token');
+    await this.sessions.revoke(session.sessionId, session.userId);
+  }
+
+  logoutAll(user: AuthUser): Promise<void> {
+    return this.sessions.revokeAllForUser(user.id);
+  }
+
+  async changePassword(user: AuthUser, dto: ChangePasswordDto): Promise<void> {
+    const hash = await this.users.getPasswordHash(user.id);
+    if (!hash || !(await this.passwords.verify(dto.currentPassword, hash))) {
+      throw new BadRequestException('currentPassword is incorrect');
+    }
+    await this.users.setPasswordHash(user.id, await this.passwords.hash(dto.newPassword));
+    await this.sessions.revokeAllForUser(user.id);
+  }
+
+  jwks(): JwksDto {
+    if (this.keys.algorithm === 'HS256') return { keys: [] };
+    const jwk = this.keys.verifyKey.export({ format: 'jwk' });
+    return { keys: [{ ...jwk, kid: this.keys.keyId, alg: this.keys.algorithm, use: 'sig' }] };
+  }
+
+  private async tokens(issued: IssuedRefresh): Promise<TokenResponseDto> {
+    const accessToken = await this.jwt.signAsync({ sub: issued.userId, sid: issued.sessionId });
+    return {
+      accessToken,
+      refreshToken: issued.refreshToken,
+      tokenType: 'Bearer',
+      expiresIn: this.accessTtlSeconds,
+    };
   }
 }

@@ -13,6 +13,13 @@ export function authOptionsFromEnv(env: Env): AuthModuleOptions {
       audience: env.JWT_AUDIENCE,
       accessTtlSeconds: env.JWT_ACCESS_TTL_SECONDS,
     },
+    refreshTtlSeconds: env.REFRESH_TTL_SECONDS,
+    sessionCacheTtlMs: env.SESSION_CACHE_TTL_MS,
+    loginThrottle: {
+      maxFailuresPerAccount: env.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      maxFailuresPerIp: env.LOGIN_MAX_FAILURES_PER_IP,
+      windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS,
+    },
     bcryptRounds: env.BCRYPT_ROUNDS,
     admin: { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD, name: env.ADMIN_NAME },
   };

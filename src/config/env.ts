@@ -117,6 +117,47 @@ export class Env {
   @Max(24 * 3600)
   JWT_ACCESS_TTL_SECONDS = 900;
 
+  /** Refresh-token lifetime (sliding session) in seconds. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(60)
+  REFRESH_TTL_SECONDS = 7 * 24 * 3600;
+
+  /** How long a "user and session still valid" answer is cached; 0 = ask the database every request. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  SESSION_CACHE_TTL_MS = 5000;
+
+  /** Failed logins per account within the window before 429 (counted in MongoDB). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  LOGIN_MAX_FAILURES_PER_ACCOUNT = 5;
+
+  /** Failed logins per client IP within the window before 429 (counted in MongoDB). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  LOGIN_MAX_FAILURES_PER_IP = 20;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  LOGIN_FAILURE_WINDOW_SECONDS = 900;
+
+  /** Requests per client IP to the /api/auth routes within AUTH_RATE_LIMIT_TTL_SECONDS. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  AUTH_RATE_LIMIT = 30;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  AUTH_RATE_LIMIT_TTL_SECONDS = 60;
+
   /** bcrypt cost; never below 10. */
   @Type(() => Number)
   @IsInt()

@@ -75,7 +75,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
       const status = exception.getStatus();
       const res = exception.getResponse();
       const payload = typeof res === 'string' ? body(status, res) : res;
-      return { status, payload, headers: {} };
+      const { retryAfterSeconds } = exception as { retryAfterSeconds?: unknown };
+      const headers: Record<string, string> =
+        typeof retryAfterSeconds === 'number' ? { 'Retry-After': String(retryAfterSeconds) } : {};
+      return { status, payload, headers };
     }
     if (exception instanceof mongoose.Error.CastError) {
       return this.plain(HttpStatus.BAD_REQUEST, `Invalid value for ${exception.path}`);

@@ -1,0 +1,49 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { Schema as MongooseSchema } from 'mongoose';
+import type { HydratedDocument, Types } from 'mongoose';
+
+/** One login: access tokens carry its id (`sid`), refresh tokens belong to it. */
+@Schema({ collection: 'sessions', timestamps: true })
+export class Session {
+  @Prop({ type: MongooseSchema.Types.ObjectId, required: true, index: true })
+  user!: Types.ObjectId;
+
+  /** Sliding: every refresh moves it forward. Expired sessions are filtered out, then purged. */
+  @Prop({ required: true, index: true })
+  expiresAt!: Date;
+
+  @Prop({ type: Date, default: null })
+  revokedAt!: Date | null;
+
+  createdAt!: Date;
+}
+
+export type SessionDocument = HydratedDocument<Session>;
+export const SessionSchema = SchemaFactory.createForClass(Session);
+
+/**
+ * One issued refresh token, stored only as a SHA-256 hash. `parent` is unique: a token can get
+ * at most one successor, and that unique insert is the rotation's atomic step on FerretDB and
+ * MongoDB alike (FerretDB's updates are not atomic, so a compare-and-set would not be enough).
+ */
+@Schema({ collection: 'refresh_tokens', timestamps: { createdAt: true, updatedAt: false } })
+export class RefreshToken {
+  @Prop({ required: true, unique: true })
+  hash!: string;
+
+  @Prop({ type: MongooseSchema.Types.ObjectId, required: true, index: true })
+  session!: Types.ObjectId;
+
+  @Prop({ type: MongooseSchema.Types.ObjectId, required: true, index: true })
+  user!: Types.ObjectId;
+
+  /** `session:<id>` for the first token of a session, else the id of the token it replaced. */
+  @Prop({ required: true, unique: true })
+  parent!: string;
+
+  @Prop({ required: true, index: true })
+  expiresAt!: Date;
+}
+
+export type RefreshTokenDocument = HydratedDocument<RefreshToken>;
+export const RefreshTokenSchema = SchemaFactory.createForClass(RefreshToken);

@@ -1,0 +1,175 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnModuleDestroy,
+  OnModuleInit,
+  UnauthorizedException,
+} from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { Model, trusted, Types } from 'mongoose';
+import { createHash, randomBytes } from 'node:crypto';
+import { UserLifecycle } from '../../users/user-lifecycle.service.js';
+import type { AuthModuleOptions } from '../auth.options.js';
+import { AUTH_OPTIONS } from '../auth.options.js';
+import { RefreshToken, Session } from './session.schema.js';
+
+export interface IssuedRefresh {
+  sessionId: string;
+  userId: string;
+  refreshToken: string;
+}
+
+const DAY_SECONDS = 24 * 3600;
+const PURGE_INTERVAL_MS = 60 * 60 * 1000;
+
+const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
+
+const isDuplicateKey = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+
+/** Sessions and rotating refresh tokens (opaque, 256 bits, stored only as hashes). */
+@Injectable()
+export class SessionsService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(SessionsService.name);
+  private readonly refreshTtlMs: number;
+  private readonly listeners = new Set<(sessionIds: string[] | 'all', userId: string) => void>();
+  private purgeTimer?: NodeJS.Timeout;
+
+  constructor(
+    @InjectModel(Session.name) private readonly sessions: Model<Session>,
+    @InjectModel(RefreshToken.name) private readonly tokens: Model<RefreshToken>,
+    @Inject(AUTH_OPTIONS) options: AuthModuleOptions,
+    private readonly lifecycle: UserLifecycle,
+  ) {
+    this.refreshTtlMs = (options.refreshTtlSeconds ?? 7 * DAY_SECONDS) * 1000;
+  }
+
+  async onModuleInit(): Promise<void> {
+    await Promise.all([this.sessions.init(), this.tokens.init()]);
+    this.lifecycle.register({
+      userDisabled: (userId) => this.revokeAllForUser(userId),
+      userDeleting: (userId) => this.deleteAllForUser(userId),
+    });
+    // No TTL indexes on FerretDB: lookups filter on expiresAt, and this purges now and then.
+    this.purgeTimer = setInterval(() => void this.purgeExpired(), PURGE_INTERVAL_MS);
+    this.purgeTimer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.purgeTimer);
+  }
+
+  /** Called with the ended session ids (or 'all' of a user) so caches can drop them. */
+  onRevoked(listener: (sessionIds: string[] | 'all', userId: string) => void): void {
+    this.listeners.add(listener);
+  }
+
+  async create(userId: string): Promise<IssuedRefresh> {
+    const session = await this.sessions.create({
+      user: userId,
+      expiresAt: this.expiry(),
+      revokedAt: null,
+    });
+    const sessionId = session._id.toString();
+    const refreshToken = await this.insertToken(sessionId, userId, `session:${sessionId}`);
+    return { sessionId, userId, refreshToken };
+  }
+
+  /**
+   * Exchanges a refresh token for a new one. A token that already has a successor was used before:
+   * the session is revoked (reuse detection), so at most one of concurrent refreshes succeeds.
+   */
+  async rotate(presented: string): Promise<IssuedRefresh> {
+    const token = await this.tokens.findOne({ hash: hashToken(presented) });
+    if (!token || token.expiresAt.getTime() <= Date.now()) throw this.invalid();
+    const sessionId = token.session.toString();
+    const userId = token.user.toString();
+    if (!(await this.isActive(sessionId, userId))) throw this.invalid();
+    let refreshToken: string;
+    try {
+      refreshToken = await this.insertToken(sessionId, userId, token._id.toString());
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+      this.logger.warn(`Refresh token reuse on session ${sessionId}: session revoked`);
+      await this.revoke(sessionId, userId);
+      throw this.invalid();
+    }
+    await this.sessions.updateOne({ _id: sessionId }, { $set: { expiresAt: this.expiry() } });
+    return { sessionId, userId, refreshToken };
+  }
+
+  /** The session a refresh token belongs to, if the token is current and the session alive. */
+  async findByToken(presented: string): Promise<{ sessionId: string; userId: string } | null> {
+    const token = await this.tokens.findOne({ hash: hashToken(presented) });
+    if (!token || token.expiresAt.getTime() <= Date.now()) return null;
+    const ids = { sessionId: token.session.toString(), userId: token.user.toString() };
+    return (await this.isActive(ids.sessionId, ids.userId)) ? ids : null;
+  }
+
+  async isActive(sessionId: string, userId: string): Promise<boolean> {
+    if (!Types.ObjectId.isValid(sessionId)) return false;
+    const session = await this.sessions.findById(sessionId);
+    return (
+      session !== null &&
+      session.user.toString() === userId &&
+      session.revokedAt === null &&
+      session.expiresAt.getTime() > Date.now()
+    );
+  }
+
+  async revoke(sessionId: string, userId: string): Promise<void> {
+    await this.sessions.updateOne({ _id: sessionId }, { $set: { revokedAt: new Date() } });
+    await this.tokens.deleteMany({ session: sessionId });
+    this.emit([sessionId], userId);
+  }
+
+  async revokeAllForUser(userId: string): Promise<void> {
+    await this.sessions.updateMany(
+      { user: userId, revokedAt: null },
+      { $set: { revokedAt: new Date() } },
+    );
+    await this.tokens.deleteMany({ user: userId });
+    this.emit('all', userId);
+  }
+
+  async deleteAllForUser(userId: string): Promise<void> {
+    await this.tokens.deleteMany({ user: userId });
+    await this.sessions.deleteMany({ user: userId });
+    this.emit('all', userId);
+  }
+
+  async purgeExpired(): Promise<void> {
+    try {
+      const now = new Date();
+      await this.tokens.deleteMany({ expiresAt: trusted({ $lte: now }) });
+      await this.sessions.deleteMany({ expiresAt: trusted({ $lte: now }) });
+    } catch (error) {
+      this.logger.warn(`Session purge failed: ${(error as Error).message}`);
+    }
+  }
+
+  private async insertToken(sessionId: string, userId: string, parent: string): Promise<string> {
+    const refreshToken = randomBytes(32).toString('base64url');
+    await this.tokens.create({
+      hash: hashToken(refreshToken),
+      session: sessionId,
+      user: userId,
+      parent,
+      expiresAt: this.expiry(),
+    });
+    return refreshToken;
+  }
+
+  private expiry(): Date {
+    return new Date(Date.now() + this.refreshTtlMs);
+  }
+
+  private emit(sessionIds: string[] | 'all', userId: string): void {
+    for (const listener of this.listeners) listener(sessionIds, userId);
+  }
+
+  private invalid(): UnauthorizedException {
+    return new UnauthorizedException('Invalid or expired refresh token');
+  }
+}
