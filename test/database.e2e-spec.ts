@@ -8,6 +8,7 @@ import { startFerretDb } from './support/ferretdb.mjs';
 import type { FerretDb } from './support/ferretdb.mjs';
 import { createTestApp } from './support/app.js';
 import type { TestApp } from './support/app.js';
+import { signupAndLogin } from './support/users.js';
 
 // This file runs its own FerretDB, because it stops and restarts the server.
 describe('embedded database lifecycle', () => {
@@ -53,5 +54,42 @@ describe('embedded database lifecycle', () => {
 
     const found = await notes.findOne({ text: 'written before the restart' });
     expect(found).not.toBeNull();
+  });
+
+  it('answers 503 (not 500) on data routes while the database is down, then recovers by itself', async () => {
+    const server = t.app.getHttpServer();
+    const user = await signupAndLogin(t.app);
+    const movie = { name: 'Acknowledged before the outage', casts: ['A'], genres: ['B'] };
+    const created = await request(server)
+      .post('/api/movies')
+      .set(user.auth)
+      .send(movie)
+      .expect(201);
+
+    await db.stop();
+    const [list, read, create, login] = await Promise.all([
+      request(server).get('/api/movies'),
+      request(server).get(`/api/movies/${created.body.id}`),
+      request(server)
+        .post('/api/movies')
+        .set(user.auth)
+        .send({ ...movie, name: 'During the outage' }),
+      request(server).post('/api/auth/login').send({ email: user.email, password: user.password }),
+    ]);
+    for (const res of [list, read, create, login]) {
+      expect(res.status).toBe(503);
+      expect(res.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable' });
+      expect(res.text).not.toMatch(/Mongo|ECONNREFUSED|stack/i);
+    }
+
+    db = await startFerretDb(dataDir, db.port);
+    await waitForHealth(200);
+    const again = await request(server).get(`/api/movies/${created.body.id}`).expect(200);
+    expect(again.body.name).toBe(movie.name);
+    await request(server)
+      .post('/api/movies')
+      .set(user.auth)
+      .send({ ...movie, name: 'After the outage' })
+      .expect(201);
   });
 });
