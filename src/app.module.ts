@@ -1,17 +1,25 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import type { DestinationStream } from 'pino';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter.js';
 import { AppConfigModule } from './config/config.module.js';
 import type { Env } from './config/env.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { LoggingModule } from './logging/logging.module.js';
 
 @Module({})
 export class AppModule {
-  static forRoot(env: Env): DynamicModule {
+  /** `logDestination` receives the JSON log lines instead of standard output (tests). */
+  static forRoot(env: Env, logDestination?: DestinationStream): DynamicModule {
     return {
       module: AppModule,
-      imports: [AppConfigModule.forRoot(env), DatabaseModule, HealthModule],
+      imports: [
+        LoggingModule.forRoot({ level: env.LOG_LEVEL, destination: logDestination }),
+        AppConfigModule.forRoot(env),
+        DatabaseModule,
+        HealthModule,
+      ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
     };
   }

@@ -6,7 +6,9 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { OpenAPIObject } from '@nestjs/swagger';
+import { NativeLogger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
+import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module.js';
 import { validateEnv } from './config/env.js';
 import type { Env } from './config/env.js';
@@ -15,6 +17,9 @@ import metadata from './metadata.js';
 export interface CreateAppOptions {
   /** Settings that override the process environment (tests use this). */
   env?: Record<string, string | undefined>;
+  /** Where the JSON log lines go instead of standard output (tests capture them in memory). */
+  logDestination?: DestinationStream;
+  /** Sends Nest's own logs to this logger instead of the JSON log (request lines stay JSON). */
   logger?: LoggerService | LogLevel[] | false;
 }
 
@@ -34,10 +39,13 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env), adapter, {
-    abortOnError: false,
-    logger: options.logger ?? logLevels(env),
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(env, options.logDestination),
+    adapter,
+    // Nest's start-up logs wait for the JSON logger, which only exists once the module is built.
+    { abortOnError: false, bufferLogs: true },
+  );
+  app.useLogger(options.logger ?? app.get(NativeLogger));
   await configureApp(app, env);
   return app;
 }
@@ -93,11 +101,4 @@ async function setupSwagger(app: NestFastifyApplication): Promise<void> {
     jsonDocumentUrl: `${DOCS_PATH}-json`,
     swaggerOptions: { persistAuthorization: true },
   });
-}
-
-function logLevels(env: Env): LogLevel[] | false {
-  const order: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-  const map: Record<string, number> = { fatal: 0, error: 1, warn: 2, info: 3, debug: 4, trace: 5 };
-  if (env.LOG_LEVEL === 'silent') return false;
-  return order.slice(0, (map[env.LOG_LEVEL] ?? 3) + 1);
 }
