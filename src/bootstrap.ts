@@ -5,6 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyInstance } from 'fastify';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { NativeLogger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
@@ -75,10 +76,30 @@ async function configureApp(app: NestFastifyApplication, env: Env): Promise<void
       forbidUnknownValues: true,
     }),
   );
-  app.enableShutdownHooks();
+  // SIGTERM (orchestrators) and SIGINT (Ctrl-C) close the app: Fastify stops accepting, lets
+  // in-flight requests finish, then MongoDB disconnects; the process then exits with code 0.
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+  closeConnectionsOnceIdleWhileDraining(app.getHttpAdapter().getInstance());
   if (env.SWAGGER_ENABLED) {
     await setupSwagger(app);
   }
+}
+
+/**
+ * Node closes idle keep-alive connections once, when the server starts closing. A connection
+ * whose request was still in flight then stays open after its response until the keep-alive
+ * timeout (72 s) and holds the shutdown: close each one as soon as it goes idle.
+ */
+function closeConnectionsOnceIdleWhileDraining(fastify: FastifyInstance): void {
+  let draining = false;
+  fastify.addHook('preClose', (done) => {
+    draining = true;
+    done();
+  });
+  fastify.addHook('onResponse', (_request, _reply, done) => {
+    if (draining) setImmediate(() => fastify.server.closeIdleConnections());
+    done();
+  });
 }
 
 export async function buildOpenApiDocument(app: NestFastifyApplication): Promise<OpenAPIObject> {
