@@ -102,6 +102,27 @@ function closeConnectionsOnceIdleWhileDraining(fastify: FastifyInstance): void {
   });
 }
 
+/**
+ * The OpenAPI document without a server or a database (`npm run openapi`): Nest's preview mode
+ * scans modules and controllers but instantiates no provider, so nothing connects to MongoDB.
+ * Settings come from the environment as for `createApp`; `MONGODB_URI` may be missing. It turns
+ * Nest's own logs off, process-wide: call it in a process of its own.
+ */
+export async function generateOpenApiDocument(): Promise<OpenAPIObject> {
+  const env = validateEnv({ MONGODB_URI: 'mongodb://127.0.0.1/unused', ...process.env });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(env),
+    new FastifyAdapter(),
+    { preview: true, abortOnError: false, logger: false },
+  );
+  try {
+    app.setGlobalPrefix(API_PREFIX);
+    return await buildOpenApiDocument(app);
+  } finally {
+    await app.close();
+  }
+}
+
 export async function buildOpenApiDocument(app: NestFastifyApplication): Promise<OpenAPIObject> {
   await SwaggerModule.loadPluginMetadata(metadata);
   const config = new DocumentBuilder()
@@ -111,6 +132,7 @@ export async function buildOpenApiDocument(app: NestFastifyApplication): Promise
         '(roles, ownership) for REST APIs, with movies, books, todos and bucket lists.',
     )
     .setVersion('0.1.0')
+    .addServer('/')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
     .build();
   return SwaggerModule.createDocument(app, config);

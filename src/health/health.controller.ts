@@ -14,7 +14,7 @@ export class HealthController {
   /** Liveness and readiness: 200 while MongoDB answers a ping, 503 when it does not. */
   @Get()
   @HealthCheck()
-  @ApiOperation({ summary: 'Health of the API and its database' })
+  @ApiOperation({ summary: 'Health of the API and its database', security: [] })
   @ApiServiceUnavailableResponse({ description: 'MongoDB did not answer a ping' })
   check(): Promise<HealthCheckResult> {
     return this.health.check([() => this.mongoose.pingCheck('mongodb', { timeout: 1500 })]);
