@@ -40,6 +40,11 @@ describe('structured JSON logs', () => {
         const id = req.headers['x-test-user'];
         if (typeof id === 'string') Object.assign(req, { user: { id, email: 'a@b.c' } });
         done();
+      })
+      // Stands in for application code logging while it serves a request.
+      .addHook('preHandler', (req, _reply, done) => {
+        if (req.headers['x-test-log']) new Logger('Handler').log('serving the request');
+        done();
       });
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
@@ -82,6 +87,19 @@ describe('structured JSON logs', () => {
       .expect(200);
     expect(requestLines().find((l) => l.reqId === 'trace-user')).toMatchObject({
       userId: 'user-42',
+    });
+  });
+
+  it('tags what the application logs while serving a request with the request id', async () => {
+    await request(app.getHttpServer())
+      .get('/api/health')
+      .set('x-request-id', 'trace-app-log')
+      .set('x-test-log', '1')
+      .expect(200);
+    expect(lines().find((l) => l.msg === 'serving the request')).toMatchObject({
+      level: 'info',
+      context: 'Handler',
+      reqId: 'trace-app-log',
     });
   });
 
