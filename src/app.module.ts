@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import type { DestinationStream } from 'pino';
 import { AuthModule } from './auth/auth.module.js';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter.js';
 import { authOptionsFromEnv } from './config/auth.config.js';
@@ -7,14 +8,17 @@ import { AppConfigModule } from './config/config.module.js';
 import { Env } from './config/env.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { LoggingModule } from './logging/logging.module.js';
 import { MoviesModule } from './movies/movies.module.js';
 
 @Module({})
 export class AppModule {
-  static forRoot(env: Env): DynamicModule {
+  /** `logDestination` receives the JSON log lines instead of standard output (tests). */
+  static forRoot(env: Env, logDestination?: DestinationStream): DynamicModule {
     return {
       module: AppModule,
       imports: [
+        LoggingModule.forRoot({ level: env.LOG_LEVEL, destination: logDestination }),
         AppConfigModule.forRoot(env),
         DatabaseModule,
         AuthModule.forRootAsync({

@@ -7,7 +7,10 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { OpenAPIObject } from '@nestjs/swagger';
+import type { FastifyInstance } from 'fastify';
+import { NativeLogger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
+import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module.js';
 import { validateEnv } from './config/env.js';
 import type { Env } from './config/env.js';
@@ -16,6 +19,9 @@ import metadata from './metadata.js';
 export interface CreateAppOptions {
   /** Settings that override the process environment (tests use this). */
   env?: Record<string, string | undefined>;
+  /** Where the JSON log lines go instead of standard output (tests capture them in memory). */
+  logDestination?: DestinationStream;
+  /** Sends Nest's own logs to this logger instead of the JSON log (request lines stay JSON). */
   logger?: LoggerService | LogLevel[] | false;
 }
 
@@ -35,10 +41,13 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env), adapter, {
-    abortOnError: false,
-    logger: options.logger ?? logLevels(env),
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(env, options.logDestination),
+    adapter,
+    // Nest's start-up logs wait for the JSON logger, which only exists once the module is built.
+    { abortOnError: false, bufferLogs: true },
+  );
+  app.useLogger(options.logger ?? app.get(NativeLogger));
   await configureApp(app, env);
   return app;
 }
@@ -84,9 +93,50 @@ async function configureApp(app: NestFastifyApplication, env: Env): Promise<void
       forbidUnknownValues: true,
     }),
   );
-  app.enableShutdownHooks();
+  // SIGTERM (orchestrators) and SIGINT (Ctrl-C) close the app: Fastify stops accepting, lets
+  // in-flight requests finish, then MongoDB disconnects; the process then exits with code 0.
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+  closeConnectionsOnceIdleWhileDraining(app.getHttpAdapter().getInstance());
   if (env.SWAGGER_ENABLED) {
     await setupSwagger(app);
+  }
+}
+
+/**
+ * Node closes idle keep-alive connections once, when the server starts closing. A connection
+ * whose request was still in flight then stays open after its response until the keep-alive
+ * timeout (72 s) and holds the shutdown: close each one as soon as it goes idle.
+ */
+function closeConnectionsOnceIdleWhileDraining(fastify: FastifyInstance): void {
+  let draining = false;
+  fastify.addHook('preClose', (done) => {
+    draining = true;
+    done();
+  });
+  fastify.addHook('onResponse', (_request, _reply, done) => {
+    if (draining) setImmediate(() => fastify.server.closeIdleConnections());
+    done();
+  });
+}
+
+/**
+ * The OpenAPI document without a server or a database (`npm run openapi`): Nest's preview mode
+ * scans modules and controllers but instantiates no provider, so nothing connects to MongoDB.
+ * Settings come from the environment as for `createApp`; `MONGODB_URI` may be missing. It turns
+ * Nest's own logs off, process-wide: call it in a process of its own.
+ */
+export async function generateOpenApiDocument(): Promise<OpenAPIObject> {
+  const env = validateEnv({ MONGODB_URI: 'mongodb://127.0.0.1/unused', ...process.env });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(env),
+    new FastifyAdapter(),
+    { preview: true, abortOnError: false, logger: false },
+  );
+  try {
+    app.setGlobalPrefix(API_PREFIX);
+    return await buildOpenApiDocument(app);
+  } finally {
+    await app.close();
   }
 }
 
@@ -99,9 +149,19 @@ export async function buildOpenApiDocument(app: NestFastifyApplication): Promise
         '(roles, ownership) for REST APIs, with movies, books, todos and bucket lists.',
     )
     .setVersion('0.1.0')
+    .addServer('/')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
     .build();
-  return SwaggerModule.createDocument(app, config);
+  const document = SwaggerModule.createDocument(app, config);
+  // Protected routes declare bearer security through @Auth()/@OptionalAuth(); every other
+  // operation is public (@Public()) and says so explicitly.
+  for (const item of Object.values(document.paths)) {
+    for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
+      const operation = item[method];
+      if (operation && !operation.security) operation.security = [];
+    }
+  }
+  return document;
 }
 
 async function setupSwagger(app: NestFastifyApplication): Promise<void> {
@@ -110,11 +170,4 @@ async function setupSwagger(app: NestFastifyApplication): Promise<void> {
     jsonDocumentUrl: `${DOCS_PATH}-json`,
     swaggerOptions: { persistAuthorization: true },
   });
-}
-
-function logLevels(env: Env): LogLevel[] | false {
-  const order: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-  const map: Record<string, number> = { fatal: 0, error: 1, warn: 2, info: 3, debug: 4, trace: 5 };
-  if (env.LOG_LEVEL === 'silent') return false;
-  return order.slice(0, (map[env.LOG_LEVEL] ?? 3) + 1);
 }

@@ -1,8 +1,12 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
+import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { createApp } from './bootstrap.js';
 import type { Env } from './config/env.js';
+
+/** In-flight requests get this long after SIGTERM/SIGINT; below Kubernetes' default 30 s grace. */
+const SHUTDOWN_TIMEOUT_MS = 10_000;
 
 if (existsSync('.env')) {
   process.loadEnvFile('.env');
@@ -15,6 +19,19 @@ try {
     port: config.get('PORT', { infer: true }),
     host: config.get('HOST', { infer: true }),
   });
+  const logger = new Logger('Main');
+  logger.log(`listening on ${await app.getUrl()}`);
+  // The shutdown hooks (see createApp) drain and exit 0; a client that never finishes its
+  // request must not keep the process alive past the orchestrator's patience.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      logger.log(`${signal} received: finishing in-flight requests`);
+      setTimeout(() => {
+        logger.error(`in-flight requests still open after ${SHUTDOWN_TIMEOUT_MS} ms: exiting`);
+        process.exit(1);
+      }, SHUTDOWN_TIMEOUT_MS).unref();
+    });
+  }
 } catch (error) {
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);

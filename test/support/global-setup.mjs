@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startFerretDb } from './ferretdb.mjs';
 
 /**
@@ -9,6 +10,10 @@ import { startFerretDb } from './ferretdb.mjs';
  * own database on it (see app.ts).
  */
 export default async function globalSetup() {
+  // Where test/support/build.ts compiles the app when a test needs it (removed by teardown).
+  process.env.GUARDHOUSE_TEST_BUILD = fileURLToPath(
+    new URL(`../../.cache/test-build/${process.pid}-${Date.now()}`, import.meta.url),
+  );
   if (process.env.MONGODB_URI_TEST) return;
   const dataDir = mkdtempSync(join(tmpdir(), 'guardhouse-test-'));
   const ferretDb = await startFerretDb(dataDir);

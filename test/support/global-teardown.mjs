@@ -1,7 +1,10 @@
 import { rmSync } from 'node:fs';
 
-/** Stops the FerretDB started by global-setup.mjs and removes its data folder. */
+/** Removes the compiled app, stops the FerretDB started by global-setup.mjs, removes its data. */
 export default async function globalTeardown() {
+  if (process.env.GUARDHOUSE_TEST_BUILD) {
+    rmSync(process.env.GUARDHOUSE_TEST_BUILD, { recursive: true, force: true });
+  }
   const ferretDb = globalThis.__FERRETDB__;
   if (!ferretDb) return;
   await ferretDb.stop();

@@ -1,0 +1,94 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compiledApp } from './support/build.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+
+interface Operation {
+  summary?: string;
+  tags?: string[];
+  responses?: Record<string, unknown>;
+}
+
+interface LintReport {
+  totals: { errors: number; warnings: number };
+  problems: { ruleId: string; severity: string; message: string }[];
+}
+
+describe('OpenAPI document (npm run openapi)', () => {
+  let dir: string;
+  let file: string;
+  let document: { openapi: string; paths: Record<string, Record<string, Operation>> };
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'guardhouse-openapi-'));
+    file = join(dir, 'openapi.json');
+    // `npm run openapi` without its build step. The database URI points at a closed port: the
+    // script must not need a database (nor start a server) to describe the API.
+    execFileSync(
+      process.execPath,
+      ['scripts/openapi.mjs', '--dist', compiledApp(), '--out', file],
+      {
+        cwd: root,
+        env: { ...process.env, MONGODB_URI: 'mongodb://127.0.0.1:1/unreachable' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+        timeout: 20_000,
+      },
+    );
+    document = JSON.parse(readFileSync(file, 'utf8'));
+  }, 60_000);
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('describes the API under /api', () => {
+    expect(document.openapi).toMatch(/^3\./);
+    expect(Object.keys(document.paths)).toContain('/api/health');
+  });
+
+  it('passes redocly lint with no errors', () => {
+    const lint = spawnSync(
+      'npx',
+      ['--no', 'redocly', 'lint', file, '--config', 'redocly.yaml', '--format=json'],
+      {
+        cwd: root,
+        encoding: 'utf8',
+        env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+        timeout: 30_000,
+      },
+    );
+    const report = JSON.parse(lint.stdout) as LintReport;
+    const errors = report.problems.filter((problem) => problem.severity === 'error');
+    expect(errors).toEqual([]);
+    expect(report.totals.errors).toBe(0);
+    expect(lint.status).toBe(0);
+  });
+
+  it('gives every operation a summary, a tag and a response', () => {
+    const operations = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.entries(item)
+        .filter(([method]) => METHODS.includes(method))
+        .map(([method, operation]) => ({
+          operation: `${method.toUpperCase()} ${path}`,
+          ...operation,
+        })),
+    );
+    expect(operations.length).toBeGreaterThan(0);
+    for (const { operation, summary, tags, responses } of operations) {
+      expect({ operation, summary: Boolean(summary?.trim()) }).toEqual({
+        operation,
+        summary: true,
+      });
+      expect({ operation, tags: (tags ?? []).length > 0 }).toEqual({ operation, tags: true });
+      expect({ operation, responses: Object.keys(responses ?? {}).length > 0 }).toEqual({
+        operation,
+        responses: true,
+      });
+    }
+  });
+});
