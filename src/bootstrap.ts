@@ -1,6 +1,6 @@
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import { ValidationPipe } from '@nestjs/common';
+import { HttpException, HttpStatus, ValidationPipe } from '@nestjs/common';
 import type { LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -75,11 +75,10 @@ async function configureApp(app: NestFastifyApplication, env: Env): Promise<void
     allowList: (request) =>
       !request.url.startsWith(`/${API_PREFIX}/auth/`) ||
       request.url.startsWith(`/${API_PREFIX}/auth/jwks`),
-    errorResponseBuilder: (_request, context) => ({
-      statusCode: 429,
-      error: 'Too Many Requests',
-      message: `Too many requests; retry in ${context.after}`,
-    }),
+    // Thrown into Nest's exception filter, so it must be an HttpException (Retry-After is set
+    // by the plugin before it throws).
+    errorResponseBuilder: (_request, context) =>
+      new HttpException(`Too many requests; retry in ${context.after}`, HttpStatus.TOO_MANY_REQUESTS),
   });
   app.enableCors({
     origin: env.CORS_ORIGINS.length > 0 ? env.CORS_ORIGINS : false,

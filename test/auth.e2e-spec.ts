@@ -173,3 +173,30 @@ describe('signup and login', () => {
     expect(res.status).toBe(400);
   });
 });
+
+describe('per-IP rate limit on the auth routes', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ label: 'ratelimit', env: { AUTH_RATE_LIMIT: '3' } });
+  });
+
+  afterAll(() => t.close());
+
+  it('answers 429 with Retry-After beyond the limit, and leaves other routes alone', async () => {
+    const server = t.app.getHttpServer();
+    const body = { email: 'nobody@example.com', password: STRONG_PASSWORD };
+    for (let i = 0; i < 3; i += 1) {
+      await request(server).post('/api/auth/login').send(body).expect(401);
+    }
+    const limited = await request(server).post('/api/auth/login').send(body);
+    expect(limited.status).toBe(429);
+    expect(limited.body).toMatchObject({ statusCode: 429 });
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    await request(server)
+      .post('/api/auth/signup')
+      .send({ email: 'late@example.com', password: STRONG_PASSWORD, name: 'L' })
+      .expect(429);
+    for (let i = 0; i < 5; i += 1) await request(server).get('/api/movies').expect(200);
+  });
+});
