@@ -12,6 +12,8 @@ interface Operation {
   summary?: string;
   tags?: string[];
   responses?: Record<string, unknown>;
+  security?: Record<string, string[]>[];
+  requestBody?: { content?: Record<string, { schema?: unknown }> };
 }
 
 interface LintReport {
@@ -90,5 +92,31 @@ describe('OpenAPI document (npm run openapi)', () => {
         responses: true,
       });
     }
+  });
+
+  it('declares security, request schemas and the error answers of every operation', () => {
+    const problems: string[] = [];
+    for (const [path, item] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        if (!METHODS.includes(method)) continue;
+        const name = `${method.toUpperCase()} ${path}`;
+        const codes = Object.keys(operation.responses ?? {});
+        const need = (code: string, why: string) => {
+          if (!codes.includes(code)) problems.push(`${name}: no ${code} (${why})`);
+        };
+        if (!Array.isArray(operation.security)) problems.push(`${name}: no security`);
+        else if (operation.security.length > 0) need('401', 'protected');
+        if (path.includes('{')) need('400', 'path parameter');
+        if (/\{id\}/.test(path)) need('404', 'resource id');
+        if (operation.requestBody) {
+          need('400', 'request body');
+          const media = Object.values(operation.requestBody.content ?? {});
+          if (media.length === 0 || media.some((m) => !m.schema)) {
+            problems.push(`${name}: request body without a schema`);
+          }
+        }
+      }
+    }
+    expect(problems).toEqual([]);
   });
 });

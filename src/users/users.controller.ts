@@ -10,6 +10,7 @@ import {
   Query,
 } from '@nestjs/common';
 import {
+  ApiBadRequestResponse,
   ApiConflictResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
@@ -47,6 +48,7 @@ export class UsersController {
   @Patch('me')
   @Auth()
   @ApiOperation({ summary: 'Change your display name (the only field you may change here)' })
+  @ApiBadRequestResponse({ description: 'Invalid name, or any other field' })
   @ApiOkResponse({ type: UserResponseDto })
   async updateMe(
     @CurrentUser() user: AuthUser,
@@ -68,6 +70,7 @@ export class UsersController {
   @Get()
   @Auth(Role.Admin)
   @ApiOperation({ summary: 'List users (admin)' })
+  @ApiBadRequestResponse({ description: 'Invalid query parameters' })
   @ApiPageResponse(UserResponseDto)
   async list(@Query() query: ListUsersQueryDto): Promise<PageDto<UserResponseDto>> {
     const page = await this.users.list(query);
@@ -77,6 +80,7 @@ export class UsersController {
   @Get(':id')
   @Auth(Role.Admin)
   @ApiOperation({ summary: 'Read a user (admin)' })
+  @ApiBadRequestResponse({ description: 'Invalid id or body' })
   @ApiOkResponse({ type: UserResponseDto })
   @ApiNotFoundResponse({ description: 'No such user' })
   async get(@Param('id', ParseObjectIdPipe) id: string): Promise<UserResponseDto> {
@@ -86,6 +90,7 @@ export class UsersController {
   @Patch(':id')
   @Auth(Role.Admin)
   @ApiOperation({ summary: "Change a user's role or active flag (admin)" })
+  @ApiBadRequestResponse({ description: 'Invalid id or body' })
   @ApiOkResponse({ type: UserResponseDto })
   @ApiNotFoundResponse({ description: 'No such user' })
   @ApiConflictResponse({ description: 'Would leave no active admin' })
@@ -103,6 +108,7 @@ export class UsersController {
     summary: 'Delete a user and everything they own (admin)',
     description: 'Cascades to their movies, books and covers, todos, bucket lists and sessions.',
   })
+  @ApiBadRequestResponse({ description: 'Invalid id' })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiNotFoundResponse({ description: 'No such user' })
   @ApiConflictResponse({ description: 'Would leave no active admin' })
