@@ -78,7 +78,10 @@ async function configureApp(app: NestFastifyApplication, env: Env): Promise<void
     // Thrown into Nest's exception filter, so it must be an HttpException (Retry-After is set
     // by the plugin before it throws).
     errorResponseBuilder: (_request, context) =>
-      new HttpException(`Too many requests; retry in ${context.after}`, HttpStatus.TOO_MANY_REQUESTS),
+      new HttpException(
+        `Too many requests; retry in ${context.after}`,
+        HttpStatus.TOO_MANY_REQUESTS,
+      ),
   });
   app.enableCors({
     origin: env.CORS_ORIGINS.length > 0 ? env.CORS_ORIGINS : false,
