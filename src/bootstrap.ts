@@ -1,4 +1,5 @@
 import helmet from '@fastify/helmet';
+import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import { HttpException, HttpStatus, ValidationPipe } from '@nestjs/common';
 import type { LoggerService, LogLevel } from '@nestjs/common';
@@ -12,6 +13,7 @@ import { NativeLogger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module.js';
+import { UPLOAD_LIMITS } from './common/multipart/upload-limits.js';
 import { validateEnv } from './config/env.js';
 import type { Env } from './config/env.js';
 import metadata from './metadata.js';
@@ -83,6 +85,9 @@ async function configureApp(app: NestFastifyApplication, env: Env): Promise<void
         HttpStatus.TOO_MANY_REQUESTS,
       ),
   });
+  // Parsed only by the routes with an upload interceptor (books covers); the limits are a ceiling
+  // for every multipart request, and a file over `fileSize` becomes a 413 there.
+  await app.register(multipart, { limits: { ...UPLOAD_LIMITS } });
   app.enableCors({
     origin: env.CORS_ORIGINS.length > 0 ? env.CORS_ORIGINS : false,
     credentials: false,
