@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { DestinationStream } from 'pino';
 import { AuthModule } from './auth/auth.module.js';
+import { BooksModule } from './books/books.module.js';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter.js';
 import { authOptionsFromEnv } from './config/auth.config.js';
 import { AppConfigModule } from './config/config.module.js';
@@ -27,6 +28,7 @@ export class AppModule {
         }),
         HealthModule,
         MoviesModule,
+        BooksModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
     };

@@ -1,0 +1,131 @@
+import {
+  ConflictException,
+  ForbiddenException,
+  Injectable,
+  NotFoundException,
+} from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { UploadedMultipartFile } from '@nestjs/platform-fastify/multipart';
+import { Model, trusted } from 'mongoose';
+import type { QueryFilter } from 'mongoose';
+import type { AuthUser } from '../auth/auth-user.js';
+import { Role } from '../auth/roles.js';
+import type { PageDto } from '../common/dto/paginated.dto.js';
+import { toBookResponse } from './dto/book-response.dto.js';
+import type { BookResponseDto } from './dto/book-response.dto.js';
+import type { CreateBookDto } from './dto/create-book.dto.js';
+import type { ListBooksQueryDto } from './dto/list-books-query.dto.js';
+import type { UpdateBookDto } from './dto/update-book.dto.js';
+import { BookCoversService } from './covers/book-covers.service.js';
+import { Book } from './schemas/book.schema.js';
+import type { BookDocument } from './schemas/book.schema.js';
+
+const TITLE_TAKEN = 'You already have a book with this title';
+
+const isDuplicateKey = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+
+@Injectable()
+export class BooksService {
+  constructor(
+    @InjectModel(Book.name) private readonly books: Model<Book>,
+    private readonly covers: BookCoversService,
+  ) {}
+
+  /** Your own books; an admin may name another owner, anyone else gets 403 for it. */
+  async list(query: ListBooksQueryDto, user: AuthUser): Promise<PageDto<BookResponseDto>> {
+    const owner = query.owner ?? user.id;
+    if (owner !== user.id && user.role !== Role.Admin) {
+      throw new ForbiddenException("Only an admin may list another user's books");
+    }
+    const filter: QueryFilter<Book> = { owner };
+    if (query.category !== undefined) filter.category = query.category;
+    const [docs, total] = await Promise.all([
+      this.books.find(filter).sort({ createdAt: -1, _id: -1 }).skip(query.skip).limit(query.limit),
+      this.books.countDocuments(filter),
+    ]);
+    return { items: docs.map(toBookResponse), total, page: query.page, limit: query.limit };
+  }
+
+  async get(id: string): Promise<BookResponseDto> {
+    const doc = await this.books.findById(id);
+    if (!doc) throw new NotFoundException('Book not found');
+    return toBookResponse(doc);
+  }
+
+  /**
+   * The image is checked and shrunk before anything is written. The book goes in first, as the
+   * unique index decides a duplicate title (409) there; if storing the cover then fails, the book
+   * is removed again so no coverless book is left.
+   */
+  async create(
+    dto: CreateBookDto,
+    upload: UploadedMultipartFile | undefined,
+    ownerId: string,
+  ): Promise<BookResponseDto> {
+    const cover = await this.covers.requiredFromUpload(upload);
+    let doc: BookDocument;
+    try {
+      doc = await this.books.create({ ...dto, owner: ownerId });
+    } catch (error) {
+      if (isDuplicateKey(error)) throw new ConflictException(TITLE_TAKEN);
+      throw error;
+    }
+    try {
+      await this.covers.store(doc._id, cover);
+    } catch (error) {
+      await doc.deleteOne();
+      throw error;
+    }
+    return toBookResponse(doc);
+  }
+
+  /**
+   * PATCH applies the given fields, PUT (a full CreateBookDto) replaces all of them; either may
+   * bring a new cover, which replaces the old one. Nothing is written for a bad image (400) or a
+   * taken title (409).
+   */
+  async update(
+    doc: BookDocument,
+    dto: UpdateBookDto,
+    upload: UploadedMultipartFile | undefined,
+  ): Promise<BookResponseDto> {
+    const cover = await this.covers.fromUpload(upload);
+    const renaming = dto.title !== undefined && dto.title !== doc.title;
+    // FerretDB reports a duplicate on update as an internal error (code 1), not 11000: check first.
+    if (renaming && (await this.titleTakenByAnother(doc, dto.title))) {
+      throw new ConflictException(TITLE_TAKEN);
+    }
+    doc.set(dto);
+    // A new cover is a change to the book too: its updatedAt moves.
+    if (cover) doc.set('updatedAt', new Date());
+    try {
+      await doc.save();
+    } catch (error) {
+      // A rename that raced another write of the same title: 11000 on MongoDB, code 1 on FerretDB.
+      if (isDuplicateKey(error) || (renaming && (await this.titleTakenByAnother(doc, dto.title)))) {
+        throw new ConflictException(TITLE_TAKEN);
+      }
+      throw error;
+    }
+    if (cover) await this.covers.store(doc._id, cover);
+    return toBookResponse(doc);
+  }
+
+  /** The Book schema's delete middleware removes the cover first. */
+  async remove(doc: BookDocument): Promise<void> {
+    await doc.deleteOne();
+  }
+
+  private async titleTakenByAnother(
+    doc: BookDocument,
+    title: string | undefined,
+  ): Promise<boolean> {
+    const taken = await this.books.exists({
+      owner: doc.owner,
+      title,
+      _id: trusted({ $ne: doc._id }),
+    });
+    return taken !== null;
+  }
+}

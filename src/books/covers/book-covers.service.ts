@@ -1,0 +1,62 @@
+import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { UploadedMultipartFile } from '@nestjs/platform-fastify/multipart';
+import { Model } from 'mongoose';
+import type { Types } from 'mongoose';
+import { BookCover } from '../schemas/book-cover.schema.js';
+import type { BookCoverDocument } from '../schemas/book-cover.schema.js';
+import { InvalidImageError, makeCoverThumbnail } from './cover-thumbnail.js';
+import type { CoverThumbnail } from './cover-thumbnail.js';
+
+export const COVER_FIELD = 'cover_image';
+
+const isDuplicateKey = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+
+/**
+ * Cover thumbnails: made from uploads, stored one per book in `book_covers` (see BookCover for
+ * why not GridFS), read back for `GET /books/:id/cover`. Deleting them is the Book schema's job.
+ */
+@Injectable()
+export class BookCoversService {
+  constructor(@InjectModel(BookCover.name) private readonly covers: Model<BookCover>) {}
+
+  /** The thumbnail of an uploaded cover; 400 when it is missing (and required) or not an image. */
+  async fromUpload(upload: UploadedMultipartFile | undefined): Promise<CoverThumbnail | undefined> {
+    if (!upload) return undefined;
+    if (!upload.buffer) throw new Error('Upload interceptor must use memory storage');
+    try {
+      return await makeCoverThumbnail(upload.buffer);
+    } catch (error) {
+      if (error instanceof InvalidImageError) throw new BadRequestException(error.message);
+      throw error;
+    }
+  }
+
+  async requiredFromUpload(upload: UploadedMultipartFile | undefined): Promise<CoverThumbnail> {
+    const cover = await this.fromUpload(upload);
+    if (!cover) {
+      throw new BadRequestException(`${COVER_FIELD} is required (a multipart/form-data file)`);
+    }
+    return cover;
+  }
+
+  /** Stores or replaces a book's cover in one write; the old bytes are overwritten, not left. */
+  async store(bookId: Types.ObjectId, cover: CoverThumbnail): Promise<void> {
+    const { contentType, data, size, width, height, sha256 } = cover;
+    const replacement = { _id: bookId, contentType, data, size, width, height, sha256 };
+    try {
+      await this.covers.replaceOne({ _id: bookId }, replacement, { upsert: true });
+    } catch (error) {
+      // Two first-time upserts for one book: the loser finds the winner's document and replaces it.
+      if (!isDuplicateKey(error)) throw error;
+      await this.covers.replaceOne({ _id: bookId }, replacement, { upsert: true });
+    }
+  }
+
+  async get(bookId: string): Promise<BookCoverDocument> {
+    const cover = await this.covers.findById(bookId);
+    if (!cover) throw new NotFoundException('Cover not found');
+    return cover;
+  }
+}

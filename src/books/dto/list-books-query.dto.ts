@@ -1,0 +1,16 @@
+import { IsEnum, IsOptional, Matches } from 'class-validator';
+import { PaginationQueryDto } from '../../common/dto/pagination-query.dto.js';
+import { OBJECT_ID_PATTERN } from '../../common/pipes/parse-object-id.pipe.js';
+import { BookCategory } from '../book-category.js';
+
+export class ListBooksQueryDto extends PaginationQueryDto {
+  /** Only books in this category. */
+  @IsOptional()
+  @IsEnum(BookCategory)
+  category?: BookCategory;
+
+  /** Admin only: list this user's books instead of your own (403 for anyone else's id). */
+  @IsOptional()
+  @Matches(OBJECT_ID_PATTERN, { message: 'owner must be a 24-character hex ObjectId' })
+  owner?: string;
+}
