@@ -6,6 +6,7 @@ import request from 'supertest';
 import type { Test } from 'supertest';
 import { createTestApp } from './support/app.js';
 import type { TestApp } from './support/app.js';
+import { blackPng } from './support/images.js';
 import { loginAdmin, signupAndLogin, STRONG_PASSWORD } from './support/users.js';
 import type { TestUser } from './support/users.js';
 
@@ -69,6 +70,21 @@ async function createMovie({ app, owner }: Context): Promise<Record<string, stri
     .post('/api/movies')
     .set(owner.auth)
     .send({ name: `Matrix ${unique()}`, casts: ['a'], genres: ['b'] });
+  return { id: res.body.id };
+}
+
+/** A multipart book form: the text fields plus a small PNG `cover_image`. */
+function bookForm(req: Test, fields: Record<string, string>): Test {
+  for (const [name, value] of Object.entries(fields)) req = req.field(name, value);
+  return req.attach('cover_image', blackPng(60, 40), {
+    filename: 'c.png',
+    contentType: 'image/png',
+  });
+}
+
+async function createBook({ app, owner }: Context): Promise<Record<string, string>> {
+  const req = request(app.getHttpServer()).post('/api/books').set(owner.auth);
+  const res = await bookForm(req, { title: `Matrix ${unique()}`, category: 'poetry' });
   return { id: res.body.id };
 }
 
@@ -151,6 +167,28 @@ const ROWS: Row[] = [
     body: () => ({ casts: ['e'] }),
   },
   { route: 'DELETE /api/movies/:id', expect: ownerOrAdmin(204), params: createMovie },
+
+  { route: 'GET /api/books', expect: loggedIn(200) },
+  { route: 'GET /api/books/:id', expect: loggedIn(200), params: createBook },
+  { route: 'GET /api/books/:id/cover', expect: loggedIn(200), params: createBook },
+  {
+    route: 'POST /api/books',
+    expect: loggedIn(201),
+    send: (req) => bookForm(req, { title: `Matrix ${unique()}`, category: 'poetry' }),
+  },
+  {
+    route: 'PUT /api/books/:id',
+    expect: ownerOrAdmin(200),
+    params: createBook,
+    body: () => ({ title: `Matrix ${unique()}`, category: 'horror' }),
+  },
+  {
+    route: 'PATCH /api/books/:id',
+    expect: ownerOrAdmin(200),
+    params: createBook,
+    send: (req) => bookForm(req, { description: 'New cover' }),
+  },
+  { route: 'DELETE /api/books/:id', expect: ownerOrAdmin(204), params: createBook },
 ];
 
 /** "METHOD /api/path" for every handler of every controller, read from Nest's metadata. */
