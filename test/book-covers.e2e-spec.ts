@@ -236,6 +236,53 @@ describe('book covers', () => {
       expect(await counts()).toEqual(before);
     });
 
+    it('refuses forms beyond the field limits (too many fields, a field over 32 KB) with 400', async () => {
+      const before = await counts();
+      const jpeg = await solidImage('jpeg');
+      let many = request(server).post('/api/books').set(alice.auth);
+      for (let i = 0; i < 11; i++) many = many.field(`f${i}`, 'x');
+      const tooMany = await many.attach('cover_image', jpeg, 'a.jpg');
+      expect(tooMany.status).toBe(400);
+      const long = await request(server)
+        .post('/api/books')
+        .set(alice.auth)
+        .field('title', 'Long')
+        .field('category', 'poetry')
+        .field('description', 'x'.repeat(33 * 1024))
+        .attach('cover_image', jpeg, 'a.jpg');
+      expect(long.status).toBe(400);
+      expect(long.body.message).toMatch(/too long/i);
+      expect(await counts()).toEqual(before);
+    });
+
+    it('answers malformed multipart bodies with 400', async () => {
+      const before = await counts();
+      const garbage = await request(server)
+        .post('/api/books')
+        .set(alice.auth)
+        .set('Content-Type', 'multipart/form-data; boundary=xyz')
+        .send('--xyz\r\nContent-Disposition: form-data; name="title"\r\n\r\nCut');
+      expect(garbage.status).toBe(400);
+      const noBoundary = await request(server)
+        .post('/api/books')
+        .set(alice.auth)
+        .set('Content-Type', 'multipart/form-data')
+        .send('whatever');
+      expect(noBoundary.status).toBe(400);
+      expect(await counts()).toEqual(before);
+    });
+
+    it('leaves routes without an upload refusing multipart bodies with 400, not 5xx', async () => {
+      const res = await request(server)
+        .patch('/api/users/me')
+        .set(alice.auth)
+        .field('name', 'Multipart')
+        .attach('file', await solidImage('jpeg'), 'a.jpg');
+      expect(res.status).toBe(400);
+      const me = await request(server).get('/api/users/me').set(alice.auth).expect(200);
+      expect(me.body.name).not.toBe('Multipart');
+    });
+
     it('refuses two files, or a file in another field, with 400', async () => {
       const before = await counts();
       const jpeg = await solidImage('jpeg');
