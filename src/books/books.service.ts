@@ -19,11 +19,9 @@ import type { UpdateBookDto } from './dto/update-book.dto.js';
 import { BookCoversService } from './covers/book-covers.service.js';
 import { Book } from './schemas/book.schema.js';
 import type { BookDocument } from './schemas/book.schema.js';
+import { isDuplicateKeyError } from '../database/duplicate-key.js';
 
 const TITLE_TAKEN = 'You already have a book with this title';
-
-const isDuplicateKey = (error: unknown): boolean =>
-  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
 
 @Injectable()
 export class BooksService {
@@ -68,7 +66,7 @@ export class BooksService {
     try {
       doc = await this.books.create({ ...dto, owner: ownerId });
     } catch (error) {
-      if (isDuplicateKey(error)) throw new ConflictException(TITLE_TAKEN);
+      if (isDuplicateKeyError(error)) throw new ConflictException(TITLE_TAKEN);
       throw error;
     }
     try {
@@ -103,7 +101,10 @@ export class BooksService {
       await doc.save();
     } catch (error) {
       // A rename that raced another write of the same title: 11000 on MongoDB, code 1 on FerretDB.
-      if (isDuplicateKey(error) || (renaming && (await this.titleTakenByAnother(doc, dto.title)))) {
+      if (
+        isDuplicateKeyError(error) ||
+        (renaming && (await this.titleTakenByAnother(doc, dto.title)))
+      ) {
         throw new ConflictException(TITLE_TAKEN);
       }
       throw error;

@@ -16,6 +16,7 @@ import type { MovieResponseDto } from './dto/movie-response.dto.js';
 import type { UpdateMovieDto } from './dto/update-movie.dto.js';
 import { Movie } from './schemas/movie.schema.js';
 import type { MovieDocument } from './schemas/movie.schema.js';
+import { isDuplicateKeyError } from '../database/duplicate-key.js';
 
 const NAME_TAKEN = 'A movie with this name already exists';
 
@@ -51,7 +52,7 @@ export class MoviesService {
     try {
       return toMovieResponse(await this.movies.create({ ...dto, addedBy: ownerId }));
     } catch (error) {
-      if ((error as { code?: unknown }).code === 11000) throw new ConflictException(NAME_TAKEN);
+      if (isDuplicateKeyError(error)) throw new ConflictException(NAME_TAKEN);
       throw error;
     }
   }
@@ -67,7 +68,7 @@ export class MoviesService {
     try {
       return toMovieResponse(await doc.save());
     } catch (error) {
-      if ((error as { code?: unknown }).code === 11000) throw new ConflictException(NAME_TAKEN);
+      if (isDuplicateKeyError(error)) throw new ConflictException(NAME_TAKEN);
       throw error;
     }
   }

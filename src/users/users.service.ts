@@ -10,13 +10,11 @@ import type { UpdateUserDto } from './dto/update-user.dto.js';
 import { User } from './schemas/user.schema.js';
 import type { UserDocument } from './schemas/user.schema.js';
 import { UserLifecycle } from './user-lifecycle.service.js';
+import { isDuplicateKeyError } from '../database/duplicate-key.js';
 
 export interface AuthUserRecord extends AuthUser {
   passwordChangedAt: Date | null;
 }
-
-const isDuplicateKey = (error: unknown): boolean =>
-  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
 
 function toAuthUser(doc: UserDocument): AuthUserRecord {
   return {
@@ -52,7 +50,7 @@ export class UsersService {
       });
       return toAuthUser(doc);
     } catch (error) {
-      if (isDuplicateKey(error)) throw new ConflictException('Email is already registered');
+      if (isDuplicateKeyError(error)) throw new ConflictException('Email is already registered');
       throw error;
     }
   }
@@ -168,7 +166,7 @@ export class UsersService {
       });
     } catch (error) {
       // Another instance created it first: that is the idempotent outcome we want.
-      if (!isDuplicateKey(error)) throw error;
+      if (!isDuplicateKeyError(error)) throw error;
     }
   }
 

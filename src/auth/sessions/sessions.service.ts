@@ -13,6 +13,7 @@ import { UserLifecycle } from '../../users/user-lifecycle.service.js';
 import type { AuthModuleOptions } from '../auth.options.js';
 import { AUTH_OPTIONS } from '../auth.options.js';
 import { RefreshToken, Session } from './session.schema.js';
+import { isDuplicateKeyError } from '../../database/duplicate-key.js';
 
 export interface IssuedRefresh {
   sessionId: string;
@@ -24,9 +25,6 @@ const DAY_SECONDS = 24 * 3600;
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
 const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
-
-const isDuplicateKey = (error: unknown): boolean =>
-  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
 
 /** Sessions and rotating refresh tokens (opaque, 256 bits, stored only as hashes). */
 @Injectable()
@@ -90,7 +88,7 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
     try {
       refreshToken = await this.insertToken(sessionId, userId, token._id.toString());
     } catch (error) {
-      if (!isDuplicateKey(error)) throw error;
+      if (!isDuplicateKeyError(error)) throw error;
       this.logger.warn(`Refresh token reuse on session ${sessionId}: session revoked`);
       await this.revoke(sessionId, userId);
       throw this.invalid();

@@ -7,11 +7,9 @@ import { BookCover } from '../schemas/book-cover.schema.js';
 import type { BookCoverDocument } from '../schemas/book-cover.schema.js';
 import { InvalidImageError, makeCoverThumbnail } from './cover-thumbnail.js';
 import type { CoverThumbnail } from './cover-thumbnail.js';
+import { isDuplicateKeyError } from '../../database/duplicate-key.js';
 
 export const COVER_FIELD = 'cover_image';
-
-const isDuplicateKey = (error: unknown): boolean =>
-  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
 
 /**
  * Cover thumbnails: made from uploads, stored one per book in `book_covers` (see BookCover for
@@ -49,7 +47,7 @@ export class BookCoversService {
       await this.covers.replaceOne({ _id: bookId }, replacement, { upsert: true });
     } catch (error) {
       // Two first-time upserts for one book: the loser finds the winner's document and replaces it.
-      if (!isDuplicateKey(error)) throw error;
+      if (!isDuplicateKeyError(error)) throw error;
       await this.covers.replaceOne({ _id: bookId }, replacement, { upsert: true });
     }
   }

@@ -9,6 +9,7 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import { STATUS_CODES } from 'node:http';
 import mongoose from 'mongoose';
+import { DUPLICATE_KEY } from '../../database/duplicate-key.js';
 
 const { MongoError } = mongoose.mongo;
 
@@ -90,7 +91,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       );
     }
     if (exception instanceof MongoError || exception instanceof mongoose.Error) {
-      if (exception instanceof MongoError && exception.code === 11000) {
+      if (exception instanceof MongoError && exception.code === DUPLICATE_KEY) {
         return this.plain(
           HttpStatus.CONFLICT,
           'A resource with the same unique value already exists',
