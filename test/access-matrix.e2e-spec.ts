@@ -88,6 +88,14 @@ async function createBook({ app, owner }: Context): Promise<Record<string, strin
   return { id: res.body.id };
 }
 
+async function createTodo({ app, owner }: Context): Promise<Record<string, string>> {
+  const res = await request(app.getHttpServer())
+    .post('/api/todos')
+    .set(owner.auth)
+    .send({ title: `Matrix ${unique()}`, due: '2030-01-01' });
+  return { id: res.body.id };
+}
+
 const ROWS: Row[] = [
   { route: 'GET /api/health', expect: all(200) },
 
@@ -189,6 +197,35 @@ const ROWS: Row[] = [
     send: (req) => bookForm(req, { description: 'New cover' }),
   },
   { route: 'DELETE /api/books/:id', expect: ownerOrAdmin(204), params: createBook },
+
+  // Anonymous callers get the public view of the newest todos (@OptionalAuth).
+  { route: 'GET /api/todos', expect: all(200) },
+  {
+    route: 'POST /api/todos',
+    expect: loggedIn(201),
+    body: () => ({ title: `Matrix ${unique()}`, due: '2030-01-01' }),
+  },
+  { route: 'GET /api/todos/:id', expect: ownerOrAdmin(200), params: createTodo },
+  {
+    route: 'PUT /api/todos/:id',
+    expect: ownerOrAdmin(200),
+    params: createTodo,
+    body: () => ({ title: `Matrix ${unique()}`, due: '2031-01-01T09:00:00Z' }),
+  },
+  {
+    route: 'PATCH /api/todos/:id',
+    expect: ownerOrAdmin(200),
+    params: createTodo,
+    body: () => ({ description: 'changed' }),
+  },
+  { route: 'DELETE /api/todos/:id', expect: ownerOrAdmin(204), params: createTodo },
+  // The owner is refused too: marking done is the admin's call.
+  {
+    route: 'PATCH /api/todos/:id/done',
+    expect: adminOnly(200),
+    params: createTodo,
+    body: () => ({ done: true }),
+  },
 ];
 
 /** "METHOD /api/path" for every handler of every controller, read from Nest's metadata. */

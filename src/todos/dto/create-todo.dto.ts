@@ -1,0 +1,31 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsDueDate } from './due-date.validation.js';
+
+const trim = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' ? value.trim() : value;
+
+/**
+ * Body of `POST /todos` and `PUT /todos/:id`. There is no `done` (new todos start not done; only
+ * an admin marks them, through `PATCH /todos/:id/done`) and no owner (taken from the token):
+ * either field is refused with 400.
+ */
+export class CreateTodoDto {
+  @Transform(trim)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  title!: string;
+
+  /** Free text; empty when left out. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  description?: string;
+
+  /** ISO 8601 date or date-time with an offset. */
+  @ApiProperty({ format: 'date-time', example: '2025-06-30T17:00:00Z' })
+  @IsDueDate()
+  due!: string;
+}
