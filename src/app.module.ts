@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import type { DestinationStream } from 'pino';
 import { AuthModule } from './auth/auth.module.js';
 import { BooksModule } from './books/books.module.js';
+import { BucketlistsModule } from './bucketlists/bucketlists.module.js';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter.js';
 import { authOptionsFromEnv } from './config/auth.config.js';
 import { AppConfigModule } from './config/config.module.js';
@@ -31,6 +32,7 @@ export class AppModule {
         MoviesModule,
         BooksModule,
         TodosModule,
+        BucketlistsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
     };

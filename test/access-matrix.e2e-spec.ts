@@ -96,6 +96,14 @@ async function createTodo({ app, owner }: Context): Promise<Record<string, strin
   return { id: res.body.id };
 }
 
+async function createBucketlist({ app, owner }: Context): Promise<Record<string, string>> {
+  const res = await request(app.getHttpServer())
+    .post('/api/bucketlists')
+    .set(owner.auth)
+    .send({ name: `Matrix ${unique()}` });
+  return { id: res.body.id };
+}
+
 const ROWS: Row[] = [
   { route: 'GET /api/health', expect: all(200) },
 
@@ -225,6 +233,32 @@ const ROWS: Row[] = [
     expect: adminOnly(200),
     params: createTodo,
     body: () => ({ done: true }),
+  },
+
+  // Private: another user's bucket list is a 404, as if it did not exist.
+  { route: 'GET /api/bucketlists', expect: loggedIn(200) },
+  {
+    route: 'POST /api/bucketlists',
+    expect: loggedIn(201),
+    body: () => ({ name: `Matrix ${unique()}` }),
+  },
+  { route: 'GET /api/bucketlists/:id', expect: ownerOrAdmin(200, 404), params: createBucketlist },
+  {
+    route: 'PUT /api/bucketlists/:id',
+    expect: ownerOrAdmin(200, 404),
+    params: createBucketlist,
+    body: () => ({ name: `Matrix ${unique()}` }),
+  },
+  {
+    route: 'PATCH /api/bucketlists/:id',
+    expect: ownerOrAdmin(200, 404),
+    params: createBucketlist,
+    body: () => ({ name: `Matrix ${unique()}` }),
+  },
+  {
+    route: 'DELETE /api/bucketlists/:id',
+    expect: ownerOrAdmin(204, 404),
+    params: createBucketlist,
   },
 ];
 

@@ -1,0 +1,109 @@
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Put, Query } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { Auth, CurrentUser, Owned, OwnedResource } from '../auth/index.js';
+import type { AuthUser } from '../auth/index.js';
+import { ApiPageResponse } from '../common/dto/paginated.dto.js';
+import type { PageDto } from '../common/dto/paginated.dto.js';
+import { BucketlistsService } from './bucketlists.service.js';
+import { BucketlistResponseDto } from './dto/bucketlist-response.dto.js';
+import { CreateBucketlistDto } from './dto/create-bucketlist.dto.js';
+import { ListBucketlistsQueryDto } from './dto/list-bucketlists-query.dto.js';
+import { UpdateBucketlistDto } from './dto/update-bucketlist.dto.js';
+import { BUCKETLIST_OWNERSHIP } from './schemas/bucketlist.schema.js';
+import type { BucketlistDocument } from './schemas/bucketlist.schema.js';
+
+/**
+ * Bucket lists are private: every `/:id` route answers 404 to anyone but the owner or an admin,
+ * exactly as for an id that does not exist.
+ */
+@ApiTags('bucketlists')
+@ApiServiceUnavailableResponse({ description: 'The database is unavailable' })
+@Controller('bucketlists')
+export class BucketlistsController {
+  constructor(private readonly lists: BucketlistsService) {}
+
+  @Get()
+  @Auth()
+  @ApiOperation({
+    summary: 'List your bucket lists (admin: everyone’s, or one user’s with owner=<id|me>)',
+  })
+  @ApiPageResponse(BucketlistResponseDto)
+  @ApiBadRequestResponse({ description: 'Invalid query parameters' })
+  @ApiForbiddenResponse({
+    description: 'Account disabled, or owner=<someone else> without the admin role',
+  })
+  list(
+    @Query() query: ListBucketlistsQueryDto,
+    @CurrentUser() user: AuthUser,
+  ): Promise<PageDto<BucketlistResponseDto>> {
+    return this.lists.list(query, user);
+  }
+
+  @Post()
+  @Auth()
+  @ApiOperation({ summary: 'Create a bucket list (you become its owner)' })
+  @ApiCreatedResponse({ type: BucketlistResponseDto })
+  @ApiBadRequestResponse({ description: 'Invalid body (including any owner field)' })
+  @ApiPayloadTooLargeResponse({ description: 'Body over the size limit' })
+  create(
+    @Body() dto: CreateBucketlistDto,
+    @CurrentUser() user: AuthUser,
+  ): Promise<BucketlistResponseDto> {
+    return this.lists.create(dto, user.id);
+  }
+
+  @Get(':id')
+  @Auth()
+  @Owned(BUCKETLIST_OWNERSHIP)
+  @ApiOperation({ summary: 'Read one of your bucket lists (admin: any)' })
+  @ApiOkResponse({ type: BucketlistResponseDto })
+  get(@OwnedResource() list: BucketlistDocument): BucketlistResponseDto {
+    return this.lists.view(list);
+  }
+
+  @Put(':id')
+  @Auth()
+  @Owned(BUCKETLIST_OWNERSHIP)
+  @ApiOperation({ summary: 'Replace one of your bucket lists (admin: any)' })
+  @ApiOkResponse({ type: BucketlistResponseDto })
+  @ApiPayloadTooLargeResponse({ description: 'Body over the size limit' })
+  replace(
+    @OwnedResource() list: BucketlistDocument,
+    @Body() dto: CreateBucketlistDto,
+  ): Promise<BucketlistResponseDto> {
+    return this.lists.update(list, dto);
+  }
+
+  @Patch(':id')
+  @Auth()
+  @Owned(BUCKETLIST_OWNERSHIP)
+  @ApiOperation({ summary: 'Rename one of your bucket lists (admin: any)' })
+  @ApiOkResponse({ type: BucketlistResponseDto })
+  @ApiPayloadTooLargeResponse({ description: 'Body over the size limit' })
+  update(
+    @OwnedResource() list: BucketlistDocument,
+    @Body() dto: UpdateBucketlistDto,
+  ): Promise<BucketlistResponseDto> {
+    return this.lists.update(list, dto);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @Auth()
+  @Owned(BUCKETLIST_OWNERSHIP)
+  @ApiOperation({ summary: 'Delete one of your bucket lists (admin: any)' })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  remove(@OwnedResource() list: BucketlistDocument): Promise<void> {
+    return this.lists.remove(list);
+  }
+}

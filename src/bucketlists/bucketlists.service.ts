@@ -1,0 +1,58 @@
+import { ForbiddenException, Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { Model } from 'mongoose';
+import type { QueryFilter } from 'mongoose';
+import { Role } from '../auth/index.js';
+import type { AuthUser } from '../auth/index.js';
+import type { PageDto } from '../common/dto/paginated.dto.js';
+import { toBucketlistResponse } from './dto/bucketlist-response.dto.js';
+import type { BucketlistResponseDto } from './dto/bucketlist-response.dto.js';
+import type { CreateBucketlistDto } from './dto/create-bucketlist.dto.js';
+import type { ListBucketlistsQueryDto } from './dto/list-bucketlists-query.dto.js';
+import type { UpdateBucketlistDto } from './dto/update-bucketlist.dto.js';
+import { Bucketlist } from './schemas/bucketlist.schema.js';
+import type { BucketlistDocument } from './schemas/bucketlist.schema.js';
+
+@Injectable()
+export class BucketlistsService {
+  constructor(@InjectModel(Bucketlist.name) private readonly lists: Model<Bucketlist>) {}
+
+  async list(
+    query: ListBucketlistsQueryDto,
+    user: AuthUser,
+  ): Promise<PageDto<BucketlistResponseDto>> {
+    const filter: QueryFilter<Bucketlist> = {};
+    const owner = query.owner?.toLowerCase() === 'me' ? user.id : query.owner?.toLowerCase();
+    if (user.role === Role.Admin) {
+      if (owner !== undefined) filter.owner = owner;
+    } else {
+      if (owner !== undefined && owner !== user.id) {
+        throw new ForbiddenException("Only admins may list other users' bucket lists");
+      }
+      filter.owner = user.id;
+    }
+    const [docs, total] = await Promise.all([
+      this.lists.find(filter).sort({ createdAt: -1, _id: -1 }).skip(query.skip).limit(query.limit),
+      this.lists.countDocuments(filter),
+    ]);
+    return { items: docs.map(toBucketlistResponse), total, page: query.page, limit: query.limit };
+  }
+
+  async create(dto: CreateBucketlistDto, ownerId: string): Promise<BucketlistResponseDto> {
+    return toBucketlistResponse(await this.lists.create({ name: dto.name, owner: ownerId }));
+  }
+
+  view(doc: BucketlistDocument): BucketlistResponseDto {
+    return toBucketlistResponse(doc);
+  }
+
+  /** PUT carries a full body and PATCH a partial one; either way only `name` can change. */
+  async update(doc: BucketlistDocument, dto: UpdateBucketlistDto): Promise<BucketlistResponseDto> {
+    if (dto.name !== undefined) doc.name = dto.name;
+    return toBucketlistResponse(await doc.save());
+  }
+
+  async remove(doc: BucketlistDocument): Promise<void> {
+    await doc.deleteOne();
+  }
+}
