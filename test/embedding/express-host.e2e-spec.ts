@@ -1,0 +1,363 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Module,
+  Patch,
+  Post,
+  ValidationPipe,
+} from '@nestjs/common';
+import type { DynamicModule, INestApplication } from '@nestjs/common';
+import { getConnectionToken, InjectModel, MongooseModule } from '@nestjs/mongoose';
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { Test } from '@nestjs/testing';
+import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { Schema as MongooseSchema, Types } from 'mongoose';
+import type { Connection, HydratedDocument, Model } from 'mongoose';
+import request from 'supertest';
+import {
+  Auth,
+  AuthModule,
+  CurrentUser,
+  OptionalAuth,
+  OwnedResources,
+  Owned,
+  OwnedResource,
+  Public,
+  Role,
+} from '../../src/auth/index.js';
+import type { AuthModuleOptions, AuthUser } from '../../src/auth/index.js';
+import { testDatabaseUri } from '../support/app.js';
+
+// A host application that knows nothing of Guardhouse's own modules: it imports the auth kit
+// through its public API, brings its own Mongoose connection and protects its own resource with
+// the kit's decorators alone. It runs on Express, not Fastify.
+
+@Schema({ collection: 'notes', timestamps: true })
+class Note {
+  @Prop({ required: true })
+  text!: string;
+
+  @Prop({ type: MongooseSchema.Types.ObjectId, ref: 'User', required: true, index: true })
+  owner!: Types.ObjectId;
+}
+type NoteDocument = HydratedDocument<Note>;
+const NoteSchema = SchemaFactory.createForClass(Note);
+
+class NoteDto {
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(500)
+  text!: string;
+}
+
+const view = (note: NoteDocument) => ({
+  id: note._id.toString(),
+  text: note.text,
+  owner: note.owner.toString(),
+});
+
+@Controller('notes')
+class NotesController {
+  constructor(@InjectModel(Note.name) private readonly notes: Model<Note>) {}
+
+  @Get('about')
+  @Public()
+  about() {
+    return { service: 'notes' };
+  }
+
+  @Get('count')
+  @OptionalAuth()
+  async count(@CurrentUser() user?: AuthUser) {
+    return { mine: user ? await this.notes.countDocuments({ owner: user.id }) : null };
+  }
+
+  @Post()
+  @Auth()
+  async create(@Body() dto: NoteDto, @CurrentUser() user: AuthUser) {
+    return view(await this.notes.create({ text: dto.text, owner: user.id }));
+  }
+
+  @Get()
+  @Auth()
+  async list(@CurrentUser() user: AuthUser) {
+    const filter = user.role === Role.Admin ? {} : { owner: user.id };
+    return (await this.notes.find(filter)).map(view);
+  }
+
+  @Get(':id')
+  @Auth()
+  @Owned({ model: Note.name, ownerField: 'owner' })
+  get(@OwnedResource() note: NoteDocument) {
+    return view(note);
+  }
+
+  @Patch(':id')
+  @Auth()
+  @Owned({ model: Note.name, ownerField: 'owner' })
+  async update(@OwnedResource() note: NoteDocument, @Body() dto: NoteDto) {
+    note.text = dto.text;
+    return view(await note.save());
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @Auth()
+  @Owned({ model: Note.name, ownerField: 'owner' })
+  async remove(@OwnedResource() note: NoteDocument): Promise<void> {
+    await note.deleteOne();
+  }
+}
+
+const HOST_ADMIN = { email: 'boss@notes.test', password: 'Boss-pass-1!' };
+const HOST_AUTH: AuthModuleOptions = {
+  jwt: {
+    secret: 'notes-host-secret-of-at-least-32-chars!',
+    issuer: 'notes-host',
+    audience: 'notes-api',
+  },
+  bcryptRounds: 10,
+  admin: HOST_ADMIN,
+};
+
+@Module({})
+class NotesHostModule {
+  static forRoot(mongoUri: string, auth: DynamicModule): DynamicModule {
+    return {
+      module: NotesHostModule,
+      imports: [
+        MongooseModule.forRoot(mongoUri),
+        MongooseModule.forFeature([{ name: Note.name, schema: NoteSchema }]),
+        auth,
+      ],
+      controllers: [NotesController],
+    };
+  }
+}
+
+async function createHost(mongoUri: string, auth: DynamicModule): Promise<INestApplication> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [NotesHostModule.forRoot(mongoUri, auth)],
+  }).compile();
+  const app = moduleRef.createNestApplication(new ExpressAdapter(), { logger: false });
+  app.setGlobalPrefix('api');
+  // The kit's DTOs (signup, login, users) are validated by the host's global pipe.
+  app.useGlobalPipes(
+    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+  );
+  await app.init();
+  return app;
+}
+
+interface Caller {
+  id: string;
+  auth: { Authorization: string };
+}
+
+describe('embedding the auth kit in an Express host', () => {
+  let app: INestApplication;
+  let server: ReturnType<INestApplication['getHttpServer']>;
+  let mongoUri: string;
+  let notes: ReturnType<Connection['collection']>;
+  let admin: Caller;
+  let owner: Caller;
+  let other: Caller;
+
+  async function login(email: string, password: string): Promise<Caller> {
+    const res = await request(server).post('/api/auth/login').send({ email, password });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ tokenType: 'Bearer' });
+    const auth = { Authorization: `Bearer ${res.body.accessToken}` };
+    const me = await request(server).get('/api/users/me').set(auth).expect(200);
+    return { id: me.body.id, auth };
+  }
+
+  let signups = 0;
+  async function signupAndLogin(): Promise<Caller> {
+    const email = `host-user-${++signups}-${Date.now()}@example.com`;
+    const password = 'Host-pass-1!';
+    const res = await request(server)
+      .post('/api/auth/signup')
+      .send({ email, password, name: 'Host User' });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ email, role: 'user', active: true });
+    expect(res.text).not.toMatch(/password|hash/i);
+    return login(email, password);
+  }
+
+  async function createNote(who: Caller, text = 'a note'): Promise<string> {
+    const res = await request(server).post('/api/notes').set(who.auth).send({ text });
+    expect(res.status).toBe(201);
+    expect(res.body.owner).toBe(who.id);
+    return res.body.id as string;
+  }
+
+  const stored = (id: string) => notes.findOne({ _id: new Types.ObjectId(id) });
+
+  beforeAll(async () => {
+    mongoUri = testDatabaseUri('embedding');
+    app = await createHost(mongoUri, AuthModule.forRoot(HOST_AUTH));
+    server = app.getHttpServer();
+    notes = app.get<Connection>(getConnectionToken()).collection('notes');
+    admin = await login(HOST_ADMIN.email, HOST_ADMIN.password);
+    owner = await signupAndLogin();
+    other = await signupAndLogin();
+  });
+
+  afterAll(() => app.close());
+
+  it('really runs on Express', () => {
+    expect(app.getHttpAdapter().getType()).toBe('express');
+  });
+
+  it("signs up and logs in through the kit's own routes, with the host's validation", async () => {
+    const res = await request(server).get('/api/users/me').set(owner.auth).expect(200);
+    expect(res.body).toMatchObject({ id: owner.id, role: 'user' });
+    const sneaky = await request(server)
+      .post('/api/auth/signup')
+      .send({ email: 'sneaky@example.com', password: 'Host-pass-1!', name: 'S', role: 'admin' });
+    expect(sneaky.status).toBe(400);
+    const weak = await request(server)
+      .post('/api/auth/signup')
+      .send({ email: 'weak@example.com', password: 'short', name: 'W' });
+    expect(weak.status).toBe(400);
+    const users = app.get<Connection>(getConnectionToken()).collection('users');
+    expect(
+      await users.countDocuments({ email: { $in: ['sneaky@example.com', 'weak@example.com'] } }),
+    ).toBe(0);
+    const wrong = await request(server)
+      .post('/api/auth/login')
+      .send({ email: HOST_ADMIN.email, password: 'Wrong-pass-1!' });
+    expect(wrong.status).toBe(401);
+  });
+
+  it('serves the @Public() route to anonymous callers', async () => {
+    const res = await request(server).get('/api/notes/about').expect(200);
+    expect(res.body).toEqual({ service: 'notes' });
+  });
+
+  it('identifies the caller on an @OptionalAuth() route, and refuses an invalid token there', async () => {
+    const anonymous = await request(server).get('/api/notes/count').expect(200);
+    expect(anonymous.body).toEqual({ mine: null });
+    await createNote(other, 'counted');
+    const mine = await request(server).get('/api/notes/count').set(other.auth).expect(200);
+    expect(mine.body.mine).toBe(
+      await notes.countDocuments({ owner: new Types.ObjectId(other.id) }),
+    );
+    expect(mine.body.mine).toBeGreaterThan(0);
+    await request(server)
+      .get('/api/notes/count')
+      .set('Authorization', 'Bearer not.a.jwt')
+      .expect(401);
+  });
+
+  it('refuses anonymous callers and bad tokens on protected routes (401)', async () => {
+    await request(server).post('/api/notes').send({ text: 'x' }).expect(401);
+    await request(server).get('/api/notes').expect(401);
+    await request(server).get('/api/notes').set('Authorization', 'Bearer not.a.jwt').expect(401);
+    expect(await notes.countDocuments({ text: 'x' })).toBe(0);
+  });
+
+  it('takes the owner from the token, never from the body', async () => {
+    const res = await request(server)
+      .post('/api/notes')
+      .set(owner.auth)
+      .send({ text: 'planted', owner: other.id });
+    expect(res.status).toBe(400);
+    expect(await notes.countDocuments({ text: 'planted' })).toBe(0);
+    const id = await createNote(owner, 'mine');
+    expect((await stored(id))?.owner).toEqual(new Types.ObjectId(owner.id));
+  });
+
+  it('lets the owner read, update and delete their note', async () => {
+    const id = await createNote(owner);
+    await request(server).get(`/api/notes/${id}`).set(owner.auth).expect(200);
+    const res = await request(server)
+      .patch(`/api/notes/${id}`)
+      .set(owner.auth)
+      .send({ text: 'edited' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ id, text: 'edited', owner: owner.id });
+    await request(server).delete(`/api/notes/${id}`).set(owner.auth).expect(204);
+    expect(await stored(id)).toBeNull();
+  });
+
+  it("refuses another user's read, update and delete (403) and changes nothing", async () => {
+    const id = await createNote(owner, 'private thoughts');
+    const before = await stored(id);
+    await request(server).get(`/api/notes/${id}`).set(other.auth).expect(403);
+    await request(server)
+      .patch(`/api/notes/${id}`)
+      .set(other.auth)
+      .send({ text: 'hijacked' })
+      .expect(403);
+    await request(server).delete(`/api/notes/${id}`).set(other.auth).expect(403);
+    expect(await stored(id)).toEqual(before);
+  });
+
+  it("lets an admin read, update and delete anyone's note", async () => {
+    const id = await createNote(owner);
+    await request(server).get(`/api/notes/${id}`).set(admin.auth).expect(200);
+    await request(server)
+      .patch(`/api/notes/${id}`)
+      .set(admin.auth)
+      .send({ text: 'moderated' })
+      .expect(200);
+    expect(await stored(id)).toMatchObject({ text: 'moderated' });
+    await request(server).delete(`/api/notes/${id}`).set(admin.auth).expect(204);
+    expect(await stored(id)).toBeNull();
+  });
+
+  it('answers 400 for a bad id and 404 for a missing note', async () => {
+    await request(server).get('/api/notes/not-an-id').set(owner.auth).expect(400);
+    const missing = new Types.ObjectId().toString();
+    await request(server).get(`/api/notes/${missing}`).set(owner.auth).expect(404);
+  });
+
+  it("enforces the kit's roles on its admin routes", async () => {
+    await request(server).get('/api/users').set(owner.auth).expect(403);
+    await request(server).get('/api/users').set(admin.auth).expect(200);
+  });
+
+  it("deletes the host's notes with their owner when an admin deletes the user", async () => {
+    expect(app.get(OwnedResources).list()).toContainEqual({ model: 'Note', ownerField: 'owner' });
+    const doomed = await signupAndLogin();
+    await createNote(doomed, 'doomed 1');
+    await createNote(doomed, 'doomed 2');
+    const kept = await createNote(other, 'kept');
+    await request(server).delete(`/api/users/${doomed.id}`).set(owner.auth).expect(403);
+    expect(await notes.countDocuments({ owner: new Types.ObjectId(doomed.id) })).toBe(2);
+    await request(server).delete(`/api/users/${doomed.id}`).set(admin.auth).expect(204);
+    expect(await notes.countDocuments({ owner: new Types.ObjectId(doomed.id) })).toBe(0);
+    expect(await stored(kept)).not.toBeNull();
+    await request(server).get('/api/users/me').set(doomed.auth).expect(401);
+  });
+
+  it('is configured just as well with forRootAsync({ imports, inject, useFactory })', async () => {
+    const SETTINGS = Symbol('HOST_SETTINGS');
+    @Module({ providers: [{ provide: SETTINGS, useValue: HOST_AUTH }], exports: [SETTINGS] })
+    class HostSettingsModule {}
+    const second = await createHost(
+      mongoUri,
+      AuthModule.forRootAsync({
+        imports: [HostSettingsModule],
+        inject: [SETTINGS],
+        useFactory: (settings: AuthModuleOptions) => settings,
+      }),
+    );
+    try {
+      const res = await request(second.getHttpServer())
+        .get('/api/notes')
+        .set(owner.auth)
+        .expect(200);
+      expect(res.body.every((note: { owner: string }) => note.owner === owner.id)).toBe(true);
+      await request(second.getHttpServer()).get('/api/notes').expect(401);
+    } finally {
+      await second.close();
+    }
+  });
+});
