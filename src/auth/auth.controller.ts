@@ -1,4 +1,14 @@
-import { Body, Controller, Get, Header, HttpCode, Ip, Patch, Post } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Header,
+  HttpCode,
+  Ip,
+  Patch,
+  Post,
+  UseInterceptors,
+} from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -23,12 +33,14 @@ import { LoginDto } from './dto/login.dto.js';
 import { RefreshTokenDto } from './dto/refresh-token.dto.js';
 import { SignupDto } from './dto/signup.dto.js';
 import { TokenResponseDto } from './dto/token-response.dto.js';
+import { AuthErrorHeadersInterceptor } from './interceptors/auth-error-headers.interceptor.js';
 
 const RATE_LIMITED = 'Too many requests or failed logins (see Retry-After)';
 
 @ApiTags('auth')
 @Controller('auth')
 @ApiTooManyRequestsResponse({ description: RATE_LIMITED })
+@UseInterceptors(AuthErrorHeadersInterceptor)
 export class AuthController {
   constructor(private readonly auth: AuthService) {}
 

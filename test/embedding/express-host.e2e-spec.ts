@@ -122,6 +122,7 @@ const HOST_AUTH: AuthModuleOptions = {
   },
   bcryptRounds: 10,
   admin: HOST_ADMIN,
+  loginThrottle: { maxFailuresPerAccount: 3 },
 };
 
 @Module({})
@@ -233,6 +234,51 @@ describe('embedding the auth kit in an Express host', () => {
       .post('/api/auth/login')
       .send({ email: HOST_ADMIN.email, password: 'Wrong-pass-1!' });
     expect(wrong.status).toBe(401);
+  });
+
+  it("rotates refresh tokens through the kit's routes", async () => {
+    const email = `refresh-${Date.now()}@example.com`;
+    await request(server)
+      .post('/api/auth/signup')
+      .send({ email, password: 'Host-pass-1!', name: 'R' })
+      .expect(201);
+    const login = await request(server)
+      .post('/api/auth/login')
+      .send({ email, password: 'Host-pass-1!' })
+      .expect(200);
+    const rotated = await request(server)
+      .post('/api/auth/refresh')
+      .send({ refreshToken: login.body.refreshToken });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.refreshToken).not.toBe(login.body.refreshToken);
+    await request(server)
+      .post('/api/auth/refresh')
+      .send({ refreshToken: login.body.refreshToken })
+      .expect(401);
+  });
+
+  it('answers 401 with WWW-Authenticate and 429 with Retry-After without any host filter', async () => {
+    const anonymous = await request(server).get('/api/notes').expect(401);
+    expect(anonymous.headers['www-authenticate']).toBe('Bearer');
+    expect(anonymous.body).toMatchObject({ statusCode: 401 });
+    const email = `throttled-${Date.now()}@example.com`;
+    await request(server)
+      .post('/api/auth/signup')
+      .send({ email, password: 'Host-pass-1!', name: 'T' })
+      .expect(201);
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const wrong = await request(server)
+        .post('/api/auth/login')
+        .send({ email, password: 'Wrong-pass-1!' });
+      expect(wrong.status).toBe(401);
+      expect(wrong.headers['www-authenticate']).toBe('Bearer');
+    }
+    const limited = await request(server)
+      .post('/api/auth/login')
+      .send({ email, password: 'Host-pass-1!' });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(limited.body).toMatchObject({ statusCode: 429 });
   });
 
   it('serves the @Public() route to anonymous callers', async () => {

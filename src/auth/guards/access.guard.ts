@@ -1,12 +1,15 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { lastValueFrom, isObservable } from 'rxjs';
+import { setAuthErrorHeaders } from '../interceptors/auth-error-headers.interceptor.js';
 import { JwtAuthGuard } from './jwt-auth.guard.js';
 import { OwnershipGuard } from './ownership.guard.js';
 import { RolesGuard } from './roles.guard.js';
 
 /**
  * The one global guard: authentication, then roles, then ownership, always in that order (a roles
- * check must never run before the user is loaded).
+ * check must never run before the user is loaded). A refusal carries its headers (401 →
+ * `WWW-Authenticate: Bearer`) whatever the host's platform and exception filter.
  */
 @Injectable()
 export class AccessGuard implements CanActivate {
@@ -14,13 +17,19 @@ export class AccessGuard implements CanActivate {
     private readonly jwt: JwtAuthGuard,
     private readonly roles: RolesGuard,
     private readonly ownership: OwnershipGuard,
+    private readonly adapterHost: HttpAdapterHost,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const authenticated = this.jwt.canActivate(context);
-    const ok = isObservable(authenticated)
-      ? await lastValueFrom(authenticated)
-      : await authenticated;
-    return ok && this.roles.canActivate(context) && (await this.ownership.canActivate(context));
+    try {
+      const authenticated = this.jwt.canActivate(context);
+      const ok = isObservable(authenticated)
+        ? await lastValueFrom(authenticated)
+        : await authenticated;
+      return ok && this.roles.canActivate(context) && (await this.ownership.canActivate(context));
+    } catch (error) {
+      setAuthErrorHeaders(this.adapterHost, context, error);
+      throw error;
+    }
   }
 }

@@ -1,0 +1,43 @@
+import { HttpException, Injectable } from '@nestjs/common';
+import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { catchError, throwError } from 'rxjs';
+import type { Observable } from 'rxjs';
+
+/**
+ * The headers that belong to the kit's own error answers: `WWW-Authenticate: Bearer` with a 401
+ * (RFC 6750) and `Retry-After` with a throttled login (an exception carrying `retryAfterSeconds`).
+ * Set through Nest's HTTP adapter, so they work on Express and Fastify alike and do not depend on
+ * the host's exception filter.
+ */
+export function setAuthErrorHeaders(
+  adapterHost: HttpAdapterHost,
+  context: ExecutionContext,
+  error: unknown,
+): void {
+  if (context.getType() !== 'http' || !(error instanceof HttpException)) return;
+  const { httpAdapter } = adapterHost;
+  const response: unknown = context.switchToHttp().getResponse();
+  if (error.getStatus() === 401) {
+    httpAdapter.setHeader(response, 'WWW-Authenticate', 'Bearer');
+  }
+  const { retryAfterSeconds } = error as { retryAfterSeconds?: unknown };
+  if (typeof retryAfterSeconds === 'number') {
+    httpAdapter.setHeader(response, 'Retry-After', String(retryAfterSeconds));
+  }
+}
+
+/** Adds those headers to errors thrown by a handler (guards use `setAuthErrorHeaders` directly). */
+@Injectable()
+export class AuthErrorHeadersInterceptor implements NestInterceptor {
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return next.handle().pipe(
+      catchError((error: unknown) => {
+        setAuthErrorHeaders(this.adapterHost, context, error);
+        return throwError(() => error);
+      }),
+    );
+  }
+}
