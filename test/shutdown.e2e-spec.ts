@@ -19,7 +19,7 @@ import type { FerretDb } from './support/ferretdb.mjs';
 // would report it down; were a drained keep-alive connection left open, the process would hang.
 // During shutdown terminus deliberately answers health checks with 503 `shutting_down` (so load
 // balancers stop routing to the instance): the assertion is a complete answer whose ping
-// succeeded, rather than a 200.
+// succeeded, whichever of the two it is.
 describe('graceful shutdown (SIGTERM)', () => {
   const IN_FLIGHT = 6;
   let dataDir: string;
@@ -132,10 +132,10 @@ describe('graceful shutdown (SIGTERM)', () => {
     const results = await Promise.all(inFlight);
     const resumedAt = Date.now();
     for (const { status, body } of results) {
-      expect({ status, body }).toMatchObject({
-        status: 503,
-        body: { status: 'shutting_down', details: { mongodb: { status: 'up' } } },
-      });
+      // 503 `shutting_down` once terminus has seen the signal; a loaded machine may let a ping
+      // finish first (200 `ok`). Either way: a complete answer whose MongoDB ping succeeded.
+      expect([200, 503]).toContain(status);
+      expect(body).toMatchObject({ details: { mongodb: { status: 'up' } } });
     }
 
     const { code, signal, at } = await exited;
@@ -147,9 +147,9 @@ describe('graceful shutdown (SIGTERM)', () => {
       .split('\n')
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(lines.filter((l) => l.url === '/api/health' && l.statusCode === 503)).toHaveLength(
-      IN_FLIGHT,
-    );
+    expect(
+      lines.filter((l) => l.url === '/api/health' && [200, 503].includes(Number(l.statusCode))),
+    ).toHaveLength(IN_FLIGHT);
     expect(lines.some((l) => l.msg === 'SIGTERM received: finishing in-flight requests')).toBe(
       true,
     );
