@@ -2,7 +2,7 @@ import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { Schema as MongooseSchema } from 'mongoose';
 import type { HydratedDocument, Types } from 'mongoose';
 
-/** One login: access tokens carry its id (`sid`), refresh tokens belong to it. */
+/** One login: access tokens carry its id (`sid`), refresh tokens belong to it. Ending it deletes it. */
 @Schema({ collection: 'sessions', timestamps: true })
 export class Session {
   @Prop({ type: MongooseSchema.Types.ObjectId, required: true, index: true })
@@ -11,9 +11,6 @@ export class Session {
   /** Sliding: every refresh moves it forward. Expired sessions are filtered out, then purged. */
   @Prop({ required: true, index: true })
   expiresAt!: Date;
-
-  @Prop({ type: Date, default: null })
-  revokedAt!: Date | null;
 
   createdAt!: Date;
 }

@@ -47,7 +47,7 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
     await Promise.all([this.sessions.init(), this.tokens.init()]);
     this.lifecycle.register({
       userDisabled: (userId) => this.revokeAllForUser(userId),
-      userDeleting: (userId) => this.deleteAllForUser(userId),
+      userDeleting: (userId) => this.revokeAllForUser(userId),
     });
     // No TTL indexes on FerretDB: lookups filter on expiresAt, and this purges now and then.
     this.purgeTimer = setInterval(() => void this.purgeExpired(), PURGE_INTERVAL_MS);
@@ -64,11 +64,7 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
   }
 
   async create(userId: string): Promise<IssuedRefresh> {
-    const session = await this.sessions.create({
-      user: userId,
-      expiresAt: this.expiry(),
-      revokedAt: null,
-    });
+    const session = await this.sessions.create({ user: userId, expiresAt: this.expiry() });
     const sessionId = session._id.toString();
     const refreshToken = await this.insertToken(sessionId, userId, `session:${sessionId}`);
     return { sessionId, userId, refreshToken };
@@ -94,6 +90,12 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
       throw this.invalid();
     }
     await this.sessions.updateOne({ _id: sessionId }, { $set: { expiresAt: this.expiry() } });
+    // A slow request may insert its successor after reuse detection deleted the first one; the
+    // session is gone by then (revoke deletes it before the tokens), so it fails here.
+    if (!(await this.isActive(sessionId, userId))) {
+      await this.tokens.deleteMany({ session: sessionId });
+      throw this.invalid();
+    }
     return { sessionId, userId, refreshToken };
   }
 
@@ -111,29 +113,24 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
     return (
       session !== null &&
       session.user.toString() === userId &&
-      session.revokedAt === null &&
       session.expiresAt.getTime() > Date.now()
     );
   }
 
+  /**
+   * Ending a session deletes it (then its tokens) instead of flagging it: FerretDB updates are
+   * read-modify-write, so a concurrent update of the session (a refresh sliding its expiry) could
+   * write a `revokedAt` flag back to null, while no update brings a deleted document back.
+   */
   async revoke(sessionId: string, userId: string): Promise<void> {
-    await this.sessions.updateOne({ _id: sessionId }, { $set: { revokedAt: new Date() } });
+    await this.sessions.deleteOne({ _id: sessionId });
     await this.tokens.deleteMany({ session: sessionId });
     this.emit([sessionId], userId);
   }
 
   async revokeAllForUser(userId: string): Promise<void> {
-    await this.sessions.updateMany(
-      { user: userId, revokedAt: null },
-      { $set: { revokedAt: new Date() } },
-    );
-    await this.tokens.deleteMany({ user: userId });
-    this.emit('all', userId);
-  }
-
-  async deleteAllForUser(userId: string): Promise<void> {
-    await this.tokens.deleteMany({ user: userId });
     await this.sessions.deleteMany({ user: userId });
+    await this.tokens.deleteMany({ user: userId });
     this.emit('all', userId);
   }
 
