@@ -74,9 +74,11 @@ async function configureApp(app: NestFastifyApplication, env: Env): Promise<void
     global: true,
     max: env.AUTH_RATE_LIMIT,
     timeWindow: env.AUTH_RATE_LIMIT_TTL_SECONDS * 1000,
-    allowList: (request) =>
-      !request.url.startsWith(`/${API_PREFIX}/auth/`) ||
-      request.url.startsWith(`/${API_PREFIX}/auth/jwks`),
+    // The matched route, not the raw URL: `/api/%61uth/login` reaches the login route too.
+    allowList: (request) => {
+      const route = request.routeOptions.url ?? request.url;
+      return !route.startsWith(`/${API_PREFIX}/auth/`) || route === `/${API_PREFIX}/auth/jwks.json`;
+    },
     // Thrown into Nest's exception filter, so it must be an HttpException (Retry-After is set
     // by the plugin before it throws).
     errorResponseBuilder: (_request, context) =>

@@ -51,15 +51,15 @@ export class AuthService {
     return user;
   }
 
-  /** Limits are checked before the password, and the unknown-email path costs one bcrypt too. */
+  /**
+   * The attempt is counted (and limited) before the password is checked, stays counted as a
+   * failure unless it succeeds, and the unknown-email path costs one bcrypt too.
+   */
   async login(dto: LoginDto, ip: string): Promise<TokenResponseDto> {
-    await this.throttle.assertAllowed(dto.email, ip);
+    await this.throttle.recordAttempt(dto.email, ip);
     const found = await this.users.findByEmailWithHash(dto.email);
     const valid = await this.passwords.verify(dto.password, found?.passwordHash);
-    if (!found || !valid) {
-      await this.throttle.recordFailure(dto.email, ip);
-      throw new UnauthorizedException(INVALID_CREDENTIALS);
-    }
+    if (!found || !valid) throw new UnauthorizedException(INVALID_CREDENTIALS);
     await this.throttle.reset(dto.email);
     if (!found.user.active) throw new ForbiddenException('This account is disabled');
     return this.tokens(await this.sessions.create(found.user.id));

@@ -27,8 +27,9 @@ export class TooManyLoginAttemptsException extends HttpException {
 }
 
 /**
- * Failed-login limits per account and per client IP, kept in MongoDB so every API instance sees
- * the same counts. A successful login clears the account's failures (not the IP's).
+ * Failed-login limits per account and per client IP, kept in MongoDB (one document per attempt,
+ * inserted: the one write that is atomic on FerretDB too) so every API instance sees the same
+ * counts. A successful login clears the account's failures (and its own attempt), not the IP's.
  */
 @Injectable()
 export class LoginThrottleService implements OnModuleInit, OnModuleDestroy {
@@ -56,8 +57,15 @@ export class LoginThrottleService implements OnModuleInit, OnModuleDestroy {
     clearInterval(this.purgeTimer);
   }
 
-  /** Throws 429 when the account or the IP is over its limit. Call before checking the password. */
-  async assertAllowed(email: string, ip: string): Promise<void> {
+  /**
+   * Records this login attempt as a failure *before* the password is checked, then counts the
+   * recent failures of the account and of the IP including it; over a limit, the attempt is taken
+   * back and 429 thrown. Counting first and recording afterwards would let a burst of parallel
+   * guesses all pass the check before any of them is recorded; inserting first, each attempt sees
+   * every attempt inserted before it, so at most `limit` get through. `reset` forgives on success.
+   */
+  async recordAttempt(email: string, ip: string): Promise<void> {
+    const attempt = await this.failures.create({ email, ip, at: new Date() });
     const since = new Date(Date.now() - this.windowMs);
     for (const [filter, limit] of [
       [{ email }, this.perAccount],
@@ -65,7 +73,8 @@ export class LoginThrottleService implements OnModuleInit, OnModuleDestroy {
     ] as const) {
       const recent = { ...filter, at: trusted({ $gt: since }) };
       const count = await this.failures.countDocuments(recent);
-      if (count >= limit) {
+      if (count > limit) {
+        await this.failures.deleteOne({ _id: attempt._id });
         const oldest = await this.failures.findOne(recent).sort({ at: 1 });
         const freesAt = (oldest?.at.getTime() ?? Date.now()) + this.windowMs;
         throw new TooManyLoginAttemptsException(
@@ -75,10 +84,7 @@ export class LoginThrottleService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  async recordFailure(email: string, ip: string): Promise<void> {
-    await this.failures.create({ email, ip, at: new Date() });
-  }
-
+  /** A successful login clears the account's failures (its attempt included). */
   async reset(email: string): Promise<void> {
     await this.failures.deleteMany({ email });
   }

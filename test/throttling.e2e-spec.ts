@@ -1,0 +1,267 @@
+import { randomBytes } from 'node:crypto';
+import request from 'supertest';
+import type { Response } from 'supertest';
+import { createTestApp } from './support/app.js';
+import type { TestApp } from './support/app.js';
+import { connectionOf } from './support/db.js';
+import { signupAndLogin, STRONG_PASSWORD } from './support/users.js';
+import type { TestUser } from './support/users.js';
+
+type App = TestApp['app'];
+
+const WRONG_PASSWORD = 'Wrong-pass-1!';
+const WINDOW_SECONDS = 900;
+
+const login = (app: App, email: string, password: string, forwardedFor?: string) => {
+  const req = request(app.getHttpServer()).post('/api/auth/login');
+  if (forwardedFor) req.set('X-Forwarded-For', forwardedFor);
+  return req.send({ email, password });
+};
+
+/** Sequentially, so each attempt sees the previous ones. */
+async function failLogins(app: App, email: string, times: number, forwardedFor?: () => string) {
+  for (let i = 0; i < times; i++) {
+    const res = await login(app, email, WRONG_PASSWORD, forwardedFor?.());
+    expect(res.status).toBe(401);
+  }
+}
+
+function expectThrottled(res: Response, maxSeconds: number): void {
+  expect(res.status).toBe(429);
+  expect(res.body).toMatchObject({ statusCode: 429, error: 'Too Many Requests' });
+  expect(res.body.accessToken).toBeUndefined();
+  expect(res.headers['retry-after']).toMatch(/^\d+$/);
+  const seconds = Number(res.headers['retry-after']);
+  expect(seconds).toBeGreaterThan(0);
+  expect(seconds).toBeLessThanOrEqual(maxSeconds);
+}
+
+let ipCounter = 0;
+/** A distinct documentation-range address per call (RFC 5737). */
+const nextIp = () => `203.0.113.${(ipCounter++ % 250) + 1}`;
+
+const failureIps = async (app: App, email: string) =>
+  (await connectionOf(app).collection('login_failures').find({ email }).toArray()).map(
+    (doc) => doc.ip as string,
+  );
+
+describe('failed-login throttling per account', () => {
+  const env = { LOGIN_MAX_FAILURES_PER_ACCOUNT: '3' };
+  let a: TestApp;
+  let b: TestApp;
+
+  beforeAll(async () => {
+    a = await createTestApp({ label: 'throttle_account', env });
+    b = await createTestApp({ mongoUri: a.mongoUri, env });
+  });
+
+  afterAll(async () => {
+    await a.close();
+    await b.close();
+  });
+
+  it('answers 429 with Retry-After after the limit, even to the right password', async () => {
+    const user = await signupAndLogin(a.app);
+    await failLogins(a.app, user.email, 3);
+    expectThrottled(await login(a.app, user.email, user.password), WINDOW_SECONDS);
+    expectThrottled(await login(a.app, user.email, WRONG_PASSWORD), WINDOW_SECONDS);
+  });
+
+  it('throttles unknown emails the same way', async () => {
+    const email = `ghost-${randomBytes(4).toString('hex')}@example.com`;
+    await failLogins(a.app, email, 3);
+    expectThrottled(await login(a.app, email, STRONG_PASSWORD), WINDOW_SECONDS);
+  });
+
+  it('resets the counter on a successful login before the limit', async () => {
+    const user = await signupAndLogin(a.app);
+    await failLogins(a.app, user.email, 2);
+    await login(a.app, user.email, user.password).expect(200);
+    await failLogins(a.app, user.email, 2);
+    await login(a.app, user.email, user.password).expect(200);
+    expect(await failureIps(a.app, user.email)).toEqual([]);
+  });
+
+  it('keeps one counter across instances sharing the database', async () => {
+    const user = await signupAndLogin(a.app);
+    await failLogins(a.app, user.email, 3);
+    expectThrottled(await login(b.app, user.email, user.password), WINDOW_SECONDS);
+  });
+
+  it('ignores X-Forwarded-For without TRUST_PROXY: rotating it does not reset anything', async () => {
+    const user = await signupAndLogin(a.app);
+    await failLogins(a.app, user.email, 3, nextIp);
+    expectThrottled(await login(a.app, user.email, user.password, nextIp()), WINDOW_SECONDS);
+    const ips = await failureIps(a.app, user.email);
+    expect(ips).toHaveLength(3);
+    for (const ip of ips) expect(ip).not.toMatch(/^203\.0\.113\./);
+  });
+
+  it('lets at most the limit of 20 parallel guesses through', async () => {
+    const user = await signupAndLogin(a.app);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        login(i % 2 ? b.app : a.app, user.email, WRONG_PASSWORD),
+      ),
+    );
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(3);
+    expect(statuses.filter((s) => s !== 401 && s !== 429)).toEqual([]);
+    expectThrottled(await login(a.app, user.email, user.password), WINDOW_SECONDS);
+  });
+});
+
+describe('failed-login throttling per IP', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({
+      label: 'throttle_ip',
+      env: { LOGIN_MAX_FAILURES_PER_IP: '3', LOGIN_MAX_FAILURES_PER_ACCOUNT: '100' },
+    });
+  });
+
+  afterAll(() => t.close());
+
+  it('answers 429 once one IP has failed on the limit of different accounts', async () => {
+    const victim = await signupAndLogin(t.app);
+    for (let i = 0; i < 3; i++) {
+      await failLogins(t.app, `spray-${i}-${randomBytes(3).toString('hex')}@example.com`, 1);
+    }
+    expectThrottled(await login(t.app, victim.email, victim.password), WINDOW_SECONDS);
+  });
+});
+
+describe('failed-login throttling behind a trusted proxy (TRUST_PROXY=true)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({
+      label: 'throttle_proxy',
+      env: {
+        TRUST_PROXY: 'true',
+        LOGIN_MAX_FAILURES_PER_IP: '3',
+        LOGIN_MAX_FAILURES_PER_ACCOUNT: '3',
+      },
+    });
+  });
+
+  afterAll(() => t.close());
+
+  it('counts per-IP failures by the forwarded client address', async () => {
+    const attacker = nextIp();
+    const victim = await signupAndLogin(t.app);
+    for (let i = 0; i < 3; i++) {
+      await failLogins(
+        t.app,
+        `proxy-${i}-${randomBytes(3).toString('hex')}@example.com`,
+        1,
+        () => attacker,
+      );
+    }
+    expectThrottled(await login(t.app, victim.email, victim.password, attacker), WINDOW_SECONDS);
+    // Another client behind the same proxy is not affected.
+    await login(t.app, victim.email, victim.password, nextIp()).expect(200);
+  });
+
+  it('still holds the per-account counter when the forwarded address rotates', async () => {
+    const user = await signupAndLogin(t.app);
+    await failLogins(t.app, user.email, 3, nextIp);
+    expect((await failureIps(t.app, user.email)).every((ip) => ip.startsWith('203.0.113.'))).toBe(
+      true,
+    );
+    expectThrottled(await login(t.app, user.email, user.password, nextIp()), WINDOW_SECONDS);
+  });
+});
+
+describe('general rate limit on /api/auth/*', () => {
+  const LIMIT = 5;
+  const WINDOW = 60;
+  let proxied: TestApp;
+  let direct: TestApp;
+  let user: TestUser;
+
+  beforeAll(async () => {
+    // Behind a trusted proxy each test can be its own client (a distinct forwarded address).
+    proxied = await createTestApp({
+      label: 'rate_limit',
+      env: { AUTH_RATE_LIMIT: String(LIMIT), TRUST_PROXY: 'true' },
+    });
+    direct = await createTestApp({
+      mongoUri: proxied.mongoUri,
+      env: { AUTH_RATE_LIMIT: String(LIMIT) },
+    });
+    user = await signupAndLogin(proxied.app);
+  });
+
+  afterAll(async () => {
+    await proxied.close();
+    await direct.close();
+  });
+
+  /** Sends `LIMIT` allowed requests, then expects the next one to be refused. */
+  async function expectLimited(send: () => request.Test): Promise<void> {
+    for (let i = 0; i < LIMIT; i++) {
+      expect((await send()).status).not.toBe(429);
+    }
+    expectThrottled(await send(), WINDOW);
+  }
+
+  it('limits login', async () => {
+    const ip = nextIp();
+    await expectLimited(() =>
+      request(proxied.app.getHttpServer())
+        .post('/api/auth/login')
+        .set('X-Forwarded-For', ip)
+        .send({ email: user.email, password: user.password }),
+    );
+  });
+
+  it('limits signup', async () => {
+    const ip = nextIp();
+    await expectLimited(() =>
+      request(proxied.app.getHttpServer())
+        .post('/api/auth/signup')
+        .set('X-Forwarded-For', ip)
+        .send({
+          email: `rl-${randomBytes(4).toString('hex')}@example.com`,
+          password: STRONG_PASSWORD,
+          name: 'Rate',
+        }),
+    );
+  });
+
+  it('limits refresh', async () => {
+    const ip = nextIp();
+    await expectLimited(() =>
+      request(proxied.app.getHttpServer())
+        .post('/api/auth/refresh')
+        .set('X-Forwarded-For', ip)
+        .send({ refreshToken: randomBytes(32).toString('base64url') }),
+    );
+  });
+
+  it('does not limit other routes', async () => {
+    const ip = nextIp();
+    for (let i = 0; i < LIMIT * 4; i++) {
+      await request(proxied.app.getHttpServer())
+        .get('/api/movies')
+        .set('X-Forwarded-For', ip)
+        .expect(200);
+      await request(proxied.app.getHttpServer())
+        .get('/api/auth/jwks.json')
+        .set('X-Forwarded-For', ip)
+        .expect(200);
+    }
+  });
+
+  it('is not reset by a rotating X-Forwarded-For without TRUST_PROXY', async () => {
+    await expectLimited(() =>
+      request(direct.app.getHttpServer())
+        .post('/api/auth/login')
+        .set('X-Forwarded-For', nextIp())
+        .send({ email: user.email, password: user.password }),
+    );
+    await request(direct.app.getHttpServer()).get('/api/movies').expect(200);
+  });
+});
