@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module.js';
 import { UPLOAD_LIMITS } from './common/multipart/upload-limits.js';
+import { BodyDepthPipe } from './common/pipes/body-depth.pipe.js';
 import { validateEnv } from './config/env.js';
 import type { Env } from './config/env.js';
 import metadata from './metadata.js';
@@ -95,6 +96,7 @@ async function configureApp(app: NestFastifyApplication, env: Env): Promise<void
     credentials: false,
   });
   app.useGlobalPipes(
+    new BodyDepthPipe(),
     new ValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,
