@@ -93,6 +93,8 @@ async function configureApp(app: NestFastifyApplication, env: Env): Promise<void
   await app.register(multipart, { limits: { ...UPLOAD_LIMITS } });
   app.enableCors({
     origin: env.CORS_ORIGINS.length > 0 ? env.CORS_ORIGINS : false,
+    // @fastify/cors 11 allows only GET, HEAD and POST by default.
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
     credentials: false,
   });
   app.useGlobalPipes(
