@@ -115,8 +115,12 @@ export class AuthController {
   @ApiBadRequestResponse({
     description: 'Wrong current password, or a new password that breaks the rules',
   })
-  changePassword(@CurrentUser() user: AuthUser, @Body() dto: ChangePasswordDto): Promise<void> {
-    return this.auth.changePassword(user, dto);
+  changePassword(
+    @CurrentUser() user: AuthUser,
+    @Body() dto: ChangePasswordDto,
+    @Ip() ip: string,
+  ): Promise<void> {
+    return this.auth.changePassword(user, dto, ip);
   }
 
   @Get('jwks.json')

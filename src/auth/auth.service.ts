@@ -85,11 +85,14 @@ export class AuthService {
     return this.sessions.revokeAllForUser(user.id);
   }
 
-  async changePassword(user: AuthUser, dto: ChangePasswordDto): Promise<void> {
+  /** Checking the current password is a login by another door: it counts against the same limits. */
+  async changePassword(user: AuthUser, dto: ChangePasswordDto, ip: string): Promise<void> {
+    await this.throttle.recordAttempt(user.email, ip);
     const hash = await this.users.getPasswordHash(user.id);
     if (!hash || !(await this.passwords.verify(dto.currentPassword, hash))) {
       throw new BadRequestException('currentPassword is incorrect');
     }
+    await this.throttle.reset(user.email);
     await this.users.setPasswordHash(user.id, await this.passwords.hash(dto.newPassword));
     await this.sessions.revokeAllForUser(user.id);
   }
