@@ -1,0 +1,115 @@
+import request from 'supertest';
+import { createTestApp } from '../support/app.js';
+import type { TestApp } from '../support/app.js';
+import { expectUnchangedAfter } from '../support/db.js';
+import { signupAndLogin } from '../support/users.js';
+import type { TestUser } from '../support/users.js';
+
+/**
+ * Insecure direct object references: a logged-in user acts on something that is not theirs by
+ * putting its id in the URL. One row per route; each is refused (403, or 404 for resources that
+ * are private to their owner) without leaking the target and without changing any collection.
+ *
+ * To cover a new owned resource (books, todos, bucket lists…), add rows: `target` creates the
+ * victim's resource through the API and returns the path parameters.
+ */
+interface Context {
+  app: TestApp['app'];
+  /** Owns the targets. */
+  victim: TestUser;
+  /** A normal user who owns none of them. */
+  attacker: TestUser;
+}
+
+interface IdorRow {
+  route: string;
+  /** Test name when one route has several rows. */
+  name?: string;
+  target?: (ctx: Context) => Promise<Record<string, string>>;
+  body?: (ctx: Context) => object;
+  /** 403 for shared resources, 404 for private ones (their existence is not revealed). */
+  expected: 403 | 404;
+  /** Text of the victim's resource that must not appear in the answer. */
+  secret?: (ctx: Context) => string;
+}
+
+async function victimMovie({ app, victim }: Context): Promise<Record<string, string>> {
+  const res = await request(app.getHttpServer())
+    .post('/api/movies')
+    .set(victim.auth)
+    .send({ name: `Victim's movie ${Date.now()}-${Math.random()}`, casts: ['a'], genres: ['b'] })
+    .expect(201);
+  return { id: res.body.id };
+}
+
+const victimUser = ({ victim }: Context) => Promise.resolve({ id: victim.id });
+
+const ROWS: IdorRow[] = [
+  {
+    route: 'PUT /api/movies/:id',
+    target: victimMovie,
+    body: () => ({ name: 'Hijacked', casts: ['x'], genres: ['y'] }),
+    expected: 403,
+  },
+  {
+    route: 'PATCH /api/movies/:id',
+    target: victimMovie,
+    body: () => ({ name: 'Hijacked' }),
+    expected: 403,
+  },
+  { route: 'DELETE /api/movies/:id', target: victimMovie, expected: 403 },
+
+  {
+    route: 'GET /api/users/:id',
+    target: victimUser,
+    expected: 403,
+    secret: ({ victim }) => victim.email,
+  },
+  { route: 'GET /api/users', expected: 403, secret: ({ victim }) => victim.email },
+  {
+    route: 'PATCH /api/users/:id',
+    name: 'PATCH /api/users/:id (disable the victim)',
+    target: victimUser,
+    body: () => ({ active: false }),
+    expected: 403,
+  },
+  {
+    route: 'PATCH /api/users/:id',
+    name: 'PATCH /api/users/:id (make oneself admin)',
+    target: ({ attacker }) => Promise.resolve({ id: attacker.id }),
+    body: () => ({ role: 'admin' }),
+    expected: 403,
+  },
+  { route: 'DELETE /api/users/:id', target: victimUser, expected: 403 },
+];
+
+describe('IDOR: acting on another user’s resources', () => {
+  let t: TestApp;
+  let ctx: Context;
+
+  beforeAll(async () => {
+    t = await createTestApp({ label: 'sec_idor' });
+    const [victim, attacker] = await Promise.all([signupAndLogin(t.app), signupAndLogin(t.app)]);
+    ctx = { app: t.app, victim, attacker };
+  });
+
+  afterAll(() => t.close());
+
+  it.each(ROWS.map((row) => [row.name ?? row.route, row] as const))('%s', async (_name, row) => {
+    const params = row.target ? await row.target(ctx) : {};
+    const [method, template] = row.route.split(' ');
+    const path = template.replace(/:(\w+)/g, (_m, name: string) => params[name]);
+    const unchanged = await expectUnchangedAfter(t.app);
+
+    let req = request(t.app.getHttpServer())
+      [method.toLowerCase() as 'get'](path)
+      .set(ctx.attacker.auth);
+    if (row.body) req = req.send(row.body(ctx));
+    const res = await req;
+
+    expect(res.status).toBe(row.expected);
+    expect(res.body).toMatchObject({ statusCode: row.expected });
+    if (row.secret) expect(res.text).not.toContain(row.secret(ctx));
+    await unchanged();
+  });
+});
