@@ -1,7 +1,9 @@
 import request from 'supertest';
+import type { Test } from 'supertest';
 import { createTestApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
 import { expectUnchangedAfter } from '../support/db.js';
+import { blackPng } from '../support/images.js';
 import { signupAndLogin } from '../support/users.js';
 import type { TestUser } from '../support/users.js';
 
@@ -27,6 +29,8 @@ interface IdorRow {
   name?: string;
   target?: (ctx: Context) => Promise<Record<string, string>>;
   body?: (ctx: Context) => object;
+  /** A custom body (e.g. multipart) instead of `body`. */
+  send?: (req: Test, ctx: Context) => Test;
   /** 403 for shared resources, 404 for private ones (their existence is not revealed). */
   expected: 403 | 404;
   /** Text of the victim's resource that must not appear in the answer. */
@@ -44,6 +48,20 @@ async function victimMovie({ app, victim }: Context): Promise<Record<string, str
 
 const victimUser = ({ victim }: Context) => Promise.resolve({ id: victim.id });
 
+const cover = (req: Test) =>
+  req.attach('cover_image', blackPng(60, 40), { filename: 'c.png', contentType: 'image/png' });
+
+async function victimBook({ app, victim }: Context): Promise<Record<string, string>> {
+  const res = await cover(
+    request(app.getHttpServer())
+      .post('/api/books')
+      .set(victim.auth)
+      .field('title', `Victim's book ${Date.now()}-${Math.random()}`)
+      .field('category', 'poetry'),
+  ).expect(201);
+  return { id: res.body.id };
+}
+
 const ROWS: IdorRow[] = [
   {
     route: 'PUT /api/movies/:id',
@@ -58,6 +76,35 @@ const ROWS: IdorRow[] = [
     expected: 403,
   },
   { route: 'DELETE /api/movies/:id', target: victimMovie, expected: 403 },
+
+  {
+    route: 'GET /api/books',
+    name: "GET /api/books?owner=<victim> (another user's list)",
+    target: victimBook,
+    send: (req, { victim }) => req.query({ owner: victim.id }),
+    expected: 403,
+    secret: () => "Victim's book",
+  },
+  {
+    route: 'PUT /api/books/:id',
+    target: victimBook,
+    body: () => ({ title: 'Hijacked', description: 'x', category: 'horror' }),
+    expected: 403,
+  },
+  {
+    route: 'PATCH /api/books/:id',
+    target: victimBook,
+    body: () => ({ title: 'Hijacked' }),
+    expected: 403,
+  },
+  {
+    route: 'PATCH /api/books/:id',
+    name: 'PATCH /api/books/:id (replace the cover, multipart)',
+    target: victimBook,
+    send: (req) => cover(req.field('title', 'Hijacked')),
+    expected: 403,
+  },
+  { route: 'DELETE /api/books/:id', target: victimBook, expected: 403 },
 
   {
     route: 'GET /api/users/:id',
@@ -104,7 +151,8 @@ describe('IDOR: acting on another user’s resources', () => {
     let req = request(t.app.getHttpServer())
       [method.toLowerCase() as 'get'](path)
       .set(ctx.attacker.auth);
-    if (row.body) req = req.send(row.body(ctx));
+    if (row.send) req = row.send(req, ctx);
+    else if (row.body) req = req.send(row.body(ctx));
     const res = await req;
 
     expect(res.status).toBe(row.expected);

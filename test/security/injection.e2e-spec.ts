@@ -2,6 +2,7 @@ import request from 'supertest';
 import { createTestApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
 import { expectUnchangedAfter } from '../support/db.js';
+import { blackPng } from '../support/images.js';
 import { loginAdmin, signupAndLogin, STRONG_PASSWORD } from '../support/users.js';
 import type { TestUser } from '../support/users.js';
 
@@ -28,6 +29,14 @@ describe('injection attacks', () => {
         .expect(201);
       movieId = res.body.id;
     }
+    // Someone else's book: an operator that widened the owner filter would leak it.
+    await request(server)
+      .post('/api/books')
+      .set(admin.auth)
+      .field('title', 'Alpha book')
+      .field('category', 'poetry')
+      .attach('cover_image', blackPng(60, 40), { filename: 'c.png', contentType: 'image/png' })
+      .expect(201);
   });
 
   afterAll(() => t.close());
@@ -68,6 +77,11 @@ describe('injection attacks', () => {
       ['addedBy[$ne]=000000000000000000000000'],
     ])('in a query string: GET /api/movies?%s', (query) =>
       expectRefused(() => request(server).get(`/api/movies?${query}`)),
+    );
+
+    it.each([['owner[$ne]=000000000000000000000000'], ['category[$ne]=poetry']])(
+      'in a query string: GET /api/books?%s',
+      (query) => expectRefused(() => request(server).get(`/api/books?${query}`).set(owner.auth)),
     );
 
     it('in an admin query string: GET /api/users?role[$ne]=user', () =>

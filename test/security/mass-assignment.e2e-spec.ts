@@ -2,6 +2,7 @@ import request from 'supertest';
 import { createTestApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
 import { expectUnchangedAfter } from '../support/db.js';
+import { blackPng } from '../support/images.js';
 import { loginAdmin, signupAndLogin, STRONG_PASSWORD } from '../support/users.js';
 import type { TestUser } from '../support/users.js';
 
@@ -16,6 +17,7 @@ describe('mass assignment', () => {
   let other: TestUser;
   let admin: TestUser;
   let movieId: string;
+  let bookId: string;
 
   beforeAll(async () => {
     t = await createTestApp({ label: 'sec_mass' });
@@ -31,6 +33,14 @@ describe('mass assignment', () => {
       .send({ name: 'Owned', casts: ['a'], genres: ['b'] })
       .expect(201);
     movieId = res.body.id;
+    const book = await request(server)
+      .post('/api/books')
+      .set(owner.auth)
+      .field('title', 'Owned book')
+      .field('category', 'poetry')
+      .attach('cover_image', blackPng(60, 40), { filename: 'c.png', contentType: 'image/png' })
+      .expect(201);
+    bookId = book.body.id;
   });
 
   afterAll(() => t.close());
@@ -118,5 +128,32 @@ describe('mass assignment', () => {
   it('movie update by an admin with addedBy (the owner cannot be reassigned by anyone)', () =>
     expectRefused(() =>
       request(server).patch(`/api/movies/${movieId}`).set(admin.auth).send({ addedBy: admin.id }),
+    ));
+
+  it('book create (multipart) with owner set to another user', () =>
+    expectRefused(() =>
+      request(server)
+        .post('/api/books')
+        .set(owner.auth)
+        .field('title', 'Framed book')
+        .field('category', 'poetry')
+        .field('owner', other.id)
+        .attach('cover_image', blackPng(60, 40), { filename: 'c.png', contentType: 'image/png' }),
+    ));
+
+  it('book update (PATCH, JSON) with owner', () =>
+    expectRefused(() =>
+      request(server).patch(`/api/books/${bookId}`).set(owner.auth).send({ owner: other.id }),
+    ));
+
+  it('book replace (PUT, multipart) with owner', () =>
+    expectRefused(() =>
+      request(server)
+        .put(`/api/books/${bookId}`)
+        .set(owner.auth)
+        .field('title', 'Owned book')
+        .field('description', '')
+        .field('category', 'poetry')
+        .field('owner', other.id),
     ));
 });

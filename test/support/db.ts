@@ -32,6 +32,8 @@ export const ALL_COLLECTIONS = [
   'refresh_tokens',
   'login_failures',
   'movies',
+  'books',
+  'book_covers',
 ] as const;
 
 /**
