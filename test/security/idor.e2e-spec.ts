@@ -12,8 +12,8 @@ import type { TestUser } from '../support/users.js';
  * putting its id in the URL. One row per route; each is refused (403, or 404 for resources that
  * are private to their owner) without leaking the target and without changing any collection.
  *
- * To cover a new owned resource (books, todos, bucket lists…), add rows: `target` creates the
- * victim's resource through the API and returns the path parameters.
+ * To cover a new owned resource, add rows: `target` creates the victim's resource through the API
+ * and returns the path parameters.
  */
 interface Context {
   app: TestApp['app'];
@@ -62,6 +62,24 @@ async function victimBook({ app, victim }: Context): Promise<Record<string, stri
   return { id: res.body.id };
 }
 
+async function victimTodo({ app, victim }: Context): Promise<Record<string, string>> {
+  const res = await request(app.getHttpServer())
+    .post('/api/todos')
+    .set(victim.auth)
+    .send({ title: "Victim's todo", description: 'private plans', due: '2030-01-01T00:00:00Z' })
+    .expect(201);
+  return { id: res.body.id };
+}
+
+async function victimBucketlist({ app, victim }: Context): Promise<Record<string, string>> {
+  const res = await request(app.getHttpServer())
+    .post('/api/bucketlists')
+    .set(victim.auth)
+    .send({ name: "Victim's bucket list" })
+    .expect(201);
+  return { id: res.body.id };
+}
+
 const ROWS: IdorRow[] = [
   {
     route: 'PUT /api/movies/:id',
@@ -105,6 +123,62 @@ const ROWS: IdorRow[] = [
     expected: 403,
   },
   { route: 'DELETE /api/books/:id', target: victimBook, expected: 403 },
+
+  {
+    route: 'GET /api/todos/:id',
+    target: victimTodo,
+    expected: 403,
+    secret: () => 'private plans',
+  },
+  {
+    route: 'PUT /api/todos/:id',
+    target: victimTodo,
+    body: () => ({ title: 'Hijacked', due: '2031-01-01T00:00:00Z' }),
+    expected: 403,
+  },
+  {
+    route: 'PATCH /api/todos/:id',
+    target: victimTodo,
+    body: () => ({ title: 'Hijacked' }),
+    expected: 403,
+  },
+  {
+    route: 'PATCH /api/todos/:id/done',
+    name: 'PATCH /api/todos/:id/done (admin only)',
+    target: victimTodo,
+    body: () => ({ done: true }),
+    expected: 403,
+  },
+  { route: 'DELETE /api/todos/:id', target: victimTodo, expected: 403 },
+
+  // Bucket lists are private: another user's list answers 404, as if it did not exist.
+  {
+    route: 'GET /api/bucketlists',
+    name: "GET /api/bucketlists?owner=<victim> (another user's lists)",
+    target: victimBucketlist,
+    send: (req, { victim }) => req.query({ owner: victim.id }),
+    expected: 403,
+    secret: () => "Victim's bucket list",
+  },
+  {
+    route: 'GET /api/bucketlists/:id',
+    target: victimBucketlist,
+    expected: 404,
+    secret: () => "Victim's bucket list",
+  },
+  {
+    route: 'PUT /api/bucketlists/:id',
+    target: victimBucketlist,
+    body: () => ({ name: 'Hijacked' }),
+    expected: 404,
+  },
+  {
+    route: 'PATCH /api/bucketlists/:id',
+    target: victimBucketlist,
+    body: () => ({ name: 'Hijacked' }),
+    expected: 404,
+  },
+  { route: 'DELETE /api/bucketlists/:id', target: victimBucketlist, expected: 404 },
 
   {
     route: 'GET /api/users/:id',

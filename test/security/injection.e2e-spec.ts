@@ -84,6 +84,13 @@ describe('injection attacks', () => {
       (query) => expectRefused(() => request(server).get(`/api/books?${query}`).set(owner.auth)),
     );
 
+    it.each([
+      ['/api/todos?sort[$ne]=due'],
+      ['/api/bucketlists?owner[$ne]=000000000000000000000000'],
+    ])('in a query string: GET %s', (path) =>
+      expectRefused(() => request(server).get(path).set(owner.auth)),
+    );
+
     it('in an admin query string: GET /api/users?role[$ne]=user', () =>
       expectRefused(() => request(server).get('/api/users?role[$ne]=user').set(admin.auth)));
 

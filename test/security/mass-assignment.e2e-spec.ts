@@ -156,4 +156,34 @@ describe('mass assignment', () => {
         .field('category', 'poetry')
         .field('owner', other.id),
     ));
+
+  const postTodo = (extra: object) =>
+    request(server)
+      .post('/api/todos')
+      .set(owner.auth)
+      .send({ title: 'Mass todo', due: '2030-01-01T00:00:00Z', ...extra });
+
+  it('todo create with owner set to another user', () =>
+    expectRefused(() => postTodo({ owner: other.id })));
+
+  it('todo create with done', () => expectRefused(() => postTodo({ done: true })));
+
+  it('todo update (PATCH) by its owner with done (only the admin route sets it)', async () => {
+    const todo = await request(server)
+      .post('/api/todos')
+      .set(owner.auth)
+      .send({ title: 'Not done yet', due: '2030-01-01T00:00:00Z' })
+      .expect(201);
+    await expectRefused(() =>
+      request(server).patch(`/api/todos/${todo.body.id}`).set(owner.auth).send({ done: true }),
+    );
+  });
+
+  it('bucket list create with owner set to another user', () =>
+    expectRefused(() =>
+      request(server)
+        .post('/api/bucketlists')
+        .set(owner.auth)
+        .send({ name: 'Framed list', owner: other.id }),
+    ));
 });

@@ -34,6 +34,8 @@ export const ALL_COLLECTIONS = [
   'movies',
   'books',
   'book_covers',
+  'todos',
+  'bucketlists',
 ] as const;
 
 /**
