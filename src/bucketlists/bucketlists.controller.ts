@@ -65,7 +65,7 @@ export class BucketlistsController {
   @Get(':id')
   @Auth()
   @Owned(BUCKETLIST_OWNERSHIP)
-  @ApiOperation({ summary: 'Read one of your bucket lists (admin: any)' })
+  @ApiOperation({ summary: 'Read one of your bucket lists (admins: every list)' })
   @ApiOkResponse({ type: BucketlistResponseDto })
   get(@OwnedResource() list: BucketlistDocument): BucketlistResponseDto {
     return this.lists.view(list);
@@ -74,7 +74,7 @@ export class BucketlistsController {
   @Put(':id')
   @Auth()
   @Owned(BUCKETLIST_OWNERSHIP)
-  @ApiOperation({ summary: 'Replace one of your bucket lists (admin: any)' })
+  @ApiOperation({ summary: 'Replace one of your bucket lists (admins: every list)' })
   @ApiOkResponse({ type: BucketlistResponseDto })
   @ApiPayloadTooLargeResponse({ description: 'Body over the size limit' })
   replace(
@@ -87,7 +87,7 @@ export class BucketlistsController {
   @Patch(':id')
   @Auth()
   @Owned(BUCKETLIST_OWNERSHIP)
-  @ApiOperation({ summary: 'Rename one of your bucket lists (admin: any)' })
+  @ApiOperation({ summary: 'Rename one of your bucket lists (admins: every list)' })
   @ApiOkResponse({ type: BucketlistResponseDto })
   @ApiPayloadTooLargeResponse({ description: 'Body over the size limit' })
   update(
@@ -101,7 +101,7 @@ export class BucketlistsController {
   @HttpCode(204)
   @Auth()
   @Owned(BUCKETLIST_OWNERSHIP)
-  @ApiOperation({ summary: 'Delete one of your bucket lists (admin: any)' })
+  @ApiOperation({ summary: 'Delete one of your bucket lists (admins: every list)' })
   @ApiNoContentResponse({ description: 'Deleted' })
   remove(@OwnedResource() list: BucketlistDocument): Promise<void> {
     return this.lists.remove(list);
