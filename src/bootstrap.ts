@@ -1,7 +1,7 @@
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
-import { HttpException, HttpStatus, ValidationPipe } from '@nestjs/common';
+import { HttpException, HttpStatus, Logger, ValidationPipe } from '@nestjs/common';
 import type { LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -51,6 +51,11 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
     { abortOnError: false, bufferLogs: true },
   );
   app.useLogger(options.logger ?? app.get(NativeLogger));
+  if (env.JWT_SECRET_GENERATED) {
+    new Logger('Config').warn(
+      'JWT_SECRET is not set: using a random secret, so tokens stop working when the process restarts',
+    );
+  }
   await configureApp(app, env);
   return app;
 }

@@ -1,5 +1,6 @@
 import { plainToInstance, Transform, Type } from 'class-transformer';
 import { randomBytes } from 'node:crypto';
+import { MIN_SECRET_LENGTH } from '../auth/token-keys.js';
 import {
   IsBoolean,
   IsEmail,
@@ -209,7 +210,11 @@ const PLACEHOLDER_SECRET = /change|secret|example|default|placeholder|password|t
 
 /** True when a secret is too short, a known placeholder, or has too little variety to be random. */
 export function isWeakSecret(secret: string): boolean {
-  return secret.length < 32 || PLACEHOLDER_SECRET.test(secret) || new Set(secret).size < 12;
+  return (
+    secret.length < MIN_SECRET_LENGTH ||
+    PLACEHOLDER_SECRET.test(secret) ||
+    new Set(secret).size < 12
+  );
 }
 
 function checkJwtKeys(env: Env): void {
@@ -234,7 +239,9 @@ function checkJwtKeys(env: Env): void {
     // Development convenience: tokens stop working when the process restarts.
     env.JWT_SECRET = randomBytes(48).toString('base64url');
     env.JWT_SECRET_GENERATED = true;
-  } else if (env.JWT_SECRET.length < 32) {
-    throw new Error('Invalid configuration:\n  JWT_SECRET: must be at least 32 characters');
+  } else if (env.JWT_SECRET.length < MIN_SECRET_LENGTH) {
+    throw new Error(
+      `Invalid configuration:\n  JWT_SECRET: must be at least ${MIN_SECRET_LENGTH} characters`,
+    );
   }
 }

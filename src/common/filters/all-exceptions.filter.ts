@@ -76,10 +76,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
       const status = exception.getStatus();
       const res = exception.getResponse();
       const payload = typeof res === 'string' ? body(status, res) : res;
-      const { retryAfterSeconds } = exception as { retryAfterSeconds?: unknown };
-      const headers: Record<string, string> =
-        typeof retryAfterSeconds === 'number' ? { 'Retry-After': String(retryAfterSeconds) } : {};
-      return { status, payload, headers };
+      // Retry-After on a throttled login and WWW-Authenticate on the kit's 401s are set by the
+      // auth kit itself (AccessGuard, AuthErrorHeadersInterceptor), so they work on any host.
+      return { status, payload, headers: {} };
     }
     if (exception instanceof mongoose.Error.CastError) {
       return this.plain(HttpStatus.BAD_REQUEST, `Invalid value for ${exception.path}`);
