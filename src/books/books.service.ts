@@ -20,6 +20,7 @@ import { BookCoversService } from './covers/book-covers.service.js';
 import { Book } from './schemas/book.schema.js';
 import type { BookDocument } from './schemas/book.schema.js';
 import { isDuplicateKeyError } from '../database/duplicate-key.js';
+import { paginate } from '../database/paginate.js';
 
 const TITLE_TAKEN = 'You already have a book with this title';
 
@@ -38,11 +39,7 @@ export class BooksService {
     }
     const filter: QueryFilter<Book> = { owner };
     if (query.category !== undefined) filter.category = query.category;
-    const [docs, total] = await Promise.all([
-      this.books.find(filter).sort({ createdAt: -1, _id: -1 }).skip(query.skip).limit(query.limit),
-      this.books.countDocuments(filter),
-    ]);
-    return { items: docs.map(toBookResponse), total, page: query.page, limit: query.limit };
+    return paginate(this.books, filter, query, { createdAt: -1, _id: -1 }, toBookResponse);
   }
 
   async get(id: string): Promise<BookResponseDto> {

@@ -12,6 +12,7 @@ import type { ListBucketlistsQueryDto } from './dto/list-bucketlists-query.dto.j
 import type { UpdateBucketlistDto } from './dto/update-bucketlist.dto.js';
 import { Bucketlist } from './schemas/bucketlist.schema.js';
 import type { BucketlistDocument } from './schemas/bucketlist.schema.js';
+import { paginate } from '../database/paginate.js';
 
 @Injectable()
 export class BucketlistsService {
@@ -31,11 +32,7 @@ export class BucketlistsService {
       }
       filter.owner = user.id;
     }
-    const [docs, total] = await Promise.all([
-      this.lists.find(filter).sort({ createdAt: -1, _id: -1 }).skip(query.skip).limit(query.limit),
-      this.lists.countDocuments(filter),
-    ]);
-    return { items: docs.map(toBucketlistResponse), total, page: query.page, limit: query.limit };
+    return paginate(this.lists, filter, query, { createdAt: -1, _id: -1 }, toBucketlistResponse);
   }
 
   async create(dto: CreateBucketlistDto, ownerId: string): Promise<BucketlistResponseDto> {

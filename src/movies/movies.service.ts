@@ -17,6 +17,7 @@ import type { UpdateMovieDto } from './dto/update-movie.dto.js';
 import { Movie } from './schemas/movie.schema.js';
 import type { MovieDocument } from './schemas/movie.schema.js';
 import { isDuplicateKeyError } from '../database/duplicate-key.js';
+import { paginate } from '../database/paginate.js';
 
 const NAME_TAKEN = 'A movie with this name already exists';
 
@@ -35,11 +36,7 @@ export class MoviesService {
         filter.addedBy = query.addedBy;
       }
     }
-    const [docs, total] = await Promise.all([
-      this.movies.find(filter).sort({ createdAt: -1, _id: -1 }).skip(query.skip).limit(query.limit),
-      this.movies.countDocuments(filter),
-    ]);
-    return { items: docs.map(toMovieResponse), total, page: query.page, limit: query.limit };
+    return paginate(this.movies, filter, query, { createdAt: -1, _id: -1 }, toMovieResponse);
   }
 
   async get(id: string): Promise<MovieResponseDto> {

@@ -12,6 +12,7 @@ import type { PublicTodoDto, TodoResponseDto } from './dto/todo-response.dto.js'
 import type { UpdateTodoDto } from './dto/update-todo.dto.js';
 import { Todo } from './schemas/todo.schema.js';
 import type { TodoDocument } from './schemas/todo.schema.js';
+import { paginate } from '../database/paginate.js';
 
 /** Anonymous callers see this many of the newest todos, never more, whatever the pagination. */
 export const ANONYMOUS_TODO_WINDOW = 5;
@@ -94,11 +95,7 @@ export class TodosService {
   ): Promise<PageDto<TodoResponseDto>> {
     const { field, direction } = sortSpec(query);
     const sort: Record<string, MongooseSortOrder> = { [field]: direction, _id: direction };
-    const [docs, total] = await Promise.all([
-      this.todos.find(filter).sort(sort).skip(query.skip).limit(query.limit),
-      this.todos.countDocuments(filter),
-    ]);
-    return { items: docs.map(toTodoResponse), total, page: query.page, limit: query.limit };
+    return paginate(this.todos, filter, query, sort, toTodoResponse);
   }
 
   /**

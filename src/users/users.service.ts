@@ -11,6 +11,7 @@ import { User } from './schemas/user.schema.js';
 import type { UserDocument } from './schemas/user.schema.js';
 import { UserLifecycle } from './user-lifecycle.service.js';
 import { isDuplicateKeyError } from '../database/duplicate-key.js';
+import { paginate } from '../database/paginate.js';
 
 export interface AuthUserRecord extends AuthUser {
   passwordChangedAt: Date | null;
@@ -82,11 +83,7 @@ export class UsersService {
     const filter: QueryFilter<User> = {};
     if (query.role !== undefined) filter.role = query.role;
     if (query.active !== undefined) filter.active = query.active;
-    const [docs, total] = await Promise.all([
-      this.users.find(filter).sort({ createdAt: 1, _id: 1 }).skip(query.skip).limit(query.limit),
-      this.users.countDocuments(filter),
-    ]);
-    return { items: docs.map(toAuthUser), total, page: query.page, limit: query.limit };
+    return paginate(this.users, filter, query, { createdAt: 1, _id: 1 }, toAuthUser);
   }
 
   async updateName(id: string, name: string): Promise<AuthUserRecord> {
