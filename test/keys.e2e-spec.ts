@@ -92,7 +92,7 @@ describe.each([
     const [jwk] = await jwks();
     const { sid } = decodePayload(user.token);
     const now = Math.floor(Date.now() / 1000);
-    const signingInput = `${b64url({ alg: 'HS256', typ: 'JWT', kid: jwk.kid })}.${b64url({
+    const signingInput = `${b64url({ alg: 'HS256', typ: 'at+jwt', kid: jwk.kid })}.${b64url({
       sub: user.id,
       sid,
       iat: now,

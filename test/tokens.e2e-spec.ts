@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { createTestApp } from './support/app.js';
 import type { TestApp } from './support/app.js';
-import { decodePayload, forgeToken, unsignedToken } from './support/tokens.js';
+import { decodeHeader, decodePayload, forgeToken, unsignedToken } from './support/tokens.js';
 import { loginAdmin, signupAndLogin } from './support/users.js';
 import type { TestUser } from './support/users.js';
 
@@ -33,9 +33,34 @@ describe('access tokens', () => {
   it('carries sub, sid, iat, exp, iss and aud', () => {
     const claims = decodePayload(user.token);
     expect(claims).toMatchObject({ sub: user.id, iss: 'guardhouse', aud: 'guardhouse-api' });
-    expect(claims.sid).toMatch(/^[0-9a-f]{24}$/);
     expect(Number(claims.exp) - Number(claims.iat)).toBe(900);
   });
+
+  it('is typed at+jwt in its header (RFC 9068)', () => {
+    expect(decodeHeader(user.token)).toMatchObject({ alg: 'HS256', typ: 'at+jwt' });
+  });
+
+  it('accepts the long form of the type, application/at+jwt', async () => {
+    const { sid } = decodePayload(user.token);
+    await me(`Bearer ${forgeToken({ sub: user.id, sid }, { typ: 'application/at+jwt' })}`).expect(
+      200,
+    );
+  });
+
+  it('refuses a correctly signed token of another type', () =>
+    expect401(
+      `Bearer ${forgeToken({ sub: user.id, sid: decodePayload(user.token).sid }, { typ: 'JWT' })}`,
+    ));
+
+  it('refuses a correctly signed token without exp', () =>
+    expect401(
+      `Bearer ${forgeToken({ sub: user.id, sid: decodePayload(user.token).sid }, { expiresIn: undefined })}`,
+    ));
+
+  it('refuses a correctly signed token without iat', () =>
+    expect401(
+      `Bearer ${forgeToken({ sub: user.id, sid: decodePayload(user.token).sid }, { noTimestamp: true })}`,
+    ));
 
   it('accepts a valid token', async () => {
     await me(`Bearer ${user.token}`).expect(200);

@@ -4,6 +4,7 @@ import { JwtService } from '@nestjs/jwt';
 import { MongooseModule } from '@nestjs/mongoose';
 import { PassportModule } from '@nestjs/passport';
 import { UsersModule } from '../users/users.module.js';
+import { ACCESS_TOKEN_TYPE } from './access-token.js';
 import { AdminSeeder } from './admin-seeder.service.js';
 import { AuthController } from './auth.controller.js';
 import { AUTH_OPTIONS } from './auth.options.js';
@@ -92,6 +93,8 @@ export class AuthModule {
                 issuer: options.jwt.issuer,
                 audience: options.jwt.audience,
                 expiresIn: options.jwt.accessTtlSeconds ?? 900,
+                // RFC 9068 explicit typing: the strategy accepts no JWT without it.
+                header: { alg: keys.algorithm, typ: ACCESS_TOKEN_TYPE },
                 ...(keys.keyId ? { keyid: keys.keyId } : {}),
               },
               verifyOptions: {

@@ -9,19 +9,11 @@ import { OBJECT_ID_PATTERN } from '../common/pipes/parse-object-id.pipe.js';
 import { UserLifecycle } from '../users/user-lifecycle.service.js';
 import { UsersService } from '../users/users.service.js';
 import type { AuthUserRecord } from '../users/users.service.js';
+import type { AccessTokenPayload } from './access-token.js';
 import type { AuthModuleOptions } from './auth.options.js';
 import { AUTH_OPTIONS } from './auth.options.js';
 import type { AuthUser } from './auth-user.js';
 import { SessionsService } from './sessions/sessions.service.js';
-
-export interface AccessTokenPayload {
-  sub: string;
-  sid: string;
-  iat: number;
-  exp: number;
-  iss: string;
-  aud: string;
-}
 
 interface CacheEntry {
   expiresAt: number;

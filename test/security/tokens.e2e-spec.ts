@@ -6,6 +6,7 @@ import { expectUnchangedAfter } from '../support/db.js';
 import {
   decodePayload,
   forgeToken,
+  signRaw,
   TEST_AUDIENCE,
   TEST_ISSUER,
   unsignedToken,
@@ -64,7 +65,7 @@ describe('attacks with forged or misused tokens (HS256 app)', () => {
     expectRefused(t.app, () => renameWith(t.app, `Bearer ${unsignedToken(claims)}`)));
 
   it('alg: none with an empty-string signature and mixed-case "None"', () => {
-    const token = `${b64url({ alg: 'None', typ: 'JWT' })}.${b64url({
+    const token = `${b64url({ alg: 'None', typ: 'at+jwt' })}.${b64url({
       ...claims,
       iss: TEST_ISSUER,
       aud: TEST_AUDIENCE,
@@ -112,6 +113,90 @@ describe('attacks with forged or misused tokens (HS256 app)', () => {
       renameWith(t.app, `Bearer ${forgeToken(claims, { audience: 'another-api' })}`),
     ));
 
+  /** RFC 8725 / RFC 9068: every claim required and typed, lifetime bounded, header typed. */
+  describe('claims and header of a correctly signed token', () => {
+    const ACCESS_TTL = 900;
+    const forged = (payload: Record<string, unknown>, options: Parameters<typeof forgeToken>[1]) =>
+      `Bearer ${forgeToken(payload, options)}`;
+
+    it('control: a forged token with every claim right is accepted', async () => {
+      const res = await renameWith(t.app, forged(claims, {}));
+      expect(res.status).toBe(200);
+    });
+
+    it('without exp', () =>
+      expectRefused(t.app, () => renameWith(t.app, forged(claims, { expiresIn: undefined }))));
+
+    it('without iat', () =>
+      expectRefused(t.app, () => renameWith(t.app, forged(claims, { noTimestamp: true }))));
+
+    it('with a string iat', () =>
+      expectRefused(t.app, () =>
+        renameWith(
+          t.app,
+          `Bearer ${signRaw({
+            ...claims,
+            iss: TEST_ISSUER,
+            aud: TEST_AUDIENCE,
+            iat: String(now()),
+            exp: now() + 600,
+          })}`,
+        ),
+      ));
+
+    it('control: signRaw with numeric claims is accepted', async () => {
+      const token = signRaw({
+        ...claims,
+        iss: TEST_ISSUER,
+        aud: TEST_AUDIENCE,
+        iat: now(),
+        exp: now() + 600,
+      });
+      expect((await renameWith(t.app, `Bearer ${token}`)).status).toBe(200);
+    });
+
+    it('with iat in the future (beyond the clock skew)', () =>
+      expectRefused(t.app, () =>
+        renameWith(t.app, forged({ ...claims, iat: now() + 120 }, { expiresIn: 600 })),
+      ));
+
+    it('with iat older than the access-token lifetime (exp still ahead)', () =>
+      expectRefused(t.app, () =>
+        renameWith(
+          t.app,
+          forged(
+            { ...claims, iat: now() - ACCESS_TTL - 60, exp: now() + 60 },
+            { expiresIn: undefined },
+          ),
+        ),
+      ));
+
+    it('living longer than the access-token lifetime (exp - iat)', () =>
+      expectRefused(t.app, () =>
+        renameWith(t.app, forged(claims, { expiresIn: ACCESS_TTL * 10 })),
+      ));
+
+    it('with a numeric sub', () =>
+      expectRefused(t.app, () =>
+        renameWith(
+          t.app,
+          forged({ ...claims, sub: Number.parseInt(victim.id.slice(0, 12), 16) }, {}),
+        ),
+      ));
+
+    it('with a numeric sid', () =>
+      expectRefused(t.app, () => renameWith(t.app, forged({ ...claims, sid: 12345 }, {}))));
+
+    it('without a typ header', () =>
+      expectRefused(t.app, () => renameWith(t.app, forged(claims, { typ: null }))));
+
+    it('with typ: JWT (another kind of token signed with the same key)', () =>
+      expectRefused(t.app, () => renameWith(t.app, forged(claims, { typ: 'JWT' }))));
+
+    it('with typ: id_token+jwt', () =>
+      expectRefused(t.app, () => renameWith(t.app, forged(claims, { typ: 'id_token+jwt' }))));
+  });
+
   it('a refresh token sent as a bearer token', () =>
     expectRefused(t.app, () => renameWith(t.app, `Bearer ${victim.refreshToken}`)));
 
@@ -152,7 +237,7 @@ describe('attacks on an RS256 app', () => {
   afterAll(() => t.close());
 
   it('HS256 signed with the public key as HMAC secret (algorithm confusion)', async () => {
-    const input = `${b64url({ alg: 'HS256', typ: 'JWT' })}.${b64url(decodePayload(victim.token))}`;
+    const input = `${b64url({ alg: 'HS256', typ: 'at+jwt' })}.${b64url(decodePayload(victim.token))}`;
     const signature = createHmac('sha256', keys.publicKey).update(input).digest('base64url');
     await expectRefused(t.app, () => renameWith(t.app, `Bearer ${input}.${signature}`));
   });

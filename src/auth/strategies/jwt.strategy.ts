@@ -1,20 +1,24 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
+import type { Jwt } from 'jsonwebtoken';
 import { ExtractJwt, Strategy } from 'passport-jwt';
+import { hasAccessTokenClaims, isAccessTokenType } from '../access-token.js';
 import type { AuthModuleOptions } from '../auth.options.js';
 import { AUTH_OPTIONS } from '../auth.options.js';
 import type { AuthUser } from '../auth-user.js';
 import { PrincipalService } from '../principal.service.js';
-import type { AccessTokenPayload } from '../principal.service.js';
 import { TOKEN_KEYS } from '../token-keys.js';
 import type { TokenKeys } from '../token-keys.js';
 
 /**
  * Verifies the bearer token (only from the Authorization header; never a query string) with the
- * one configured algorithm, issuer and audience, then loads the user for this request.
+ * one configured algorithm, issuer and audience; requires the `at+jwt` header type and every claim
+ * (see access-token.ts), then loads the user for this request.
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+  private readonly accessTtlSeconds: number;
+
   constructor(
     @Inject(TOKEN_KEYS) keys: TokenKeys,
     @Inject(AUTH_OPTIONS) options: AuthModuleOptions,
@@ -28,10 +32,21 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       issuer: options.jwt.issuer,
       audience: options.jwt.audience,
       ignoreExpiration: false,
+      // The decoded header comes along, so `typ` is checked without decoding the token twice.
+      jsonWebTokenOptions: { complete: true },
     });
+    this.accessTtlSeconds = options.jwt.accessTtlSeconds ?? 900;
   }
 
-  validate(payload: AccessTokenPayload): Promise<AuthUser> {
+  validate(token: Jwt): Promise<AuthUser> {
+    const { header, payload } = token;
+    if (
+      !isAccessTokenType(header.typ) ||
+      typeof payload !== 'object' ||
+      !hasAccessTokenClaims(payload, this.accessTtlSeconds)
+    ) {
+      throw new UnauthorizedException();
+    }
     return this.principals.resolve(payload);
   }
 }

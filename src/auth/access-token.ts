@@ -1,0 +1,50 @@
+/**
+ * The shape of the kit's access tokens (RFC 9068 header type, RFC 8725 explicit typing and claim
+ * checks). Signing sets the type; verification requires it and every claim, so no other JWT signed
+ * with the same key (an ID token, a token of another kind or version) passes as an access token.
+ */
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
+
+/**
+ * Tolerated clock difference between the instance that signed a token and the one verifying it,
+ * for `iat` only: 30 s absorbs NTP-synced hosts without letting a token be pre-dated meaningfully.
+ */
+export const CLOCK_SKEW_SECONDS = 30;
+
+export interface AccessTokenPayload {
+  sub: string;
+  sid: string;
+  iat: number;
+  exp: number;
+  iss: string;
+  aud: string;
+}
+
+/** RFC 9068 §4: `at+jwt` or its full media type; media types compare case-insensitively. */
+export function isAccessTokenType(typ: unknown): boolean {
+  if (typeof typ !== 'string') return false;
+  const type = typ.toLowerCase();
+  return type === ACCESS_TOKEN_TYPE || type === `application/${ACCESS_TOKEN_TYPE}`;
+}
+
+/**
+ * True when the (already signature-, issuer-, audience- and expiry-checked) payload has numeric
+ * `iat` and `exp` within one access-token lifetime, `iat` not in the future, and string `sub`/`sid`.
+ */
+export function hasAccessTokenClaims(
+  payload: Record<string, unknown>,
+  accessTtlSeconds: number,
+  nowSeconds = Date.now() / 1000,
+): payload is Record<string, unknown> & AccessTokenPayload {
+  const { iat, exp, sub, sid } = payload;
+  if (typeof sub !== 'string' || typeof sid !== 'string') return false;
+  if (!Number.isFinite(iat) || !Number.isFinite(exp)) return false;
+  const issued = iat as number;
+  const expires = exp as number;
+  return (
+    issued <= nowSeconds + CLOCK_SKEW_SECONDS &&
+    nowSeconds - issued <= accessTtlSeconds &&
+    expires > issued &&
+    expires - issued <= accessTtlSeconds
+  );
+}
