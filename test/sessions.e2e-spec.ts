@@ -1,9 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { Types } from 'mongoose';
 import request from 'supertest';
 import { createTestApp, testDatabaseUri } from './support/app.js';
 import type { TestApp } from './support/app.js';
 import { connectionOf } from './support/db.js';
-import { decodePayload } from './support/tokens.js';
+import { decodePayload, forgeToken } from './support/tokens.js';
 import { login, loginAdmin, signupAndLogin, STRONG_PASSWORD } from './support/users.js';
 import type { TestUser } from './support/users.js';
 import { pollUntil } from './support/wait.js';
@@ -182,6 +183,32 @@ describe('sessions', () => {
     expect(res.body.accessToken).toBeUndefined();
   });
 
+  it('session ids are 128-bit random values, not ObjectIds, and stored as the session _id', async () => {
+    const user = await signupAndLogin(t.app);
+    const second = await login(t.app, user.email, user.password);
+    const sids = [user, second].map((session) => String(decodePayload(session.token).sid));
+    for (const sid of sids) {
+      expect(sid).toMatch(/^[A-Za-z0-9_-]{22}$/);
+      expect(sid).not.toMatch(/^[0-9a-f]{24}$/);
+      expect(Buffer.from(sid, 'base64url')).toHaveLength(16);
+    }
+    expect(sids[0]).not.toBe(sids[1]);
+    const stored = await connectionOf(t.app)
+      .collection<{ _id: unknown }>('sessions')
+      .find({ user: new Types.ObjectId(user.id) })
+      .toArray();
+    expect(stored.map((session) => session._id).sort()).toEqual([...sids].sort());
+  });
+
+  it('refuses a token whose session id looks valid but names no session', async () => {
+    const user = await signupAndLogin(t.app);
+    const unknown = randomBytes(16).toString('base64url');
+    const res = await me(t.app, forgeToken({ sub: user.id, sid: unknown }));
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer');
+    await me(t.app, user.token).expect(200);
+  });
+
   it('answers login, refresh, signup and /users/me with Cache-Control: no-store', async () => {
     const email = `nostore-${Date.now()}@example.com`;
     const signup = await request(server)
@@ -217,6 +244,49 @@ describe('sessions', () => {
         header: 'Bearer',
       });
     }
+  });
+});
+
+describe('absolute session lifetime (SESSION_MAX_AGE_SECONDS)', () => {
+  const MAX_AGE_SECONDS = 3;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({
+      label: 'sessions_max_age',
+      env: { SESSION_MAX_AGE_SECONDS: String(MAX_AGE_SECONDS) },
+    });
+  });
+
+  afterAll(() => t.close());
+
+  const sleepUntil = (time: number) =>
+    new Promise((resolve) => setTimeout(resolve, Math.max(0, time - Date.now())));
+
+  it('refreshes within it, never past it: refresh and access token are refused after', async () => {
+    const startedAt = Date.now();
+    const user = await signupAndLogin(t.app);
+    const endsBy = Date.now() + MAX_AGE_SECONDS * 1000;
+
+    await sleepUntil(startedAt + 1000);
+    const refreshed = await refresh(t.app, user.refreshToken).expect(200);
+    await me(t.app, refreshed.body.accessToken).expect(200);
+    // Rotation did not slide the session or its new refresh token past the absolute end.
+    const db = connectionOf(t.app);
+    const [session] = await db
+      .collection<{ expiresAt: Date }>('sessions')
+      .find({ user: new Types.ObjectId(user.id) })
+      .toArray();
+    expect(session.expiresAt.getTime()).toBeLessThanOrEqual(endsBy);
+    for (const token of await refreshTokensOf(t.app, user.id)) {
+      expect((token.expiresAt as Date).getTime()).toBeLessThanOrEqual(endsBy);
+    }
+
+    await sleepUntil(endsBy + 500);
+    const late = await refresh(t.app, refreshed.body.refreshToken);
+    expect(late.status).toBe(401);
+    expect(late.body.accessToken).toBeUndefined();
+    await me(t.app, refreshed.body.accessToken).expect(401);
   });
 });
 

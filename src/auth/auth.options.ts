@@ -20,6 +20,11 @@ export interface AuthModuleOptions {
   /** Refresh-token (and idle session) lifetime in seconds. Default 7 days. */
   refreshTtlSeconds?: number;
   /**
+   * Absolute session lifetime in seconds, counted from login: refreshes slide the idle expiry but
+   * never past it, so a stolen refresh token cannot keep a session alive forever. Default 30 days.
+   */
+  sessionMaxAgeSeconds?: number;
+  /**
    * How long a request may trust a cached "user and session are still valid" answer, in ms.
    * Revocation takes effect within this time on every instance. 0 = check the database on every
    * request. Default 5000.

@@ -13,27 +13,43 @@ import type { AccessTokenPayload } from './access-token.js';
 import type { AuthModuleOptions } from './auth.options.js';
 import { AUTH_OPTIONS } from './auth.options.js';
 import type { AuthUser } from './auth-user.js';
+import { SESSION_ID_PATTERN } from './sessions/session.schema.js';
 import { SessionsService } from './sessions/sessions.service.js';
 
 interface CacheEntry {
   expiresAt: number;
   user: AuthUserRecord | null;
-  sessionActive: boolean;
+  /** The session's absolute end (ms) when it was open at lookup time, else null. */
+  sessionEndsAt: number | null;
 }
 
 const MAX_CACHE_ENTRIES = 10_000;
+/** Beyond this many remembered evictions, lookups older than the newest one are not stored. */
+const MAX_EVICTION_MARKS = 10_000;
 
 /**
  * Turns a verified access token into the user for this request, re-checking account and session:
  * deleted user, ended session or token older than the last password change → 401; disabled → 403.
  * Answers are cached per session for `sessionCacheTtlMs` (default 5 s): revocation reaches every
  * instance within that time, and this instance at once (it evicts on its own changes).
+ *
+ * A lookup in flight while its key is evicted must not store its (possibly stale) answer after
+ * the eviction, or a logged-out session would live on here for the TTL. Every eviction bumps a
+ * generation and marks the key (or user) with it; a lookup stores only when no mark on its key or
+ * user is newer than the generation it started at.
  */
 @Injectable()
 export class PrincipalService implements OnModuleInit {
   private readonly ttlMs: number;
   /** Keyed by `<userId>:<sessionId>`; Map order makes the first key the oldest. */
   private readonly cache = new Map<string, CacheEntry>();
+  private generation = 0;
+  /** Generation of the latest eviction per cache key and per user id. */
+  private readonly keyEvictions = new Map<string, number>();
+  private readonly userEvictions = new Map<string, number>();
+  /** Lookups started before this generation are never stored (marks were dropped to bound memory). */
+  private storeFloor = 0;
+  private lookupsInFlight = 0;
 
   constructor(
     private readonly users: UsersService,
@@ -49,19 +65,20 @@ export class PrincipalService implements OnModuleInit {
     this.sessions.onRevoked((sessionIds, userId) =>
       sessionIds === 'all'
         ? this.evictUser(userId)
-        : sessionIds.forEach((id) => this.cache.delete(`${userId}:${id}`)),
+        : sessionIds.forEach((id) => this.evictKey(`${userId}:${id}`)),
     );
   }
 
   async resolve(payload: AccessTokenPayload): Promise<AuthUser> {
     const { sub, sid } = payload;
     if (typeof sub !== 'string' || !OBJECT_ID_PATTERN.test(sub)) throw new UnauthorizedException();
-    if (typeof sid !== 'string' || !OBJECT_ID_PATTERN.test(sid)) throw new UnauthorizedException();
-    const { user, sessionActive } = await this.lookup(sub, sid);
+    if (typeof sid !== 'string' || !SESSION_ID_PATTERN.test(sid)) throw new UnauthorizedException();
+    const { user, sessionEndsAt } = await this.lookup(sub, sid);
     if (!user) throw new UnauthorizedException();
     // A disabled account is told so (403) even though disabling also ended its sessions.
     if (!user.active) throw new ForbiddenException('This account is disabled');
-    if (!sessionActive) throw new UnauthorizedException();
+    // The absolute end is checked on every request, cached or not: the cache never extends it.
+    if (sessionEndsAt === null || sessionEndsAt <= Date.now()) throw new UnauthorizedException();
     if (user.passwordChangedAt && payload.iat * 1000 < user.passwordChangedAt.getTime()) {
       throw new UnauthorizedException();
     }
@@ -74,23 +91,63 @@ export class PrincipalService implements OnModuleInit {
     const key = `${userId}:${sessionId}`;
     const cached = this.cache.get(key);
     if (cached && cached.expiresAt > now) return cached;
-    const [user, sessionActive] = await Promise.all([
-      this.users.findById(userId),
-      this.sessions.isActive(sessionId, userId),
-    ]);
-    if (this.ttlMs > 0) {
+    const startedAt = this.generation;
+    this.lookupsInFlight++;
+    let answer: Omit<CacheEntry, 'expiresAt'>;
+    try {
+      const [user, sessionEnd] = await Promise.all([
+        this.users.findById(userId),
+        this.sessions.activeUntil(sessionId, userId),
+      ]);
+      answer = { user, sessionEndsAt: sessionEnd?.getTime() ?? null };
+    } finally {
+      this.lookupsInFlight--;
+    }
+    if (this.ttlMs > 0 && !this.evictedSince(startedAt, key, userId)) {
       if (this.cache.size >= MAX_CACHE_ENTRIES) {
         const oldest = this.cache.keys().next();
         if (!oldest.done) this.cache.delete(oldest.value);
       }
-      this.cache.set(key, { expiresAt: now + this.ttlMs, user, sessionActive });
+      this.cache.set(key, { expiresAt: now + this.ttlMs, ...answer });
     }
-    return { user, sessionActive };
+    // Marks only matter to lookups in flight; with none left they can all go.
+    if (this.lookupsInFlight === 0) this.forgetEvictions(false);
+    return answer;
+  }
+
+  private evictedSince(generation: number, key: string, userId: string): boolean {
+    return (
+      generation < this.storeFloor ||
+      (this.keyEvictions.get(key) ?? 0) > generation ||
+      (this.userEvictions.get(userId) ?? 0) > generation
+    );
+  }
+
+  private evictKey(key: string): void {
+    this.cache.delete(key);
+    this.keyEvictions.set(key, ++this.generation);
+    this.boundEvictionMarks();
   }
 
   private evictUser(userId: string): void {
     for (const key of this.cache.keys()) {
       if (key.startsWith(`${userId}:`)) this.cache.delete(key);
     }
+    this.userEvictions.set(userId, ++this.generation);
+    this.boundEvictionMarks();
+  }
+
+  private boundEvictionMarks(): void {
+    if (this.lookupsInFlight === 0) this.forgetEvictions(false);
+    else if (this.keyEvictions.size + this.userEvictions.size > MAX_EVICTION_MARKS) {
+      this.forgetEvictions(true);
+    }
+  }
+
+  /** Drops the marks; `raiseFloor` keeps lookups in flight from storing what the marks guarded. */
+  private forgetEvictions(raiseFloor: boolean): void {
+    if (raiseFloor) this.storeFloor = this.generation;
+    this.keyEvictions.clear();
+    this.userEvictions.clear();
   }
 }

@@ -14,6 +14,7 @@ export function authOptionsFromEnv(env: Env): AuthModuleOptions {
       accessTtlSeconds: env.JWT_ACCESS_TTL_SECONDS,
     },
     refreshTtlSeconds: env.REFRESH_TTL_SECONDS,
+    sessionMaxAgeSeconds: env.SESSION_MAX_AGE_SECONDS,
     sessionCacheTtlMs: env.SESSION_CACHE_TTL_MS,
     loginThrottle: {
       maxFailuresPerAccount: env.LOGIN_MAX_FAILURES_PER_ACCOUNT,

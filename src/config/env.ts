@@ -124,6 +124,15 @@ export class Env {
   @Min(60)
   REFRESH_TTL_SECONDS = 7 * 24 * 3600;
 
+  /**
+   * Absolute session lifetime in seconds from login; refreshes never extend a session past it.
+   * At least MIN_SESSION_MAX_AGE_SECONDS, except under NODE_ENV=test (tests wait it out in seconds).
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  SESSION_MAX_AGE_SECONDS = 30 * 24 * 3600;
+
   /** How long a "user and session still valid" answer is cached; 0 = ask the database every request. */
   @Type(() => Number)
   @IsInt()
@@ -203,7 +212,19 @@ export function validateEnv(raw: Record<string, unknown>): Env {
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
   checkJwtKeys(env);
+  checkSessionMaxAge(env);
   return env;
+}
+
+/** Below a minute a session ends before it is of use: almost surely minutes typed as seconds. */
+export const MIN_SESSION_MAX_AGE_SECONDS = 60;
+
+function checkSessionMaxAge(env: Env): void {
+  if (env.NODE_ENV !== NodeEnv.Test && env.SESSION_MAX_AGE_SECONDS < MIN_SESSION_MAX_AGE_SECONDS) {
+    throw new Error(
+      `Invalid configuration:\n  SESSION_MAX_AGE_SECONDS: must be at least ${MIN_SESSION_MAX_AGE_SECONDS}`,
+    );
+  }
 }
 
 const PLACEHOLDER_SECRET = /change|secret|example|default|placeholder|password|test/i;

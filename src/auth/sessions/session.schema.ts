@@ -1,16 +1,34 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { Schema as MongooseSchema } from 'mongoose';
 import type { HydratedDocument, Types } from 'mongoose';
+import { randomBytes } from 'node:crypto';
+
+/** 128 random bits, base64url (22 characters): an attacker cannot derive one from their own. */
+export const newSessionId = (): string => randomBytes(16).toString('base64url');
+
+/** The shape `newSessionId` produces (16 bytes: the last character carries 2 bits). */
+export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{21}[AQgw]$/;
 
 /** One login: access tokens carry its id (`sid`), refresh tokens belong to it. Ending it deletes it. */
 @Schema({ collection: 'sessions', timestamps: true })
 export class Session {
+  /** Random, not a driver ObjectId: ObjectIds are mostly timestamp and counter, so guessable. */
+  @Prop({ type: String, default: newSessionId })
+  _id!: string;
+
   @Prop({ type: MongooseSchema.Types.ObjectId, required: true, index: true })
   user!: Types.ObjectId;
 
-  /** Sliding: every refresh moves it forward. Expired sessions are filtered out, then purged. */
+  /**
+   * Sliding: every refresh moves it forward, but never past `endsAt`. Expired sessions are
+   * filtered out, then purged.
+   */
   @Prop({ required: true, index: true })
   expiresAt!: Date;
+
+  /** Absolute end, fixed at login (`sessionMaxAgeSeconds`): no refresh extends a session past it. */
+  @Prop({ required: true })
+  endsAt!: Date;
 
   createdAt!: Date;
 }
@@ -28,8 +46,8 @@ export class RefreshToken {
   @Prop({ required: true, unique: true })
   hash!: string;
 
-  @Prop({ type: MongooseSchema.Types.ObjectId, required: true, index: true })
-  session!: Types.ObjectId;
+  @Prop({ type: String, required: true, index: true })
+  session!: string;
 
   @Prop({ type: MongooseSchema.Types.ObjectId, required: true, index: true })
   user!: Types.ObjectId;

@@ -7,12 +7,13 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { Model, trusted, Types } from 'mongoose';
+import { Model, trusted } from 'mongoose';
+import type { HydratedDocument } from 'mongoose';
 import { createHash, randomBytes } from 'node:crypto';
 import { UserLifecycle } from '../../users/user-lifecycle.service.js';
 import type { AuthModuleOptions } from '../auth.options.js';
 import { AUTH_OPTIONS } from '../auth.options.js';
-import { RefreshToken, Session } from './session.schema.js';
+import { RefreshToken, Session, SESSION_ID_PATTERN } from './session.schema.js';
 import { isDuplicateKeyError } from '../../database/duplicate-key.js';
 
 export interface IssuedRefresh {
@@ -31,6 +32,7 @@ const hashToken = (token: string): string => createHash('sha256').update(token).
 export class SessionsService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(SessionsService.name);
   private readonly refreshTtlMs: number;
+  private readonly maxAgeMs: number;
   private readonly listeners = new Set<(sessionIds: string[] | 'all', userId: string) => void>();
   private purgeTimer?: NodeJS.Timeout;
 
@@ -41,6 +43,9 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
     private readonly lifecycle: UserLifecycle,
   ) {
     this.refreshTtlMs = (options.refreshTtlSeconds ?? 7 * DAY_SECONDS) * 1000;
+    const maxAgeSeconds = options.sessionMaxAgeSeconds ?? 30 * DAY_SECONDS;
+    if (!(maxAgeSeconds > 0)) throw new Error('sessionMaxAgeSeconds must be a positive number');
+    this.maxAgeMs = maxAgeSeconds * 1000;
   }
 
   async onModuleInit(): Promise<void> {
@@ -64,9 +69,14 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
   }
 
   async create(userId: string): Promise<IssuedRefresh> {
-    const session = await this.sessions.create({ user: userId, expiresAt: this.expiry() });
-    const sessionId = session._id.toString();
-    const refreshToken = await this.insertToken(sessionId, userId, `session:${sessionId}`);
+    const endsAt = new Date(Date.now() + this.maxAgeMs);
+    const session = await this.sessions.create({
+      user: userId,
+      expiresAt: this.expiry(endsAt),
+      endsAt,
+    });
+    const sessionId = session._id;
+    const refreshToken = await this.insertToken(sessionId, userId, `session:${sessionId}`, endsAt);
     return { sessionId, userId, refreshToken };
   }
 
@@ -77,19 +87,29 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
   async rotate(presented: string): Promise<IssuedRefresh> {
     const token = await this.tokens.findOne({ hash: hashToken(presented) });
     if (!token || token.expiresAt.getTime() <= Date.now()) throw this.invalid();
-    const sessionId = token.session.toString();
+    const sessionId = token.session;
     const userId = token.user.toString();
-    if (!(await this.isActive(sessionId, userId))) throw this.invalid();
+    const session = await this.findActive(sessionId, userId);
+    if (!session) throw this.invalid();
     let refreshToken: string;
     try {
-      refreshToken = await this.insertToken(sessionId, userId, token._id.toString());
+      refreshToken = await this.insertToken(
+        sessionId,
+        userId,
+        token._id.toString(),
+        session.endsAt,
+      );
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
       this.logger.warn(`Refresh token reuse on session ${sessionId}: session revoked`);
       await this.revoke(sessionId, userId);
       throw this.invalid();
     }
-    await this.sessions.updateOne({ _id: sessionId }, { $set: { expiresAt: this.expiry() } });
+    // Slides the idle expiry, never past the absolute end fixed at login.
+    await this.sessions.updateOne(
+      { _id: sessionId },
+      { $set: { expiresAt: this.expiry(session.endsAt) } },
+    );
     // A slow request may insert its successor after reuse detection deleted the first one; the
     // session is gone by then (revoke deletes it before the tokens), so it fails here.
     if (!(await this.isActive(sessionId, userId))) {
@@ -103,18 +123,20 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
   async findByToken(presented: string): Promise<{ sessionId: string; userId: string } | null> {
     const token = await this.tokens.findOne({ hash: hashToken(presented) });
     if (!token || token.expiresAt.getTime() <= Date.now()) return null;
-    const ids = { sessionId: token.session.toString(), userId: token.user.toString() };
+    const ids = { sessionId: token.session, userId: token.user.toString() };
     return (await this.isActive(ids.sessionId, ids.userId)) ? ids : null;
   }
 
   async isActive(sessionId: string, userId: string): Promise<boolean> {
-    if (!Types.ObjectId.isValid(sessionId)) return false;
-    const session = await this.sessions.findById(sessionId);
-    return (
-      session !== null &&
-      session.user.toString() === userId &&
-      session.expiresAt.getTime() > Date.now()
-    );
+    return (await this.activeUntil(sessionId, userId)) !== null;
+  }
+
+  /**
+   * The absolute end of the session when it is open now (it belongs to the user, is neither idle
+   * nor past its absolute end), else null. The end never moves, so callers may cache it.
+   */
+  async activeUntil(sessionId: string, userId: string): Promise<Date | null> {
+    return (await this.findActive(sessionId, userId))?.endsAt ?? null;
   }
 
   /**
@@ -144,20 +166,44 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  private async insertToken(sessionId: string, userId: string, parent: string): Promise<string> {
+  private async findActive(
+    sessionId: string,
+    userId: string,
+  ): Promise<HydratedDocument<Session> | null> {
+    // Not the shape of an id we issue (a legacy ObjectId, garbage): no database round trip.
+    if (!SESSION_ID_PATTERN.test(sessionId)) return null;
+    const session = await this.sessions.findById(sessionId);
+    const now = Date.now();
+    const open =
+      session !== null &&
+      session.user.toString() === userId &&
+      session.expiresAt.getTime() > now &&
+      // A document without an absolute end predates it: treated as ended, never as endless.
+      session.endsAt instanceof Date &&
+      session.endsAt.getTime() > now;
+    return open ? session : null;
+  }
+
+  private async insertToken(
+    sessionId: string,
+    userId: string,
+    parent: string,
+    endsAt: Date,
+  ): Promise<string> {
     const refreshToken = randomBytes(32).toString('base64url');
     await this.tokens.create({
       hash: hashToken(refreshToken),
       session: sessionId,
       user: userId,
       parent,
-      expiresAt: this.expiry(),
+      expiresAt: this.expiry(endsAt),
     });
     return refreshToken;
   }
 
-  private expiry(): Date {
-    return new Date(Date.now() + this.refreshTtlMs);
+  /** The refresh (idle) lifetime from now, cut at the session's absolute end. */
+  private expiry(endsAt: Date): Date {
+    return new Date(Math.min(Date.now() + this.refreshTtlMs, endsAt.getTime()));
   }
 
   private emit(sessionIds: string[] | 'all', userId: string): void {

@@ -1,0 +1,123 @@
+import { UnauthorizedException } from '@nestjs/common';
+import { UserLifecycle } from '../users/user-lifecycle.service.js';
+import type { UsersService } from '../users/users.service.js';
+import type { AuthUserRecord } from '../users/users.service.js';
+import type { AccessTokenPayload } from './access-token.js';
+import { PrincipalService } from './principal.service.js';
+import { newSessionId } from './sessions/session.schema.js';
+import type { SessionsService } from './sessions/sessions.service.js';
+
+type RevokedListener = (sessionIds: string[] | 'all', userId: string) => void;
+
+const USER_ID = '0123456789abcdef01234567';
+
+const user: AuthUserRecord = {
+  id: USER_ID,
+  email: 'a@example.com',
+  name: 'A',
+  role: 'user' as AuthUserRecord['role'],
+  active: true,
+  createdAt: new Date(0),
+  updatedAt: new Date(0),
+  passwordChangedAt: null,
+};
+
+/**
+ * Stubbed users and sessions whose database answers the test releases by hand, so a revocation
+ * can land while a lookup is in flight (read before the revocation, stored after it).
+ */
+function setUp() {
+  let sessionOpen = true;
+  let release: () => void = () => undefined;
+  let gate: Promise<void> | null = null;
+  /** The next lookup waits until `releaseLookup()`. */
+  const holdNextLookup = () => {
+    gate = new Promise<void>((resolve) => (release = resolve));
+  };
+  const waitGate = async () => {
+    const current = gate;
+    gate = null;
+    if (current) await current;
+  };
+  let revoked: RevokedListener = () => undefined;
+  const sessions = {
+    onRevoked: (listener: RevokedListener) => (revoked = listener),
+    // The session is read when the lookup starts (before the revocation), answered later.
+    isActive: async () => {
+      const open = sessionOpen;
+      await waitGate();
+      return open;
+    },
+    activeUntil: async () => {
+      const open = sessionOpen;
+      await waitGate();
+      return open ? new Date(Date.now() + 3600_000) : null;
+    },
+  };
+  const users = { findById: () => Promise.resolve({ ...user }) };
+  const lifecycle = new UserLifecycle();
+  const principals = new PrincipalService(
+    users as unknown as UsersService,
+    sessions as unknown as SessionsService,
+    lifecycle,
+    { jwt: { issuer: 'i', audience: 'a' }, sessionCacheTtlMs: 60_000 },
+  );
+  principals.onModuleInit();
+  const sid = newSessionId();
+  const now = Math.floor(Date.now() / 1000);
+  const payload: AccessTokenPayload = {
+    sub: USER_ID,
+    sid,
+    iat: now,
+    exp: now + 900,
+    iss: 'i',
+    aud: 'a',
+  };
+  return {
+    principals,
+    payload,
+    lifecycle,
+    holdNextLookup,
+    releaseLookup: () => release(),
+    /** What the database says once the session is ended. */
+    endSession: () => (sessionOpen = false),
+    revoke: (ids: string[] | 'all') => revoked(ids, USER_ID),
+  };
+}
+
+describe('PrincipalService cache and concurrent revocation', () => {
+  it('control: a valid session is cached, an evicted one is read again', async () => {
+    const s = setUp();
+    await expect(s.principals.resolve(s.payload)).resolves.toMatchObject({ id: USER_ID });
+    s.endSession();
+    // Cached: the database is not asked again within the TTL.
+    await expect(s.principals.resolve(s.payload)).resolves.toMatchObject({ id: USER_ID });
+    s.revoke([s.payload.sid]);
+    await expect(s.principals.resolve(s.payload)).rejects.toBeInstanceOf(UnauthorizedException);
+  });
+
+  it.each([
+    ['the session is revoked', (s: ReturnType<typeof setUp>) => s.revoke([s.payload.sid])],
+    ['all sessions of the user are revoked', (s: ReturnType<typeof setUp>) => s.revoke('all')],
+    ['the user changes (lifecycle)', (s: ReturnType<typeof setUp>) => s.lifecycle.changed(USER_ID)],
+  ])('does not store a lookup answer read before %s and completed after', async (_label, evict) => {
+    const s = setUp();
+    s.holdNextLookup();
+    const inFlight = s.principals.resolve(s.payload); // reads "open", then waits
+    s.endSession();
+    await Promise.resolve(evict(s));
+    s.releaseLookup();
+    // The request that started before the logout may still pass…
+    await inFlight;
+    // …but its stale answer must not be cached: the next request reads the ended session.
+    await expect(s.principals.resolve(s.payload)).rejects.toBeInstanceOf(UnauthorizedException);
+  });
+
+  it('still caches lookups that start after an eviction', async () => {
+    const s = setUp();
+    s.revoke([s.payload.sid]);
+    await expect(s.principals.resolve(s.payload)).resolves.toMatchObject({ id: USER_ID });
+    s.endSession();
+    await expect(s.principals.resolve(s.payload)).resolves.toMatchObject({ id: USER_ID });
+  });
+});
