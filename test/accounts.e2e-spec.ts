@@ -181,6 +181,28 @@ describe('accounts', () => {
     });
   });
 
+  describe('a delete that stopped half-way', () => {
+    it('treats a user marked deleted as gone, and a second delete finishes the job', async () => {
+      const user = await signupAndLogin(t.app);
+      // What a delete leaves when its process dies right after the first step.
+      await db
+        .collection('users')
+        .updateOne({ _id: new Types.ObjectId(user.id) }, { $set: { deletedAt: new Date() } });
+      await request(server).get('/api/users/me').set(user.auth).expect(401);
+      await request(server)
+        .post('/api/auth/login')
+        .send({ email: user.email, password: user.password })
+        .expect(401);
+      await request(server)
+        .post('/api/auth/refresh')
+        .send({ refreshToken: user.refreshToken })
+        .expect(401);
+      await request(server).get(`/api/users/${user.id}`).set(admin.auth).expect(404);
+      await request(server).delete(`/api/users/${user.id}`).set(admin.auth).expect(204);
+      expect(await userDoc(user.id)).toBeNull();
+    });
+  });
+
   describe('covers of books that are gone', () => {
     it('answers 404 for a cover whose book no longer exists', async () => {
       const owner = await signupAndLogin(t.app);

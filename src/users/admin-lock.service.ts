@@ -1,4 +1,4 @@
-import { ConflictException, Injectable } from '@nestjs/common';
+import { ConflictException, Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { randomBytes } from 'node:crypto';
@@ -19,6 +19,8 @@ const RETRY_MS = 25;
  */
 @Injectable()
 export class AdminLockService {
+  private readonly logger = new Logger(AdminLockService.name);
+
   constructor(@InjectModel(AdminLock.name) private readonly locks: Model<AdminLock>) {}
 
   async withLock<T>(work: () => Promise<T>): Promise<T> {
@@ -26,7 +28,12 @@ export class AdminLockService {
     try {
       return await work();
     } finally {
-      await this.locks.deleteOne({ _id: LOCK_ID, holder });
+      // The work is done either way: a lock we fail to remove expires after its lease.
+      await this.locks
+        .deleteOne({ _id: LOCK_ID, holder })
+        .catch((error: unknown) =>
+          this.logger.warn(`Admin lock not released (expires by itself): ${String(error)}`),
+        );
     }
   }
 
