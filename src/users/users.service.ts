@@ -144,7 +144,7 @@ export class UsersService {
   }
 
   /**
-   * Hard delete. The user is marked deleted first (under the admin lock when it is an admin), so
+   * Hard delete. The user is marked deleted first (under the admin lock: it may be an admin), so
    * it gets no new token or refresh and every instance that reads it treats it as gone; then its
    * sessions and owned data go (listeners), then the document. Another instance may still accept
    * the user's writes from its cache for a short time, so the cascade runs once more after that
