@@ -1,10 +1,23 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { UsersService } from '../users/users.service.js';
+import type { EnsureAdminOutcome } from '../users/users.service.js';
 import type { AuthModuleOptions } from './auth.options.js';
 import { AUTH_OPTIONS } from './auth.options.js';
 import { PasswordService } from './password.service.js';
 
-/** Creates the first admin from configuration at start-up; safe to run on every start. */
+/** Why the configured admin was not (or not fully) applied; never mentions the password. */
+const WARNINGS: Partial<Record<EnsureAdminOutcome, string>> = {
+  'password-mismatch':
+    'an account with this email exists and its password is not ADMIN_PASSWORD: not promoted',
+  disabled: 'the account is disabled and stays disabled (an admin may re-enable it)',
+  deleted: 'the account is being deleted: left alone',
+};
+
+/**
+ * Creates the first admin from configuration at start-up; safe to run on every start. An existing
+ * account with that email becomes admin only if it proves to be the configured one (its password
+ * is ADMIN_PASSWORD), and a disabled account is never re-enabled here.
+ */
 @Injectable()
 export class AdminSeeder implements OnApplicationBootstrap {
   private readonly logger = new Logger(AdminSeeder.name);
@@ -19,9 +32,12 @@ export class AdminSeeder implements OnApplicationBootstrap {
     const { email, password, name } = this.options.admin ?? {};
     if (!email || !password) return;
     const normalized = email.trim().toLowerCase();
-    await this.users.ensureAdmin(normalized, name ?? 'Administrator', () =>
-      this.passwords.hash(password),
-    );
-    this.logger.log(`Admin account ensured for ${normalized}`);
+    const outcome = await this.users.ensureAdmin(normalized, name ?? 'Administrator', {
+      hash: () => this.passwords.hash(password),
+      verify: (hash) => this.passwords.verify(password, hash),
+    });
+    const warning = WARNINGS[outcome];
+    if (warning) this.logger.warn(`Configured admin ${normalized}: ${warning}`);
+    else this.logger.log(`Admin account ensured for ${normalized} (${outcome})`);
   }
 }

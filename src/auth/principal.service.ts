@@ -61,7 +61,11 @@ export class PrincipalService implements OnModuleInit {
   }
 
   onModuleInit(): void {
-    this.lifecycle.register({ userChanged: (userId) => this.evictUser(userId) });
+    this.lifecycle.register({
+      userChanged: (userId) => this.evictUser(userId),
+      // Another instance may trust a deleted user this long: its late writes are swept after it.
+      cachesUsersForMs: this.ttlMs,
+    });
     this.sessions.onRevoked((sessionIds, userId) =>
       sessionIds === 'all'
         ? this.evictUser(userId)

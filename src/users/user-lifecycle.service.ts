@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 
 /**
  * Things that must happen when an account changes, registered by the modules that own them
@@ -11,11 +11,21 @@ export interface UserLifecycleListener {
   userDisabled?(userId: string): Promise<void> | void;
   /** Hard delete, before the user document goes: remove everything the user owns. */
   userDeleting?(userId: string): Promise<void> | void;
+  /**
+   * How long this listener may keep trusting a user it has cached (on any instance). After a
+   * delete, the cascade runs once more when the longest of these has passed.
+   */
+  cachesUsersForMs?: number;
 }
 
+/** In-flight requests that were authenticated just before a cache entry expired may still write. */
+export const DELETE_SWEEP_GRACE_MS = 2000;
+
 @Injectable()
-export class UserLifecycle {
+export class UserLifecycle implements OnModuleDestroy {
+  private readonly logger = new Logger(UserLifecycle.name);
   private readonly listeners: UserLifecycleListener[] = [];
+  private readonly sweeps = new Set<NodeJS.Timeout>();
 
   register(listener: UserLifecycleListener): void {
     this.listeners.push(listener);
@@ -34,5 +44,31 @@ export class UserLifecycle {
   async deleting(userId: string): Promise<void> {
     for (const listener of this.listeners) await listener.userDeleting?.(userId);
     await this.changed(userId);
+  }
+
+  /**
+   * The user document is gone. Another instance may still accept the user's writes until its
+   * cache of the user expires, so the cascade runs again once that time (plus a grace for requests
+   * in flight) has passed. The sweep lives in this process only: if it stops (crash, shutdown)
+   * before the timer fires, the sweep is not done, and what was written late stays until the
+   * user's data is removed by hand (`deleting` again with the same id is safe).
+   */
+  scheduleSweep(userId: string): void {
+    const cachedFor = Math.max(0, ...this.listeners.map((l) => l.cachesUsersForMs ?? 0));
+    const timer = setTimeout(() => {
+      this.sweeps.delete(timer);
+      this.deleting(userId).catch((error: unknown) =>
+        this.logger.error(
+          `Sweep after deleting user ${userId} failed: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+      );
+    }, cachedFor + DELETE_SWEEP_GRACE_MS);
+    timer.unref();
+    this.sweeps.add(timer);
+  }
+
+  onModuleDestroy(): void {
+    for (const timer of this.sweeps) clearTimeout(timer);
+    this.sweeps.clear();
   }
 }

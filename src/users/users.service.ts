@@ -1,4 +1,4 @@
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, trusted } from 'mongoose';
 import type { QueryFilter } from 'mongoose';
@@ -7,8 +7,10 @@ import { Role } from '../auth/roles.js';
 import type { PageDto } from '../common/dto/paginated.dto.js';
 import type { ListUsersQueryDto } from './dto/list-users-query.dto.js';
 import type { UpdateUserDto } from './dto/update-user.dto.js';
+import { AdminLockService } from './admin-lock.service.js';
 import { User } from './schemas/user.schema.js';
 import type { UserDocument } from './schemas/user.schema.js';
+import { UserSecurityChange } from './schemas/user-security-change.schema.js';
 import { UserLifecycle } from './user-lifecycle.service.js';
 import { isDuplicateKeyError } from '../database/duplicate-key.js';
 import { paginate } from '../database/paginate.js';
@@ -16,6 +18,15 @@ import { paginate } from '../database/paginate.js';
 export interface AuthUserRecord extends AuthUser {
   passwordChangedAt: Date | null;
 }
+
+/** What the configured-admin check at start-up found and did. */
+export type EnsureAdminOutcome =
+  'created' | 'present' | 'promoted' | 'password-mismatch' | 'disabled' | 'deleted';
+
+type SecurityState = Pick<UserSecurityChange, 'role' | 'active' | 'deletedAt'>;
+
+/** A user being deleted is already gone for everything that reads users. */
+const live = (doc: UserDocument | null): doc is UserDocument => doc !== null && !doc.deletedAt;
 
 function toAuthUser(doc: UserDocument): AuthUserRecord {
   return {
@@ -32,9 +43,14 @@ function toAuthUser(doc: UserDocument): AuthUserRecord {
 
 @Injectable()
 export class UsersService {
+  private readonly logger = new Logger(UsersService.name);
+
   constructor(
     @InjectModel(User.name) private readonly users: Model<User>,
+    @InjectModel(UserSecurityChange.name)
+    private readonly securityChanges: Model<UserSecurityChange>,
     private readonly lifecycle: UserLifecycle,
+    private readonly adminLock: AdminLockService,
   ) {}
 
   async create(input: {
@@ -57,8 +73,9 @@ export class UsersService {
   }
 
   async findById(id: string): Promise<AuthUserRecord | null> {
+    // By `_id` alone (the one filter FerretDB answers from its index); deletedAt is checked here.
     const doc = await this.users.findById(id);
-    return doc ? toAuthUser(doc) : null;
+    return live(doc) ? toAuthUser(doc) : null;
   }
 
   async getById(id: string): Promise<AuthUserRecord> {
@@ -71,12 +88,12 @@ export class UsersService {
     email: string,
   ): Promise<{ user: AuthUserRecord; passwordHash: string } | null> {
     const doc = await this.users.findOne({ email }).select('+passwordHash');
-    return doc ? { user: toAuthUser(doc), passwordHash: doc.passwordHash } : null;
+    return live(doc) ? { user: toAuthUser(doc), passwordHash: doc.passwordHash } : null;
   }
 
   async getPasswordHash(id: string): Promise<string | null> {
     const doc = await this.users.findById(id).select('+passwordHash');
-    return doc?.passwordHash ?? null;
+    return live(doc) ? doc.passwordHash : null;
   }
 
   async list(query: ListUsersQueryDto): Promise<PageDto<AuthUserRecord>> {
@@ -89,6 +106,7 @@ export class UsersService {
   async updateName(id: string, name: string): Promise<AuthUserRecord> {
     // updateOne + read: FerretDB cannot findOneAndUpdate with the projection `select: false` adds.
     await this.users.updateOne({ _id: id }, { $set: { name } });
+    await this.reapplySecurityState(id);
     return this.getById(id);
   }
 
@@ -99,78 +117,170 @@ export class UsersService {
       { _id: id },
       { $set: { passwordHash, passwordChangedAt: changedAt } },
     );
+    await this.reapplySecurityState(id);
     await this.lifecycle.changed(id);
   }
 
-  /** Admin change of role/active; the last active admin cannot be demoted or disabled. */
+  /**
+   * Admin change of role/active; the last active admin cannot be demoted or disabled. Changes
+   * that can take admin rights away run under the admin lock, so two of them cannot both pass the
+   * "another active admin remains" check.
+   */
   async adminUpdate(id: string, changes: UpdateUserDto): Promise<AuthUserRecord> {
+    const mayRemoveAdmin =
+      (changes.role !== undefined && changes.role !== Role.Admin) || changes.active === false;
+    if (mayRemoveAdmin) return this.adminLock.withLock(() => this.applyAdminUpdate(id, changes));
+    return this.applyAdminUpdate(id, changes);
+  }
+
+  /** `DELETE /users/me`: the account is disabled, its data kept. */
+  async disable(id: string): Promise<void> {
+    await this.adminLock.withLock(async () => {
+      const user = await this.getById(id);
+      if (user.role === Role.Admin && user.active) await this.assertAnotherActiveAdmin(id);
+      await this.setSecurityState(id, { active: false });
+    });
+    await this.lifecycle.disabled(id);
+  }
+
+  /**
+   * Hard delete. The user is marked deleted first (under the admin lock: it may be an admin), so
+   * it gets no new token or refresh and every instance that reads it treats it as gone; then its
+   * sessions and owned data go (listeners), then the document. Another instance may still accept
+   * the user's writes from its cache for a short time, so the cascade runs once more after that
+   * (UserLifecycle.scheduleSweep). A delete that failed half-way can be retried: a user already
+   * marked deleted is still found here.
+   */
+  async remove(id: string): Promise<void> {
+    await this.adminLock.withLock(async () => {
+      const doc = await this.users.findById(id);
+      if (!doc) throw new NotFoundException('User not found');
+      if (doc.deletedAt) return;
+      if (doc.role === Role.Admin && doc.active) await this.assertAnotherActiveAdmin(id);
+      await this.setSecurityState(id, { deletedAt: new Date() });
+    });
+    await this.lifecycle.deleting(id);
+    await this.users.deleteOne({ _id: id });
+    await this.securityChanges.deleteMany({ user: id });
+    this.lifecycle.scheduleSweep(id);
+  }
+
+  /**
+   * Creates the configured admin when no account has its email. An existing account is promoted
+   * only when its password is the configured one (signup is open: anyone may have registered the
+   * address first), and a disabled or deleted account is never brought back. Never resets a
+   * password.
+   */
+  async ensureAdmin(
+    email: string,
+    name: string,
+    password: { hash: () => Promise<string>; verify: (hash: string) => Promise<boolean> },
+  ): Promise<EnsureAdminOutcome> {
+    const existing = await this.users.findOne({ email }).select('+passwordHash');
+    if (!existing) {
+      try {
+        await this.users.create({
+          email,
+          name,
+          passwordHash: await password.hash(),
+          role: Role.Admin,
+        });
+        return 'created';
+      } catch (error) {
+        // Another instance created it first: that is the idempotent outcome we want.
+        if (!isDuplicateKeyError(error)) throw error;
+        return 'present';
+      }
+    }
+    if (existing.deletedAt) return 'deleted';
+    if (existing.role !== Role.Admin) {
+      if (!(await password.verify(existing.passwordHash))) return 'password-mismatch';
+      await this.setSecurityState(existing._id.toString(), { role: Role.Admin });
+      await this.lifecycle.changed(existing._id.toString());
+      return existing.active ? 'promoted' : 'disabled';
+    }
+    return existing.active ? 'present' : 'disabled';
+  }
+
+  private async applyAdminUpdate(id: string, changes: UpdateUserDto): Promise<AuthUserRecord> {
     const user = await this.getById(id);
     const losesAdmin =
       user.role === Role.Admin &&
       user.active &&
       ((changes.role !== undefined && changes.role !== Role.Admin) || changes.active === false);
     if (losesAdmin) await this.assertAnotherActiveAdmin(id);
-    const set: Partial<Pick<User, 'role' | 'active'>> = {};
+    const set: SecurityState = {};
     if (changes.role !== undefined) set.role = changes.role;
     if (changes.active !== undefined) set.active = changes.active;
     if (Object.keys(set).length > 0) {
-      await this.users.updateOne({ _id: id }, { $set: set });
+      await this.setSecurityState(id, set);
       if (set.active === false && user.active) await this.lifecycle.disabled(id);
       else await this.lifecycle.changed(id);
     }
     return this.getById(id);
   }
 
-  /** `DELETE /users/me`: the account is disabled, its data kept. */
-  async disable(id: string): Promise<void> {
-    const user = await this.getById(id);
-    if (user.role === Role.Admin && user.active) await this.assertAnotherActiveAdmin(id);
-    await this.users.updateOne({ _id: id }, { $set: { active: false } });
-    await this.lifecycle.disabled(id);
+  /**
+   * Records the decision (insert: never lost), then writes it to the user document, then checks
+   * that it stuck (a concurrent update of another field may have written the old values back).
+   */
+  private async setSecurityState(id: string, state: SecurityState): Promise<void> {
+    await this.securityChanges.create({ user: id, ...state, at: new Date() });
+    await this.users.updateOne({ _id: id }, { $set: state });
+    await this.reapplySecurityState(id);
   }
 
-  /** Hard delete: owned data first (listeners), then the user, so a failure can be retried. */
-  async remove(id: string): Promise<void> {
-    const user = await this.getById(id);
-    if (user.role === Role.Admin && user.active) await this.assertAnotherActiveAdmin(id);
-    await this.lifecycle.deleting(id);
-    await this.users.deleteOne({ _id: id });
+  /**
+   * On FerretDB an update is read-modify-write over the whole document: a rename landing at the
+   * same moment as an admin's disable can write `active: true` back. Every write to a user is
+   * followed by this: the latest recorded decision per field is compared with the document and
+   * written again when it was lost. The last write to land always runs this check after it, so the
+   * recorded state wins. (MongoDB applies `$set` atomically per document; there this finds nothing.)
+   */
+  private async reapplySecurityState(id: string): Promise<void> {
+    // Bounded only against a pathological livelock; every round re-checks after its own write.
+    for (let round = 0; round < 10; round++) {
+      // The document first, then the decisions: a decision is inserted before its update, so the
+      // decisions read here are at least as new as anything the document shows. (Reading them
+      // first could write back a decision that a newer one, landing in between, replaced.)
+      const doc = await this.users.findById(id);
+      if (!doc) return;
+      const wanted = await this.latestSecurityState(id);
+      const lost: SecurityState = {};
+      if (wanted.role !== undefined && doc.role !== wanted.role) lost.role = wanted.role;
+      if (wanted.active !== undefined && doc.active !== wanted.active) lost.active = wanted.active;
+      if (wanted.deletedAt && !doc.deletedAt) lost.deletedAt = wanted.deletedAt;
+      if (Object.keys(lost).length === 0) return;
+      this.logger.warn(
+        `User ${id}: re-applied ${Object.keys(lost).join(', ')} lost to a concurrent update`,
+      );
+      await this.users.updateOne({ _id: id }, { $set: lost });
+      if (lost.active === false || lost.deletedAt) await this.lifecycle.disabled(id);
+      else await this.lifecycle.changed(id);
+    }
+    this.logger.error(`User ${id}: security state still contested after 10 rounds`);
   }
 
-  /** Creates the configured admin, or promotes and re-activates that account; never resets a password. */
-  async ensureAdmin(
-    email: string,
-    name: string,
-    hashPassword: () => Promise<string>,
-  ): Promise<void> {
-    const existing = await this.users.findOne({ email });
-    if (existing) {
-      if (existing.role !== Role.Admin || !existing.active) {
-        await this.users.updateOne(
-          { _id: existing._id },
-          { $set: { role: Role.Admin, active: true } },
-        );
-        await this.lifecycle.changed(existing._id.toString());
-      }
-      return;
+  /** The newest decision per field; few records per user (admin decisions only), all read. */
+  private async latestSecurityState(id: string): Promise<SecurityState> {
+    const records = await this.securityChanges.find({ user: id }).lean();
+    records.sort(
+      (a, b) => a.at.getTime() - b.at.getTime() || a._id.toString().localeCompare(b._id.toString()),
+    );
+    const wanted: SecurityState = {};
+    for (const record of records) {
+      if (record.role !== undefined && record.role !== null) wanted.role = record.role;
+      if (record.active !== undefined && record.active !== null) wanted.active = record.active;
+      if (record.deletedAt) wanted.deletedAt = record.deletedAt;
     }
-    try {
-      await this.users.create({
-        email,
-        name,
-        passwordHash: await hashPassword(),
-        role: Role.Admin,
-      });
-    } catch (error) {
-      // Another instance created it first: that is the idempotent outcome we want.
-      if (!isDuplicateKeyError(error)) throw error;
-    }
+    return wanted;
   }
 
   private async assertAnotherActiveAdmin(id: string): Promise<void> {
     const others = await this.users.countDocuments({
       role: Role.Admin,
       active: true,
+      deletedAt: null,
       // Operators we write ourselves are marked trusted; `sanitizeFilter` neutralizes all others.
       _id: trusted({ $ne: id }),
     });

@@ -3,6 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import type { UploadedMultipartFile } from '@nestjs/platform-fastify/multipart';
 import { Model } from 'mongoose';
 import type { Types } from 'mongoose';
+import { Book } from '../schemas/book.schema.js';
 import { BookCover } from '../schemas/book-cover.schema.js';
 import type { BookCoverDocument } from '../schemas/book-cover.schema.js';
 import { InvalidImageError, makeCoverThumbnail } from './cover-thumbnail.js';
@@ -17,7 +18,10 @@ export const COVER_FIELD = 'cover_image';
  */
 @Injectable()
 export class BookCoversService {
-  constructor(@InjectModel(BookCover.name) private readonly covers: Model<BookCover>) {}
+  constructor(
+    @InjectModel(BookCover.name) private readonly covers: Model<BookCover>,
+    @InjectModel(Book.name) private readonly books: Model<Book>,
+  ) {}
 
   /** The thumbnail of an uploaded cover; 400 when it is missing (and required) or not an image. */
   async fromUpload(upload: UploadedMultipartFile | undefined): Promise<CoverThumbnail | undefined> {
@@ -39,7 +43,11 @@ export class BookCoversService {
     return cover;
   }
 
-  /** Stores or replaces a book's cover in one write; the old bytes are overwritten, not left. */
+  /**
+   * Stores or replaces a book's cover in one write; the old bytes are overwritten, not left. An
+   * upload can race the book's deletion (its owner deleted, the book deleted): if the book is gone
+   * once the cover is written, the cover goes too, so none is left that nothing points to.
+   */
   async store(bookId: Types.ObjectId, cover: CoverThumbnail): Promise<void> {
     const { contentType, data, size, width, height, sha256 } = cover;
     const replacement = { _id: bookId, contentType, data, size, width, height, sha256 };
@@ -50,11 +58,16 @@ export class BookCoversService {
       if (!isDuplicateKeyError(error)) throw error;
       await this.covers.replaceOne({ _id: bookId }, replacement, { upsert: true });
     }
+    if (!(await this.books.exists({ _id: bookId }))) await this.covers.deleteOne({ _id: bookId });
   }
 
+  /** A cover is served only while its book exists (a cover left by a racing upload is not). */
   async get(bookId: string): Promise<BookCoverDocument> {
-    const cover = await this.covers.findById(bookId);
-    if (!cover) throw new NotFoundException('Cover not found');
+    const [book, cover] = await Promise.all([
+      this.books.exists({ _id: bookId }),
+      this.covers.findById(bookId),
+    ]);
+    if (!book || !cover) throw new NotFoundException('Cover not found');
     return cover;
   }
 }

@@ -25,6 +25,13 @@ export class User {
   @Prop({ type: Date, default: null })
   passwordChangedAt!: Date | null;
 
+  /**
+   * Set first when an admin deletes the account: from then on the user counts as gone (no login,
+   * no refresh, 401 on every token) while the cascade runs and until the document is deleted.
+   */
+  @Prop({ type: Date, default: null })
+  deletedAt!: Date | null;
+
   createdAt!: Date;
   updatedAt!: Date;
 }
