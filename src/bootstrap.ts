@@ -13,6 +13,7 @@ import { NativeLogger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module.js';
+import { clientKey } from './auth/throttling/client-key.js';
 import { UPLOAD_LIMITS } from './common/multipart/upload-limits.js';
 import { BodyDepthPipe } from './common/pipes/body-depth.pipe.js';
 import { validateEnv } from './config/env.js';
@@ -56,6 +57,12 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
       'JWT_SECRET is not set: using a random secret, so tokens stop working when the process restarts',
     );
   }
+  if (env.TRUST_PROXY === true) {
+    new Logger('Config').warn(
+      'TRUST_PROXY=true trusts every X-Forwarded-For hop: clients can choose their own address ' +
+        'and escape per-IP limits. List the proxies instead (refused in production).',
+    );
+  }
   await configureApp(app, env);
   return app;
 }
@@ -80,6 +87,8 @@ async function configureApp(app: NestFastifyApplication, env: Env): Promise<void
     global: true,
     max: env.AUTH_RATE_LIMIT,
     timeWindow: env.AUTH_RATE_LIMIT_TTL_SECONDS * 1000,
+    // An IPv6 client is counted by its /64, as the login limits count it.
+    keyGenerator: (request) => clientKey(request.ip),
     // The matched route, not the raw URL: `/api/%61uth/login` reaches the login route too.
     allowList: (request) => {
       const route = request.routeOptions.url ?? request.url;

@@ -1,3 +1,4 @@
+import proxyAddr from '@fastify/proxy-addr';
 import { plainToInstance, Transform, Type } from 'class-transformer';
 import { randomBytes } from 'node:crypto';
 import { MIN_SECRET_LENGTH } from '../auth/token-keys.js';
@@ -38,6 +39,16 @@ const toList = ({ value }: { value: unknown }): unknown =>
         .filter(Boolean)
     : value;
 
+// ---- TRUST_PROXY (issue 10, proxies) ----
+const toTrustProxy = ({ value }: { value: unknown }): unknown => {
+  if (typeof value !== 'string') return value;
+  const word = value.trim().toLowerCase();
+  if (['false', 'no', 'off'].includes(word)) return false;
+  if (['true', 'yes', 'on'].includes(word)) return true;
+  return value.split(',').map((item) => item.trim());
+};
+// ---- end TRUST_PROXY ----
+
 /**
  * Every setting the API reads, validated once at start-up. `.env.example` documents each one.
  * Values come from the process environment (and `.env` when present).
@@ -75,10 +86,15 @@ export class Env {
   @IsString({ each: true })
   CORS_ORIGINS: string[] = [];
 
-  /** Trust X-Forwarded-* headers (only behind a proxy you control). */
-  @Transform(toBoolean)
-  @IsBoolean()
-  TRUST_PROXY = false;
+  /**
+   * The reverse proxies in front of the API: comma-separated addresses or CIDR ranges (also
+   * `loopback`, `linklocal`, `uniquelocal`), e.g. `10.0.0.0/8`. The client address is then the
+   * right-most X-Forwarded-For entry that is not one of them. `false` (default): X-Forwarded-For
+   * is ignored. `true` trusts every hop, so a client picks its own address with the header:
+   * refused in production, warned about elsewhere. See checkTrustProxy below.
+   */
+  @Transform(toTrustProxy)
+  TRUST_PROXY: boolean | string[] = false;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
@@ -131,13 +147,27 @@ export class Env {
   @Max(60_000)
   SESSION_CACHE_TTL_MS = 5000;
 
-  /** Failed logins per account within the window before 429 (counted in MongoDB). */
+  /**
+   * Failed logins on one account from one client (IP; IPv6 /64) within the window before 429 for
+   * that client only (counted in MongoDB).
+   */
   @Type(() => Number)
   @IsInt()
   @Min(1)
   LOGIN_MAX_FAILURES_PER_ACCOUNT = 5;
 
-  /** Failed logins per client IP within the window before 429 (counted in MongoDB). */
+  // ---- account slowdown (issue 10, lock-out by strangers) ----
+  /**
+   * Failed logins on one account (all clients) within the window after which attempts on it are
+   * spaced 1 s, 2 s, 4 s … up to 60 s (429 + Retry-After when too early), instead of locking it.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  LOGIN_ACCOUNT_SLOWDOWN_AFTER = 20;
+  // ---- end account slowdown ----
+
+  /** Failed logins per client IP (IPv6 /64) within the window before 429 (counted in MongoDB). */
   @Type(() => Number)
   @IsInt()
   @Min(1)
@@ -203,6 +233,7 @@ export function validateEnv(raw: Record<string, unknown>): Env {
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
   checkJwtKeys(env);
+  checkTrustProxy(env);
   return env;
 }
 
@@ -245,3 +276,39 @@ function checkJwtKeys(env: Env): void {
     );
   }
 }
+
+// ---- TRUST_PROXY (issue 10, proxies) ----
+/**
+ * The list goes to Fastify, which compiles it with @fastify/proxy-addr: compiling it here with
+ * the same function refuses at start-up what Fastify would refuse (or misread) later. Hop counts
+ * are refused: Fastify 5 trusts nothing for a number (it cannot check the immediate peer).
+ */
+function checkTrustProxy(env: Env): void {
+  const fail = (why: string): never => {
+    throw new Error(`Invalid configuration:\n  TRUST_PROXY: ${why}`);
+  };
+  const value: unknown = env.TRUST_PROXY;
+  if (value === true) {
+    if (env.NODE_ENV === NodeEnv.Production) {
+      fail(
+        'true trusts every X-Forwarded-For hop, so clients choose their own address; ' +
+          'list the proxies instead (e.g. TRUST_PROXY=10.0.0.0/8)',
+      );
+    }
+    return;
+  }
+  if (value === false) return;
+  if (!Array.isArray(value) || value.length === 0) fail("false, or the proxies' addresses");
+  for (const entry of value as unknown[]) {
+    if (typeof entry !== 'string' || entry === '') return fail('an empty entry in the list');
+    if (/^\d+$/.test(entry)) {
+      fail(`hop counts (${entry}) are not supported; list the proxies' addresses`);
+    }
+    try {
+      proxyAddr.compile(entry);
+    } catch {
+      fail(`"${entry}" is not an IP address, CIDR range or known range name`);
+    }
+  }
+}
+// ---- end TRUST_PROXY ----
