@@ -41,3 +41,50 @@ describe('TRUST_PROXY', () => {
     ]);
   });
 });
+
+describe('JWT_SECRET outside production', () => {
+  const PLACEHOLDER = 'change-me-to-a-long-random-string-please';
+
+  it('refuses a placeholder secret in development, naming the setting', () => {
+    expect(() => env({ NODE_ENV: 'development', JWT_SECRET: PLACEHOLDER })).toThrow(/JWT_SECRET/);
+  });
+
+  it('refuses a placeholder secret when NODE_ENV is not set (development by default)', () => {
+    expect(() => env({ NODE_ENV: undefined, JWT_SECRET: PLACEHOLDER })).toThrow(/JWT_SECRET/);
+  });
+
+  it('refuses a low-variety secret in development', () => {
+    expect(() => env({ NODE_ENV: 'development', JWT_SECRET: 'ab'.repeat(20) })).toThrow(
+      /JWT_SECRET/,
+    );
+  });
+
+  it('accepts a placeholder of the right length in tests (NODE_ENV=test)', () => {
+    expect(env({ NODE_ENV: 'test', JWT_SECRET: PLACEHOLDER }).JWT_SECRET).toBe(PLACEHOLDER);
+  });
+
+  it('still generates a random secret in development when none is set', () => {
+    const settings = env({ NODE_ENV: 'development', JWT_SECRET: undefined });
+    expect(settings.JWT_SECRET_GENERATED).toBe(true);
+    expect(settings.JWT_SECRET?.length).toBeGreaterThanOrEqual(32);
+  });
+
+  it('accepts a strong secret in development', () => {
+    expect(env({ NODE_ENV: 'development' }).JWT_SECRET).toBe(STRONG_SECRET);
+  });
+});
+
+describe('SWAGGER_ENABLED', () => {
+  it('is off by default in production', () => {
+    expect(env({ NODE_ENV: 'production' }).SWAGGER_ENABLED).toBe(false);
+  });
+
+  it.each([['development'], ['test'], [undefined]])('is on by default when NODE_ENV=%p', (mode) => {
+    expect(env({ NODE_ENV: mode }).SWAGGER_ENABLED).toBe(true);
+  });
+
+  it('follows an explicit setting in every environment', () => {
+    expect(env({ NODE_ENV: 'production', SWAGGER_ENABLED: 'true' }).SWAGGER_ENABLED).toBe(true);
+    expect(env({ NODE_ENV: 'development', SWAGGER_ENABLED: 'false' }).SWAGGER_ENABLED).toBe(false);
+  });
+});

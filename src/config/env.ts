@@ -210,10 +210,16 @@ export class Env {
   @IsString()
   ADMIN_NAME?: string;
 
-  /** Serve Swagger UI at /api/docs and the OpenAPI JSON at /api/docs-json. */
+  // ---- production defaults (issue 10) ----
+  /**
+   * Serve Swagger UI at /api/docs and the OpenAPI JSON at /api/docs-json. Default: off in
+   * production, on elsewhere; an explicit value wins (see applyEnvironmentDefaults).
+   */
+  @IsOptional()
   @Transform(toBoolean)
   @IsBoolean()
-  SWAGGER_ENABLED = true;
+  SWAGGER_ENABLED!: boolean;
+  // ---- end production defaults ----
 
   /** Set when no JWT_SECRET was given outside production and a random one was generated. */
   JWT_SECRET_GENERATED?: boolean;
@@ -232,6 +238,7 @@ export function validateEnv(raw: Record<string, unknown>): Env {
     );
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
+  applyEnvironmentDefaults(env);
   checkJwtKeys(env);
   checkTrustProxy(env);
   return env;
@@ -257,25 +264,36 @@ function checkJwtKeys(env: Env): void {
     }
     return;
   }
-  if (env.NODE_ENV === NodeEnv.Production) {
-    if (!env.JWT_SECRET || isWeakSecret(env.JWT_SECRET)) {
-      throw new Error(
-        'Invalid configuration:\n  JWT_SECRET: production needs at least 32 random characters ' +
-          '(e.g. `openssl rand -base64 48`), not a placeholder',
-      );
-    }
-    return;
-  }
+  // Placeholders are refused wherever a secret is set by hand except in tests: a development
+  // instance reachable by others, or a "production" one that forgot NODE_ENV, is then safe too.
   if (!env.JWT_SECRET) {
+    if (env.NODE_ENV === NodeEnv.Production) throw weakSecretError();
     // Development convenience: tokens stop working when the process restarts.
     env.JWT_SECRET = randomBytes(48).toString('base64url');
     env.JWT_SECRET_GENERATED = true;
-  } else if (env.JWT_SECRET.length < MIN_SECRET_LENGTH) {
-    throw new Error(
-      `Invalid configuration:\n  JWT_SECRET: must be at least ${MIN_SECRET_LENGTH} characters`,
-    );
+  } else if (env.NODE_ENV === NodeEnv.Test) {
+    if (env.JWT_SECRET.length < MIN_SECRET_LENGTH) {
+      throw new Error(
+        `Invalid configuration:\n  JWT_SECRET: must be at least ${MIN_SECRET_LENGTH} characters`,
+      );
+    }
+  } else if (isWeakSecret(env.JWT_SECRET)) {
+    throw weakSecretError();
   }
 }
+
+const weakSecretError = (): Error =>
+  new Error(
+    'Invalid configuration:\n  JWT_SECRET: needs at least 32 random characters ' +
+      '(e.g. `openssl rand -base64 48`), not a placeholder (only NODE_ENV=test accepts one)',
+  );
+
+// ---- production defaults (issue 10) ----
+/** Defaults that depend on NODE_ENV: what is convenient in development is off in production. */
+function applyEnvironmentDefaults(env: Env): void {
+  env.SWAGGER_ENABLED ??= env.NODE_ENV !== NodeEnv.Production;
+}
+// ---- end production defaults ----
 
 // ---- TRUST_PROXY (issue 10, proxies) ----
 /**
