@@ -122,6 +122,8 @@ async function main() {
     LOGIN_MAX_FAILURES_PER_IP: '100000000',
     // Every attempt counts against the account until it succeeds, and 20 connections log in at once.
     LOGIN_MAX_FAILURES_PER_ACCOUNT: '100000000',
+    // In-flight logins count as failures until they succeed: keep the account slowdown out too.
+    LOGIN_ACCOUNT_SLOWDOWN_AFTER: '100000000',
   });
   const ceilingPort = await freePort();
   const ceiling = startProcess('ceiling', ['--input-type=module', '-e', CEILING_SERVER], {

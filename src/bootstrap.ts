@@ -1,4 +1,3 @@
-import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import { HttpException, HttpStatus, Logger, ValidationPipe } from '@nestjs/common';
@@ -9,14 +8,17 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
+import helmet from 'helmet';
 import { NativeLogger } from 'nestjs-pino';
-import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module.js';
+import { clientKey } from './auth/throttling/client-key.js';
 import { UPLOAD_LIMITS } from './common/multipart/upload-limits.js';
 import { BodyDepthPipe } from './common/pipes/body-depth.pipe.js';
 import { validateEnv } from './config/env.js';
 import type { Env } from './config/env.js';
+import { requestIdFrom } from './logging/request-id.js';
 import metadata from './metadata.js';
 
 export interface CreateAppOptions {
@@ -41,8 +43,9 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
   const adapter = new FastifyAdapter({
     bodyLimit: env.BODY_LIMIT_BYTES,
     trustProxy: env.TRUST_PROXY,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // The client's x-request-id only when it looks like an id (requestIdFrom), never verbatim.
+    requestIdHeader: false,
+    genReqId: (request: IncomingMessage) => requestIdFrom(request.headers),
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(env, options.logDestination),
@@ -56,23 +59,19 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
       'JWT_SECRET is not set: using a random secret, so tokens stop working when the process restarts',
     );
   }
+  if (env.TRUST_PROXY === true) {
+    new Logger('Config').warn(
+      'TRUST_PROXY=true trusts every X-Forwarded-For hop: clients can choose their own address ' +
+        'and escape per-IP limits. List the proxies instead (refused in production).',
+    );
+  }
   await configureApp(app, env);
   return app;
 }
 
 async function configureApp(app: NestFastifyApplication, env: Env): Promise<void> {
   app.setGlobalPrefix(API_PREFIX);
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        // Swagger UI needs inline styles and its own scripts; nothing else is served as HTML.
-        defaultSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        scriptSrc: ["'self'", "'unsafe-inline'"],
-      },
-    },
-  });
+  addSecurityHeaders(app.getHttpAdapter().getInstance());
   // General per-IP limit on the auth routes (login failures are also limited per account in
   // MongoDB by the auth kit). @nestjs/throttler 6 is CommonJS requiring the ESM-only Nest 12,
   // which jest cannot load on Node 20, so the Fastify plugin does this job.
@@ -80,6 +79,8 @@ async function configureApp(app: NestFastifyApplication, env: Env): Promise<void
     global: true,
     max: env.AUTH_RATE_LIMIT,
     timeWindow: env.AUTH_RATE_LIMIT_TTL_SECONDS * 1000,
+    // An IPv6 client is counted by its /64, as the login limits count it.
+    keyGenerator: (request) => clientKey(request.ip),
     // The matched route, not the raw URL: `/api/%61uth/login` reaches the login route too.
     allowList: (request) => {
       const route = request.routeOptions.url ?? request.url;
@@ -118,6 +119,48 @@ async function configureApp(app: NestFastifyApplication, env: Env): Promise<void
   if (env.SWAGGER_ENABLED) {
     await setupSwagger(app);
   }
+}
+
+/** The API serves JSON only: nothing may be loaded, run, framed or submitted from its answers. */
+const STRICT_CSP = {
+  useDefaults: false,
+  directives: {
+    defaultSrc: ["'none'"],
+    frameAncestors: ["'none'"],
+    baseUri: ["'none'"],
+    formAction: ["'none'"],
+  },
+};
+
+/** Swagger UI (HTML, scripts, styles, inline SVG images) on top of helmet's default policy. */
+const DOCS_CSP = {
+  directives: {
+    defaultSrc: ["'self'"],
+    styleSrc: ["'self'", "'unsafe-inline'"],
+    imgSrc: ["'self'", 'data:'],
+    scriptSrc: ["'self'"],
+  },
+};
+
+const isDocsRoute = (route: string | undefined): boolean =>
+  route === `/${DOCS_PATH}` || (route?.startsWith(`/${DOCS_PATH}/`) ?? false);
+
+/**
+ * Helmet's headers, with the CSP relaxations Swagger UI needs on its own pages only (the matched
+ * route decides, so an encoded path gets the policy of the route it reaches). The two
+ * middlewares are built once here: @fastify/helmet would build helmet's configuration again on
+ * every request. The request id is echoed so a client can quote it.
+ */
+function addSecurityHeaders(fastify: FastifyInstance): void {
+  const strict = helmet({ contentSecurityPolicy: STRICT_CSP });
+  const docs = helmet({ contentSecurityPolicy: DOCS_CSP });
+  fastify.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    const headers = isDocsRoute(request.routeOptions.url) ? docs : strict;
+    headers(request.raw, reply.raw, (error?: unknown) =>
+      done(error instanceof Error ? error : undefined),
+    );
+  });
 }
 
 /**

@@ -32,8 +32,28 @@ describe('HTTP foundation', () => {
   it('sends helmet security headers', async () => {
     const res = await request(t.app.getHttpServer()).get('/api/health');
     expect(res.headers['x-content-type-options']).toBe('nosniff');
-    expect(res.headers['content-security-policy']).toContain("default-src 'self'");
     expect(res.headers['x-powered-by']).toBeUndefined();
+  });
+
+  it.each([['/api/health'], ['/api/movies'], ['/api/nothing-here'], ['/api/docs-json']])(
+    'sends a strict Content-Security-Policy on %s (nothing inline, nothing loaded)',
+    async (path) => {
+      const res = await request(t.app.getHttpServer()).get(path);
+      const csp = res.headers['content-security-policy'];
+      expect(csp).toContain("default-src 'none'");
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).not.toContain('unsafe-inline');
+      expect(csp).not.toContain('unsafe-eval');
+    },
+  );
+
+  it('relaxes the Content-Security-Policy on Swagger UI only as far as it needs', async () => {
+    const page = await request(t.app.getHttpServer()).get('/api/docs').redirects(1).expect(200);
+    const csp = page.headers['content-security-policy'];
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toMatch(/style-src 'self' 'unsafe-inline'/);
+    expect(csp).toMatch(/img-src 'self' data:/);
+    expect(csp).not.toContain('unsafe-eval');
   });
 
   it('serves the OpenAPI document with a bearer security scheme', async () => {

@@ -79,6 +79,35 @@ describe('structured JSON logs', () => {
     expect(line?.reqId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
   });
 
+  it('uses and echoes a client-sent x-request-id that looks like an id', async () => {
+    const res = await request(app.getHttpServer())
+      .get('/api/health')
+      .set('x-request-id', 'abc-123')
+      .expect(200);
+    expect(res.headers['x-request-id']).toBe('abc-123');
+    expect(requestLines().find((l) => l.reqId === 'abc-123')).toMatchObject({
+      url: '/api/health',
+      statusCode: 200,
+    });
+  });
+
+  it.each([
+    ['300 characters', 'a'.repeat(300)],
+    ['a space', 'abc 123'],
+    ['a forged log line', '1","level":"fatal","msg":"forged'],
+    ['control characters', 'abc\t123'],
+  ])('replaces a client-sent x-request-id with %s by a new UUID', async (_what, sent) => {
+    const res = await request(app.getHttpServer())
+      .get('/api/health?replaced=1')
+      .set('x-request-id', sent)
+      .expect(200);
+    const id = res.headers['x-request-id'];
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(requestLines().find((l) => l.reqId === id)).toMatchObject({ url: '/api/health' });
+    expect(requestLines().some((l) => l.reqId === sent)).toBe(false);
+    expect(lines().some((l) => l.msg === 'forged')).toBe(false);
+  });
+
   it('names the authenticated user', async () => {
     await request(app.getHttpServer())
       .get('/api/health')

@@ -60,7 +60,7 @@ describe('failed-login throttling per account', () => {
     await b.close();
   });
 
-  it('answers 429 with Retry-After after the limit, even to the right password', async () => {
+  it('answers 429 with Retry-After to that client after its limit, even to the right password', async () => {
     const user = await signupAndLogin(a.app);
     await failLogins(a.app, user.email, 3);
     expectThrottled(await login(a.app, user.email, user.password), WINDOW_SECONDS);
@@ -138,14 +138,14 @@ describe('failed-login throttling per IP', () => {
   });
 });
 
-describe('failed-login throttling behind a trusted proxy (TRUST_PROXY=true)', () => {
+describe('failed-login throttling behind a trusted proxy (TRUST_PROXY=127.0.0.1)', () => {
   let t: TestApp;
 
   beforeAll(async () => {
     t = await createTestApp({
       label: 'throttle_proxy',
       env: {
-        TRUST_PROXY: 'true',
+        TRUST_PROXY: '127.0.0.1',
         LOGIN_MAX_FAILURES_PER_IP: '3',
         LOGIN_MAX_FAILURES_PER_ACCOUNT: '3',
       },
@@ -170,13 +170,90 @@ describe('failed-login throttling behind a trusted proxy (TRUST_PROXY=true)', ()
     await login(t.app, victim.email, victim.password, nextIp()).expect(200);
   });
 
-  it('still holds the per-account counter when the forwarded address rotates', async () => {
-    const user = await signupAndLogin(t.app);
-    await failLogins(t.app, user.email, 3, nextIp);
-    expect((await failureIps(t.app, user.email)).every((ip) => ip.startsWith('203.0.113.'))).toBe(
-      true,
+  it('takes the right-most untrusted address: a rotating left-most entry does not escape the limit', async () => {
+    const client = '198.51.100.7';
+    const victim = await signupAndLogin(t.app);
+    const emails = Array.from(
+      { length: 3 },
+      (_, i) => `xff-${i}-${randomBytes(3).toString('hex')}@example.com`,
     );
-    expectThrottled(await login(t.app, user.email, user.password, nextIp()), WINDOW_SECONDS);
+    for (const email of emails) {
+      await failLogins(t.app, email, 1, () => `${nextIp()}, ${client}`);
+      expect(await failureIps(t.app, email)).toEqual([client]);
+    }
+    expectThrottled(
+      await login(t.app, victim.email, victim.password, `${nextIp()}, ${client}`),
+      WINDOW_SECONDS,
+    );
+  });
+});
+
+describe('per-account limits: guessing stays bounded, the owner is not locked out', () => {
+  /** Per (account, client) limit, and the account-wide count after which attempts are spaced. */
+  const PER_CLIENT = 2;
+  const SLOWDOWN_AFTER = 3;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({
+      label: 'throttle_owner',
+      env: {
+        TRUST_PROXY: '127.0.0.1',
+        LOGIN_MAX_FAILURES_PER_ACCOUNT: String(PER_CLIENT),
+        LOGIN_ACCOUNT_SLOWDOWN_AFTER: String(SLOWDOWN_AFTER),
+      },
+    });
+  });
+
+  afterAll(() => t.close());
+
+  it('an attacker spread over many addresses gets a bounded number of password checks', async () => {
+    const user = await signupAndLogin(t.app);
+    const pool = Array.from({ length: 5 }, nextIp);
+    const started = Date.now();
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      // Half the guesses from a fresh address each, half from a few reused ones.
+      const ip = i % 2 ? nextIp() : pool[(i / 2) % pool.length];
+      const res = await login(t.app, user.email, `${WRONG_PASSWORD}${i}`, ip);
+      if (res.status === 429) expectThrottled(res, WINDOW_SECONDS);
+      statuses.push(res.status);
+    }
+    const elapsedSeconds = (Date.now() - started) / 1000;
+    expect(statuses.filter((s) => s !== 401 && s !== 429)).toEqual([]);
+    // Past SLOWDOWN_AFTER, first guesses from new clients are spaced 1 s, 2 s, 4 s … apart on
+    // the account, so at most log2(1 + elapsed) more get checked; each client that got a check
+    // may then fail at most PER_CLIENT times in all.
+    const firstGuesses = SLOWDOWN_AFTER + Math.floor(Math.log2(1 + elapsedSeconds));
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(firstGuesses * PER_CLIENT);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+  });
+
+  it('lets the owner log in from a clean address while an attacker hammers the account', async () => {
+    const user = await signupAndLogin(t.app);
+    const attackers = [nextIp(), nextIp()];
+    const statuses: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const ip = attackers[i % attackers.length];
+      statuses.push((await login(t.app, user.email, WRONG_PASSWORD, ip)).status);
+    }
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+    // The account is past its slowdown threshold and the attacker's clients stay refused, even
+    // with the right password…
+    expect((await failureIps(t.app, user.email)).length).toBeGreaterThanOrEqual(SLOWDOWN_AFTER);
+    expectThrottled(await login(t.app, user.email, user.password, attackers[0]), WINDOW_SECONDS);
+    // …but the owner, from an address with no failures on the account, gets in.
+    const res = await login(t.app, user.email, user.password, nextIp()).expect(200);
+    expect(res.body.accessToken).toEqual(expect.any(String));
+  });
+
+  it("the owner logging in does not wipe the attacker's failures", async () => {
+    const user = await signupAndLogin(t.app);
+    const attacker = nextIp();
+    await failLogins(t.app, user.email, PER_CLIENT, () => attacker);
+    await login(t.app, user.email, user.password, nextIp()).expect(200);
+    expect(await failureIps(t.app, user.email)).toEqual([attacker, attacker]);
+    expectThrottled(await login(t.app, user.email, user.password, attacker), WINDOW_SECONDS);
   });
 });
 
@@ -191,7 +268,7 @@ describe('general rate limit on /api/auth/*', () => {
     // Behind a trusted proxy each test can be its own client (a distinct forwarded address).
     proxied = await createTestApp({
       label: 'rate_limit',
-      env: { AUTH_RATE_LIMIT: String(LIMIT), TRUST_PROXY: 'true' },
+      env: { AUTH_RATE_LIMIT: String(LIMIT), TRUST_PROXY: '127.0.0.1' },
     });
     direct = await createTestApp({
       mongoUri: proxied.mongoUri,
@@ -259,6 +336,26 @@ describe('general rate limit on /api/auth/*', () => {
         .set('X-Forwarded-For', ip)
         .expect(200);
     }
+  });
+
+  it('keys a client by the right-most untrusted address: rotating the left-most does not escape', async () => {
+    const ip = nextIp();
+    await expectLimited(() =>
+      request(proxied.app.getHttpServer())
+        .post('/api/auth/login')
+        .set('X-Forwarded-For', `${nextIp()}, ${ip}`)
+        .send({ email: user.email, password: user.password }),
+    );
+  });
+
+  it('keys an IPv6 client by its /64: rotating the interface id does not escape', async () => {
+    let i = 0;
+    await expectLimited(() =>
+      request(proxied.app.getHttpServer())
+        .post('/api/auth/login')
+        .set('X-Forwarded-For', `2001:db8:64:64::${(++i).toString(16)}`)
+        .send({ email: user.email, password: user.password }),
+    );
   });
 
   it('is not reset by a rotating X-Forwarded-For without TRUST_PROXY', async () => {

@@ -32,10 +32,18 @@ export interface AuthModuleOptions {
   sessionCacheTtlMs?: number;
   /** Failed-login limits, counted in MongoDB so they hold across instances. */
   loginThrottle?: {
-    /** Failures per account within the window before 429. Default 5. */
+    /**
+     * Failures per account from one client (IP address; IPv6 /64) within the window before that
+     * client gets 429. Other clients are not affected. Default 5.
+     */
     maxFailuresPerAccount?: number;
-    /** Failures per client IP within the window before 429. Default 20. */
+    /** Failures per client (IP address; IPv6 /64) within the window before 429. Default 20. */
     maxFailuresPerIp?: number;
+    /**
+     * Failures on one account (from all clients) within the window after which attempts on it
+     * are spaced 1 s, 2 s, 4 s … (up to 60 s) instead of locking it. Default 20.
+     */
+    accountSlowdownAfter?: number;
     /** Default 900 (15 min). */
     windowSeconds?: number;
   };

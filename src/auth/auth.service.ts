@@ -60,7 +60,7 @@ export class AuthService {
     const found = await this.users.findByEmailWithHash(dto.email);
     const valid = await this.passwords.verify(dto.password, found?.passwordHash);
     if (!found || !valid) throw new UnauthorizedException(INVALID_CREDENTIALS);
-    await this.throttle.reset(dto.email);
+    await this.throttle.reset(dto.email, ip);
     if (!found.user.active) throw new ForbiddenException('This account is disabled');
     return this.tokens(await this.sessions.create(found.user.id));
   }
@@ -92,7 +92,7 @@ export class AuthService {
     if (!hash || !(await this.passwords.verify(dto.currentPassword, hash))) {
       throw new BadRequestException('currentPassword is incorrect');
     }
-    await this.throttle.reset(user.email);
+    await this.throttle.reset(user.email, ip);
     await this.users.setPasswordHash(user.id, await this.passwords.hash(dto.newPassword));
     await this.sessions.revokeAllForUser(user.id);
   }

@@ -19,6 +19,7 @@ export function authOptionsFromEnv(env: Env): AuthModuleOptions {
     loginThrottle: {
       maxFailuresPerAccount: env.LOGIN_MAX_FAILURES_PER_ACCOUNT,
       maxFailuresPerIp: env.LOGIN_MAX_FAILURES_PER_IP,
+      accountSlowdownAfter: env.LOGIN_ACCOUNT_SLOWDOWN_AFTER,
       windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS,
     },
     bcryptRounds: env.BCRYPT_ROUNDS,

@@ -1,32 +1,115 @@
 import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
 import { validateEnv } from './env.js';
 
-const base = {
-  MONGODB_URI: 'mongodb://127.0.0.1:27017/guardhouse',
-  JWT_SECRET: 'k7Qz2mVx9LpR4tWc8NbY3hJd6FgS1aEu',
-};
+const MONGODB_URI = 'mongodb://127.0.0.1:27017/unit';
+/** Hex cannot spell a placeholder word, so this is never judged weak. */
+const STRONG_SECRET = randomBytes(32).toString('hex');
+
+const env = (settings: Record<string, string | undefined>) =>
+  validateEnv({ MONGODB_URI, JWT_SECRET: STRONG_SECRET, ...settings });
+
+describe('TRUST_PROXY', () => {
+  it('is off by default: X-Forwarded-For is not trusted', () => {
+    expect(env({}).TRUST_PROXY).toBe(false);
+    expect(env({ TRUST_PROXY: 'false' }).TRUST_PROXY).toBe(false);
+  });
+
+  it('takes the proxies as a comma-separated list of addresses and CIDR ranges', () => {
+    expect(env({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1 , loopback' }).TRUST_PROXY).toEqual([
+      '10.0.0.0/8',
+      '127.0.0.1',
+      '::1',
+      'loopback',
+    ]);
+  });
+
+  it.each([['not-an-ip'], ['10.0.0.0/99'], ['2'], ['127.0.0.1, proxy.example']])(
+    'refuses %p, naming the setting',
+    (value) => {
+      expect(() => env({ TRUST_PROXY: value })).toThrow(/TRUST_PROXY/);
+    },
+  );
+
+  it('refuses TRUST_PROXY=true in production, naming the setting', () => {
+    expect(() => env({ NODE_ENV: 'production', TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY/);
+  });
+
+  it('accepts a list in production', () => {
+    expect(env({ NODE_ENV: 'production', TRUST_PROXY: '10.1.2.3' }).TRUST_PROXY).toEqual([
+      '10.1.2.3',
+    ]);
+  });
+});
+
+describe('JWT_SECRET outside production', () => {
+  const PLACEHOLDER = 'change-me-to-a-long-random-string-please';
+
+  it('refuses a placeholder secret in development, naming the setting', () => {
+    expect(() => env({ NODE_ENV: 'development', JWT_SECRET: PLACEHOLDER })).toThrow(/JWT_SECRET/);
+  });
+
+  it('refuses a placeholder secret when NODE_ENV is not set (development by default)', () => {
+    expect(() => env({ NODE_ENV: undefined, JWT_SECRET: PLACEHOLDER })).toThrow(/JWT_SECRET/);
+  });
+
+  it('refuses a low-variety secret in development', () => {
+    expect(() => env({ NODE_ENV: 'development', JWT_SECRET: 'ab'.repeat(20) })).toThrow(
+      /JWT_SECRET/,
+    );
+  });
+
+  it('accepts a placeholder of the right length in tests (NODE_ENV=test)', () => {
+    expect(env({ NODE_ENV: 'test', JWT_SECRET: PLACEHOLDER }).JWT_SECRET).toBe(PLACEHOLDER);
+  });
+
+  it('still generates a random secret in development when none is set', () => {
+    const settings = env({ NODE_ENV: 'development', JWT_SECRET: undefined });
+    expect(settings.JWT_SECRET_GENERATED).toBe(true);
+    expect(settings.JWT_SECRET?.length).toBeGreaterThanOrEqual(32);
+  });
+
+  it('accepts a strong secret in development', () => {
+    expect(env({ NODE_ENV: 'development' }).JWT_SECRET).toBe(STRONG_SECRET);
+  });
+});
+
+describe('SWAGGER_ENABLED', () => {
+  it('is off by default in production', () => {
+    expect(env({ NODE_ENV: 'production' }).SWAGGER_ENABLED).toBe(false);
+  });
+
+  it.each([['development'], ['test'], [undefined]])('is on by default when NODE_ENV=%p', (mode) => {
+    expect(env({ NODE_ENV: mode }).SWAGGER_ENABLED).toBe(true);
+  });
+
+  it('follows an explicit setting in every environment', () => {
+    expect(env({ NODE_ENV: 'production', SWAGGER_ENABLED: 'true' }).SWAGGER_ENABLED).toBe(true);
+    expect(env({ NODE_ENV: 'development', SWAGGER_ENABLED: 'false' }).SWAGGER_ENABLED).toBe(false);
+  });
+});
 
 describe('SESSION_MAX_AGE_SECONDS', () => {
   it('defaults to 30 days', () => {
-    expect(validateEnv(base).SESSION_MAX_AGE_SECONDS).toBe(30 * 24 * 3600);
+    expect(env({}).SESSION_MAX_AGE_SECONDS).toBe(30 * 24 * 3600);
   });
 
   it('refuses less than a minute outside NODE_ENV=test, and zero anywhere', () => {
     for (const NODE_ENV of ['development', 'production']) {
-      expect(() => validateEnv({ ...base, NODE_ENV, SESSION_MAX_AGE_SECONDS: '59' })).toThrow(
+      expect(() => env({ NODE_ENV, SESSION_MAX_AGE_SECONDS: '59' })).toThrow(
         /SESSION_MAX_AGE_SECONDS/,
       );
-      expect(validateEnv({ ...base, NODE_ENV, SESSION_MAX_AGE_SECONDS: '60' })).toMatchObject({
+      expect(env({ NODE_ENV, SESSION_MAX_AGE_SECONDS: '60' })).toMatchObject({
         SESSION_MAX_AGE_SECONDS: 60,
       });
     }
-    expect(() => validateEnv({ ...base, NODE_ENV: 'test', SESSION_MAX_AGE_SECONDS: '0' })).toThrow(
+    expect(() => env({ NODE_ENV: 'test', SESSION_MAX_AGE_SECONDS: '0' })).toThrow(
       /SESSION_MAX_AGE_SECONDS/,
     );
   });
 
   it('allows a few seconds under NODE_ENV=test, so tests can outlive a session', () => {
-    expect(validateEnv({ ...base, NODE_ENV: 'test', SESSION_MAX_AGE_SECONDS: '3' })).toMatchObject({
+    expect(env({ NODE_ENV: 'test', SESSION_MAX_AGE_SECONDS: '3' })).toMatchObject({
       SESSION_MAX_AGE_SECONDS: 3,
     });
   });

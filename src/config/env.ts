@@ -1,3 +1,4 @@
+import proxyAddr from '@fastify/proxy-addr';
 import { plainToInstance, Transform, Type } from 'class-transformer';
 import { randomBytes } from 'node:crypto';
 import { MIN_SECRET_LENGTH } from '../auth/token-keys.js';
@@ -38,6 +39,16 @@ const toList = ({ value }: { value: unknown }): unknown =>
         .filter(Boolean)
     : value;
 
+// ---- TRUST_PROXY (issue 10, proxies) ----
+const toTrustProxy = ({ value }: { value: unknown }): unknown => {
+  if (typeof value !== 'string') return value;
+  const word = value.trim().toLowerCase();
+  if (['false', 'no', 'off'].includes(word)) return false;
+  if (['true', 'yes', 'on'].includes(word)) return true;
+  return value.split(',').map((item) => item.trim());
+};
+// ---- end TRUST_PROXY ----
+
 /**
  * Every setting the API reads, validated once at start-up. `.env.example` documents each one.
  * Values come from the process environment (and `.env` when present).
@@ -75,10 +86,15 @@ export class Env {
   @IsString({ each: true })
   CORS_ORIGINS: string[] = [];
 
-  /** Trust X-Forwarded-* headers (only behind a proxy you control). */
-  @Transform(toBoolean)
-  @IsBoolean()
-  TRUST_PROXY = false;
+  /**
+   * The reverse proxies in front of the API: comma-separated addresses or CIDR ranges (also
+   * `loopback`, `linklocal`, `uniquelocal`), e.g. `10.0.0.0/8`. The client address is then the
+   * right-most X-Forwarded-For entry that is not one of them. `false` (default): X-Forwarded-For
+   * is ignored. `true` trusts every hop, so a client picks its own address with the header:
+   * refused in production, warned about elsewhere. See checkTrustProxy below.
+   */
+  @Transform(toTrustProxy)
+  TRUST_PROXY: boolean | string[] = false;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
@@ -140,13 +156,27 @@ export class Env {
   @Max(60_000)
   SESSION_CACHE_TTL_MS = 5000;
 
-  /** Failed logins per account within the window before 429 (counted in MongoDB). */
+  /**
+   * Failed logins on one account from one client (IP; IPv6 /64) within the window before 429 for
+   * that client only (counted in MongoDB).
+   */
   @Type(() => Number)
   @IsInt()
   @Min(1)
   LOGIN_MAX_FAILURES_PER_ACCOUNT = 5;
 
-  /** Failed logins per client IP within the window before 429 (counted in MongoDB). */
+  // ---- account slowdown (issue 10, lock-out by strangers) ----
+  /**
+   * Failed logins on one account (all clients) within the window after which attempts on it are
+   * spaced 1 s, 2 s, 4 s … up to 60 s (429 + Retry-After when too early), instead of locking it.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  LOGIN_ACCOUNT_SLOWDOWN_AFTER = 20;
+  // ---- end account slowdown ----
+
+  /** Failed logins per client IP (IPv6 /64) within the window before 429 (counted in MongoDB). */
   @Type(() => Number)
   @IsInt()
   @Min(1)
@@ -189,10 +219,16 @@ export class Env {
   @IsString()
   ADMIN_NAME?: string;
 
-  /** Serve Swagger UI at /api/docs and the OpenAPI JSON at /api/docs-json. */
+  // ---- production defaults (issue 10) ----
+  /**
+   * Serve Swagger UI at /api/docs and the OpenAPI JSON at /api/docs-json. Default: off in
+   * production, on elsewhere; an explicit value wins (see applyEnvironmentDefaults).
+   */
+  @IsOptional()
   @Transform(toBoolean)
   @IsBoolean()
-  SWAGGER_ENABLED = true;
+  SWAGGER_ENABLED!: boolean;
+  // ---- end production defaults ----
 
   /** Set when no JWT_SECRET was given outside production and a random one was generated. */
   JWT_SECRET_GENERATED?: boolean;
@@ -211,8 +247,10 @@ export function validateEnv(raw: Record<string, unknown>): Env {
     );
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
+  applyEnvironmentDefaults(env);
   checkJwtKeys(env);
   checkSessionMaxAge(env);
+  checkTrustProxy(env);
   return env;
 }
 
@@ -247,22 +285,69 @@ function checkJwtKeys(env: Env): void {
     }
     return;
   }
-  if (env.NODE_ENV === NodeEnv.Production) {
-    if (!env.JWT_SECRET || isWeakSecret(env.JWT_SECRET)) {
+  // Placeholders are refused wherever a secret is set by hand except in tests: a development
+  // instance reachable by others, or a "production" one that forgot NODE_ENV, is then safe too.
+  if (!env.JWT_SECRET) {
+    if (env.NODE_ENV === NodeEnv.Production) throw weakSecretError();
+    // Development convenience: tokens stop working when the process restarts.
+    env.JWT_SECRET = randomBytes(48).toString('base64url');
+    env.JWT_SECRET_GENERATED = true;
+  } else if (env.NODE_ENV === NodeEnv.Test) {
+    if (env.JWT_SECRET.length < MIN_SECRET_LENGTH) {
       throw new Error(
-        'Invalid configuration:\n  JWT_SECRET: production needs at least 32 random characters ' +
-          '(e.g. `openssl rand -base64 48`), not a placeholder',
+        `Invalid configuration:\n  JWT_SECRET: must be at least ${MIN_SECRET_LENGTH} characters`,
+      );
+    }
+  } else if (isWeakSecret(env.JWT_SECRET)) {
+    throw weakSecretError();
+  }
+}
+
+const weakSecretError = (): Error =>
+  new Error(
+    'Invalid configuration:\n  JWT_SECRET: needs at least 32 random characters ' +
+      '(e.g. `openssl rand -base64 48`), not a placeholder (only NODE_ENV=test accepts one)',
+  );
+
+// ---- production defaults (issue 10) ----
+/** Defaults that depend on NODE_ENV: what is convenient in development is off in production. */
+function applyEnvironmentDefaults(env: Env): void {
+  env.SWAGGER_ENABLED ??= env.NODE_ENV !== NodeEnv.Production;
+}
+// ---- end production defaults ----
+
+// ---- TRUST_PROXY (issue 10, proxies) ----
+/**
+ * The list goes to Fastify, which compiles it with @fastify/proxy-addr: compiling it here with
+ * the same function refuses at start-up what Fastify would refuse (or misread) later. Hop counts
+ * are refused: Fastify 5 trusts nothing for a number (it cannot check the immediate peer).
+ */
+function checkTrustProxy(env: Env): void {
+  const fail = (why: string): never => {
+    throw new Error(`Invalid configuration:\n  TRUST_PROXY: ${why}`);
+  };
+  const value: unknown = env.TRUST_PROXY;
+  if (value === true) {
+    if (env.NODE_ENV === NodeEnv.Production) {
+      fail(
+        'true trusts every X-Forwarded-For hop, so clients choose their own address; ' +
+          'list the proxies instead (e.g. TRUST_PROXY=10.0.0.0/8)',
       );
     }
     return;
   }
-  if (!env.JWT_SECRET) {
-    // Development convenience: tokens stop working when the process restarts.
-    env.JWT_SECRET = randomBytes(48).toString('base64url');
-    env.JWT_SECRET_GENERATED = true;
-  } else if (env.JWT_SECRET.length < MIN_SECRET_LENGTH) {
-    throw new Error(
-      `Invalid configuration:\n  JWT_SECRET: must be at least ${MIN_SECRET_LENGTH} characters`,
-    );
+  if (value === false) return;
+  if (!Array.isArray(value) || value.length === 0) fail("false, or the proxies' addresses");
+  for (const entry of value as unknown[]) {
+    if (typeof entry !== 'string' || entry === '') return fail('an empty entry in the list');
+    if (/^\d+$/.test(entry)) {
+      fail(`hop counts (${entry}) are not supported; list the proxies' addresses`);
+    }
+    try {
+      proxyAddr.compile(entry);
+    } catch {
+      fail(`"${entry}" is not an IP address, CIDR range or known range name`);
+    }
   }
 }
+// ---- end TRUST_PROXY ----

@@ -9,8 +9,16 @@ export class LoginFailure {
   @Prop({ required: true })
   email!: string;
 
+  /** The client's key (see clientKey): its IPv4 address, or its IPv6 /64. */
   @Prop({ required: true })
   ip!: string;
+
+  /**
+   * The client had no failure on this account yet: its guess was a first one, which goes
+   * through the account-wide slowdown shared by all new clients.
+   */
+  @Prop({ required: true, default: false })
+  first!: boolean;
 
   @Prop({ required: true })
   at!: Date;
@@ -18,4 +26,6 @@ export class LoginFailure {
 
 export const LoginFailureSchema = SchemaFactory.createForClass(LoginFailure);
 LoginFailureSchema.index({ email: 1, at: 1 });
+LoginFailureSchema.index({ email: 1, ip: 1, at: 1 });
+LoginFailureSchema.index({ email: 1, first: 1, at: 1 });
 LoginFailureSchema.index({ ip: 1, at: 1 });
