@@ -44,12 +44,15 @@ export class TodosService {
 
   async create(dto: CreateTodoDto, ownerId: string): Promise<TodoResponseDto> {
     // Fields are picked one by one: nothing else from a body ever reaches the document.
+    // Without a due date the todo is due when it is created: one clock reading for both fields.
+    const now = new Date();
     const doc = await this.todos.create({
       title: dto.title,
       description: dto.description ?? '',
-      due: new Date(dto.due),
+      due: dto.due === undefined ? now : new Date(dto.due),
       done: false,
       owner: ownerId,
+      createdAt: now,
     });
     return toTodoResponse(doc);
   }
@@ -58,11 +61,14 @@ export class TodosService {
     return toTodoResponse(doc);
   }
 
-  /** PUT: title, description and due are replaced (a missing description becomes empty). */
+  /**
+   * PUT: title, description and due are replaced with the defaults of a create (a missing
+   * description becomes empty, a missing due date means due now).
+   */
   replace(doc: TodoDocument, dto: CreateTodoDto): Promise<TodoResponseDto> {
     doc.title = dto.title;
     doc.description = dto.description ?? '';
-    doc.due = new Date(dto.due);
+    doc.due = dto.due === undefined ? new Date() : new Date(dto.due);
     return this.save(doc);
   }
 
