@@ -166,6 +166,14 @@ export class Env {
   @Max(15)
   BCRYPT_ROUNDS = 12;
 
+  /**
+   * `length` (default): 8 to 128 characters, any script, no common passwords, no composition rules
+   * (ASVS 5.0 6.2.5, NIST 800-63B). `classes` also requires a lower-case and an upper-case letter,
+   * a digit and a symbol (the book-library seed's rule).
+   */
+  @IsIn(['length', 'classes'])
+  PASSWORD_POLICY: 'length' | 'classes' = 'length';
+
   /** The first admin, created (or promoted) at start-up when both are set. */
   @IsOptional()
   @IsEmail()
