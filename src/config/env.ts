@@ -188,6 +188,26 @@ export class Env {
   @IsString()
   ADMIN_NAME?: string;
 
+  /** Book covers decoded at once by this instance (each may hold up to 64 MB while it runs). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(16)
+  COVER_JOBS_CONCURRENCY = 2;
+
+  /** Covers that may wait for a free slot; any further upload is a 503 with Retry-After. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  COVER_JOBS_QUEUE = 4;
+
+  /** Cover uploads (multipart book requests) per user per minute, counted per instance (429 beyond). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  COVER_UPLOADS_PER_MINUTE = 10;
+
   /** Serve Swagger UI at /api/docs and the OpenAPI JSON at /api/docs-json. */
   @Transform(toBoolean)
   @IsBoolean()
