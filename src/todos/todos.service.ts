@@ -12,6 +12,7 @@ import type { PublicTodoDto, TodoResponseDto } from './dto/todo-response.dto.js'
 import type { UpdateTodoDto } from './dto/update-todo.dto.js';
 import { Todo } from './schemas/todo.schema.js';
 import type { TodoDocument } from './schemas/todo.schema.js';
+import { pageOffset } from '../common/dto/pagination-query.dto.js';
 import { paginate } from '../database/paginate.js';
 
 /** Anonymous callers see this many of the newest todos, never more, whatever the pagination. */
@@ -115,13 +116,14 @@ export class TodosService {
       .sort({ createdAt: -1, _id: -1 })
       .limit(ANONYMOUS_TODO_WINDOW);
     const { field, direction } = sortSpec(query);
+    const skip = pageOffset(query);
     const ordered = [...newest].sort(
       (a, b) =>
         direction * (a[field].getTime() - b[field].getTime()) ||
         direction * a._id.toString().localeCompare(b._id.toString()),
     );
     return {
-      items: ordered.slice(query.skip, query.skip + query.limit).map(toPublicTodo),
+      items: ordered.slice(skip, skip + query.limit).map(toPublicTodo),
       total: ordered.length,
       page: query.page,
       limit: query.limit,

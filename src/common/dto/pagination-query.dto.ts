@@ -35,8 +35,13 @@ export class PaginationQueryDto {
   @Min(1)
   @Max(MAX_PAGE_SIZE)
   limit: number = 20;
+}
 
-  get skip(): number {
-    return (this.page - 1) * this.limit;
-  }
+/**
+ * Documents to skip for a page. A function, not a getter on the DTO: class-transformer copies
+ * every query parameter onto the instance before validation, and `?skip=5` assigning to a
+ * getter-only property threw a TypeError (a 500) instead of the whitelist's 400.
+ */
+export function pageOffset(query: PaginationQueryDto): number {
+  return (query.page - 1) * query.limit;
 }
