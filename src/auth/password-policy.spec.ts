@@ -18,6 +18,12 @@ describe('isCommonPassword', () => {
   ])('lets %s through', (password) => {
     expect(isCommonPassword(password)).toBe(false);
   });
+
+  it('stays linear on a long run of digits that is not at the end', () => {
+    // Refused for its length anyway; a trailing-run regex took seconds on this (ReDoS).
+    expect(isCommonPassword('1'.repeat(50_000) + 'a')).toBe(false);
+    expect(isCommonPassword('1'.repeat(100) + 'a')).toBe(false);
+  });
 });
 
 describe('policyViolations', () => {

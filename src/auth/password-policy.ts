@@ -22,18 +22,31 @@ export const PASSWORD_RULES =
 /** zxcvbn-ts's list of ~49,000 passwords most found in breaches, lower-case. */
 const COMMON_PASSWORDS: ReadonlySet<string> = new Set(dictionary['passwords-common']);
 
-/** Digits, punctuation and spaces people append to a word to pass a rule (`Password1!`). */
-const APPENDED = /[\p{Nd}\p{P}\p{S}\s]+$/u;
+/** One digit, punctuation mark, symbol or space: what people append to a word (`Password1!`). */
+const APPENDED_CHAR = /^[\p{Nd}\p{P}\p{S}\s]$/u;
 
-/** True when the password, ignoring case and anything appended to a word, is on the list. */
-export function isCommonPassword(password: string): boolean {
-  const lower = password.toLowerCase();
-  if (COMMON_PASSWORDS.has(lower)) return true;
-  const stem = lower.replace(APPENDED, '');
-  return stem !== lower && stem.length > 0 && COMMON_PASSWORDS.has(stem);
+/**
+ * `text` without its trailing run of APPENDED_CHAR. A loop from the end, not `/[...]+$/`: that
+ * regex retries from every position of a long run that is not at the end, quadratic in it.
+ */
+function withoutAppended(text: string): string {
+  const chars = [...text];
+  let end = chars.length;
+  while (end > 0 && APPENDED_CHAR.test(chars[end - 1])) end -= 1;
+  return chars.slice(0, end).join('');
 }
 
 export const codePointLength = (text: string): number => [...text].length;
+
+/** True when the password, ignoring case and anything appended to a word, is on the list. */
+export function isCommonPassword(password: string): boolean {
+  // Nothing that long is on the list, and a longer one is refused for its length anyway.
+  if (codePointLength(password) > MAX_PASSWORD_LENGTH) return false;
+  const lower = password.toLowerCase();
+  if (COMMON_PASSWORDS.has(lower)) return true;
+  const stem = withoutAppended(lower);
+  return stem !== lower && stem.length > 0 && COMMON_PASSWORDS.has(stem);
+}
 
 const CLASS_RULES: [RegExp, string][] = [
   [/\p{Ll}/u, 'a lower-case letter'],
