@@ -1,5 +1,7 @@
 import { plainToInstance, Transform, Type } from 'class-transformer';
 import { randomBytes } from 'node:crypto';
+import { PASSWORD_POLICIES } from '../auth/password-policy.js';
+import type { PasswordPolicy } from '../auth/password-policy.js';
 import { MIN_SECRET_LENGTH } from '../auth/token-keys.js';
 import {
   IsBoolean,
@@ -171,8 +173,8 @@ export class Env {
    * (ASVS 5.0 6.2.5, NIST 800-63B). `classes` also requires a lower-case and an upper-case letter,
    * a digit and a symbol (the book-library seed's rule).
    */
-  @IsIn(['length', 'classes'])
-  PASSWORD_POLICY: 'length' | 'classes' = 'length';
+  @IsIn(PASSWORD_POLICIES)
+  PASSWORD_POLICY: PasswordPolicy = 'length';
 
   /** The first admin, created (or promoted) at start-up when both are set. */
   @IsOptional()
