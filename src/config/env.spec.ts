@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { validateEnv } from './env.js';
 
 const base = { MONGODB_URI: 'mongodb://127.0.0.1/unit' };
