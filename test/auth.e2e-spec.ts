@@ -56,33 +56,69 @@ describe('signup and login', () => {
     expect(await users.countDocuments({ email: 'race@example.com' })).toBe(1);
   });
 
-  it.each([
-    ['too short', 'Aa1!aaa'],
-    ['no upper-case letter', 'lower-case-1!'],
-    ['no lower-case letter', 'UPPER-CASE-1!'],
-    ['no digit', 'No-digits-here!'],
-    ['no symbol', 'NoSymbol123'],
-  ])('refuses a weak password (%s)', async (_why, password) => {
-    const email = `weak-${password.length}-${Date.now()}@example.com`;
-    const res = await signup({ email, password, name: 'W' });
-    expect(res.status).toBe(400);
-    expect(await users.countDocuments({ email })).toBe(0);
-  });
+  describe('password policy (ASVS 5.0 6.2 / NIST 800-63B: length and a common-password list)', () => {
+    let seq = 0;
+    const fresh = () => `pw-${++seq}-${Date.now()}@example.com`;
+    const login = (email: string, password: string) =>
+      request(server).post('/api/auth/login').send({ email, password });
 
-  it('refuses a password over 72 UTF-8 bytes even when it is short in characters', async () => {
-    const password = 'Aa1!' + 'é'.repeat(35); // 39 characters, 74 bytes
-    const res = await signup({ email: 'long@example.com', password, name: 'L' });
-    expect(res.status).toBe(400);
-    expect(JSON.stringify(res.body.message)).toMatch(/72 bytes/);
-  });
+    it.each([
+      ['a passphrase of lower-case words and spaces', 'correct horse battery staple'],
+      ['64 Cyrillic letters', 'щ'.repeat(32) + 'ж'.repeat(32)],
+      ['64 CJK characters', '密码'.repeat(32)],
+      ['128 emoji (code points, 512 bytes)', '🦊🐻'.repeat(64)],
+      ['8 characters', 'gx7-tqmv'],
+    ])('accepts %s at signup and login', async (_why, password) => {
+      const email = fresh();
+      await signup({ email, password, name: 'P' }).expect(201);
+      await login(email, password).expect(200);
+    });
 
-  it('accepts a password of exactly 72 bytes', async () => {
-    const password = 'Aa1!' + 'x'.repeat(68);
-    await signup({ email: 'exact72@example.com', password, name: 'E' }).expect(201);
-    await request(server)
-      .post('/api/auth/login')
-      .send({ email: 'exact72@example.com', password })
-      .expect(200);
+    it.each([
+      ['7 characters', 'gx7-tqm', /at least 8 characters/],
+      ['129 characters', 'y'.repeat(129), /at most 128 characters/],
+      ['a common password', 'password123', /too common/],
+      ['a common password in capitals', 'LetMeIn1', /too common/],
+      ['a common password with symbols appended', 'Password1!', /too common/],
+      ['a common password with digits appended', 'Iloveyou2024', /too common/],
+    ])('refuses %s (400 naming the rule)', async (_why, password, rule) => {
+      const email = fresh();
+      const res = await signup({ email, password, name: 'W' });
+      expect(res.status).toBe(400);
+      expect(JSON.stringify(res.body.message)).toMatch(rule);
+      expect(await users.countDocuments({ email })).toBe(0);
+    });
+
+    it('applies the same rules to a new password', async () => {
+      const user = await signupAndLogin(t.app);
+      const res = await request(server)
+        .patch('/api/auth/password')
+        .set(user.auth)
+        .send({ currentPassword: user.password, newPassword: 'qwerty123' });
+      expect(res.status).toBe(400);
+      expect(JSON.stringify(res.body.message)).toMatch(/newPassword is too common/);
+    });
+
+    it('never truncates at 72 bytes: two passwords sharing their first 72 bytes differ', async () => {
+      const prefix = 'long passphrase shared by both '.padEnd(72, '.');
+      const first = prefix + 'ending number one, which is rather long';
+      const second = prefix + 'ending number two, which is rather long';
+      expect(Buffer.byteLength(first)).toBeGreaterThanOrEqual(100);
+      const email = fresh();
+      await signup({ email, password: first, name: 'L' }).expect(201);
+      await login(email, second).expect(401);
+      await login(email, prefix).expect(401);
+      await login(email, first).expect(200);
+    });
+
+    it('accepts a password of exactly 72 bytes, and one short in characters but long in bytes', async () => {
+      for (const password of ['Aa1!' + 'x'.repeat(68), 'é'.repeat(39)]) {
+        const email = fresh();
+        await signup({ email, password, name: 'E' }).expect(201);
+        await login(email, password).expect(200);
+        await login(email, password.slice(0, -1)).expect(401);
+      }
+    });
   });
 
   it('refuses an invalid email', async () => {
@@ -171,6 +207,49 @@ describe('signup and login', () => {
       .post('/api/auth/login')
       .send({ email: { $ne: null }, password: { $ne: null } });
     expect(res.status).toBe(400);
+  });
+});
+
+describe('PASSWORD_POLICY=classes (the book-library seed rule)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ label: 'auth_classes', env: { PASSWORD_POLICY: 'classes' } });
+  });
+
+  afterAll(() => t.close());
+
+  const signup = (password: string) =>
+    request(t.app.getHttpServer())
+      .post('/api/auth/signup')
+      .send({ email: `c-${password.length}-${Date.now()}@example.com`, password, name: 'C' });
+
+  it.each([
+    ['a lower-case passphrase', 'correct horse battery staple', /upper-case letter/],
+    ['no lower-case letter', 'UPPER-CASE-1!', /lower-case letter/],
+    ['no digit', 'No-digits-here!', /digit/],
+    ['no symbol', 'NoSymbol123x', /symbol/],
+    ['a common password, even with every class', 'Password1!', /too common/],
+  ])('refuses %s (400 naming the rule)', async (_why, password, rule) => {
+    const res = await signup(password);
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body.message)).toMatch(rule);
+  });
+
+  it('accepts a password with every class', async () => {
+    await signup('Correct horse 4 battery!').expect(201);
+  });
+
+  it('refuses a new password that breaks the rule', async () => {
+    const user = await signupAndLogin(t.app);
+    const res = await request(t.app.getHttpServer())
+      .patch('/api/auth/password')
+      .set(user.auth)
+      .send({ currentPassword: user.password, newPassword: 'all lower case words' });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body.message)).toMatch(
+      /newPassword must contain an upper-case letter/,
+    );
   });
 });
 

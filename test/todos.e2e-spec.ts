@@ -118,13 +118,24 @@ describe('todos', () => {
       expect(await todos.countDocuments({ title })).toBe(0);
     });
 
-    it('requires a title and a due date', async () => {
+    it('makes a todo without a due date due at its creation time (the seed: "due now")', async () => {
+      const res = await request(server)
+        .post('/api/todos')
+        .set(alice.auth)
+        .send({ title: 'No due date' });
+      expect(res.status).toBe(201);
+      expect(res.body.due).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+      expect(res.body.due).toBe(res.body.createdAt);
+      const doc = await stored(res.body.id as string);
+      expect(doc?.due).toEqual(doc?.createdAt);
+    });
+
+    it('requires a title', async () => {
       await request(server)
         .post('/api/todos')
         .set(alice.auth)
         .send({ due: '2030-01-01' })
         .expect(400);
-      await request(server).post('/api/todos').set(alice.auth).send({ title: 'x' }).expect(400);
       await request(server)
         .post('/api/todos')
         .set(alice.auth)
@@ -329,11 +340,16 @@ describe('todos', () => {
         due: '2032-01-01T00:00:00.000Z',
       });
       expect(await stored(todo.id)).toMatchObject({ title: 'Replaced', description: '' });
-      await request(server)
+      // PUT replaces with the create defaults: no due date means due at the time of the PUT.
+      const before = Date.now();
+      const noDue = await request(server)
         .put(`/api/todos/${todo.id}`)
         .set(alice.auth)
-        .send({ title: 'No due' })
-        .expect(400);
+        .send({ title: 'No due' });
+      expect(noDue.status).toBe(200);
+      const due = Date.parse(noDue.body.due as string);
+      expect(due).toBeGreaterThanOrEqual(before);
+      expect(due).toBeLessThanOrEqual(Date.parse(noDue.body.updatedAt as string));
     });
 
     it.each([
@@ -382,6 +398,14 @@ describe('todos', () => {
         .set(alice.auth)
         .send({ due: '2030-02-30' })
         .expect(400);
+      // null is a malformed date, not a missing one (it would otherwise become 1970-01-01).
+      for (const method of ['patch', 'put'] as const) {
+        await request(server)
+          [method](`/api/todos/${todo.id}`)
+          .set(alice.auth)
+          .send({ title: 'Null due', due: null })
+          .expect(400);
+      }
       expect(await stored(todo.id)).toEqual(before);
     });
 

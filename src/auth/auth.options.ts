@@ -1,4 +1,5 @@
 import type { ModuleMetadata } from '@nestjs/common';
+import type { PasswordPolicy } from './password-policy.js';
 
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
 
@@ -47,6 +48,11 @@ export interface AuthModuleOptions {
     /** Default 900 (15 min). */
     windowSeconds?: number;
   };
+  /**
+   * `length` (default): 8 to 128 characters of any script, no common passwords (ASVS 5.0 /
+   * NIST 800-63B). `classes`: also a lower-case and an upper-case letter, a digit and a symbol.
+   */
+  passwordPolicy?: PasswordPolicy;
   /** bcrypt cost, never below 10. Default 12. */
   bcryptRounds?: number;
   /** Created (or promoted) at start-up when both are set; idempotent. */

@@ -42,6 +42,7 @@ export class AuthService {
   }
 
   async signup(dto: SignupDto): Promise<AuthUser> {
+    this.passwords.assertAllowed(dto.password, 'password');
     const passwordHash = await this.passwords.hash(dto.password);
     const { passwordChangedAt: _ignored, ...user } = await this.users.create({
       email: dto.email,
@@ -87,6 +88,7 @@ export class AuthService {
 
   /** Checking the current password is a login by another door: it counts against the same limits. */
   async changePassword(user: AuthUser, dto: ChangePasswordDto, ip: string): Promise<void> {
+    this.passwords.assertAllowed(dto.newPassword, 'newPassword');
     await this.throttle.recordAttempt(user.email, ip);
     const hash = await this.users.getPasswordHash(user.id);
     if (!hash || !(await this.passwords.verify(dto.currentPassword, hash))) {

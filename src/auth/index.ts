@@ -1,6 +1,7 @@
 // Public API of the auth kit: what a host Nest application imports.
 export { AuthModule } from './auth.module.js';
 export type { AuthModuleAsyncOptions, AuthModuleOptions, JwtAlgorithm } from './auth.options.js';
+export type { PasswordPolicy } from './password-policy.js';
 export type { AuthRequest, AuthUser } from './auth-user.js';
 export { Role } from './roles.js';
 export { Auth, BEARER_SCHEME } from './decorators/auth.decorator.js';

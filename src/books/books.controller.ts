@@ -30,7 +30,9 @@ import {
   ApiOperation,
   ApiPayloadTooLargeResponse,
   ApiProduces,
+  ApiServiceUnavailableResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { AuthUser } from '../auth/auth-user.js';
@@ -43,7 +45,8 @@ import { UPLOAD_LIMITS } from '../common/multipart/upload-limits.js';
 import { ParseObjectIdPipe } from '../common/pipes/parse-object-id.pipe.js';
 import { BooksService } from './books.service.js';
 import { BookCoversService, COVER_FIELD } from './covers/book-covers.service.js';
-import { COVER_CONTENT_TYPE } from './covers/cover-thumbnail.js';
+import { CoverLimitsInterceptor } from './covers/cover-limits.interceptor.js';
+import { COVER_CONTENT_TYPE, MAX_INPUT_PIXELS } from './covers/cover-thumbnail.js';
 import { CreateBookFormDto, ReplaceBookFormDto, UpdateBookFormDto } from './dto/book-form.dto.js';
 import { BookResponseDto } from './dto/book-response.dto.js';
 import { CreateBookDto } from './dto/create-book.dto.js';
@@ -65,20 +68,40 @@ function ifNoneMatchHits(header: string | undefined, etag: string): boolean {
   return header.split(',').some((tag) => tag.trim() === '*' || strip(tag) === strip(etag));
 }
 
+const RETRY_AFTER = {
+  'Retry-After': {
+    description: 'Seconds to wait before trying again',
+    schema: { type: 'integer' },
+  },
+};
+
 /**
  * Parses a multipart body (text fields into the route's DTO, validated like JSON; the one file, in
  * memory, for the cover pipeline) and documents what that can answer. JSON bodies pass through.
  */
 const CoverUpload = (cover: 'required' | 'optional') =>
   applyDecorators(
-    UseInterceptors(FileInterceptor(COVER_FIELD, { limits: UPLOAD_LIMITS })),
+    // Limits first: a throttled upload is refused before its body is read.
+    UseInterceptors(
+      CoverLimitsInterceptor,
+      FileInterceptor(COVER_FIELD, { limits: UPLOAD_LIMITS }),
+    ),
     ApiBadRequestResponse({
       description:
         'Invalid or unknown fields (owner included), a malformed multipart body, or a ' +
         `cover_image that is ${cover === 'required' ? 'missing, ' : ''}not a JPEG/PNG/WebP/GIF ` +
-        'by content, damaged, or over 40 megapixels',
+        `by content, damaged, over ${MAX_INPUT_PIXELS / 1_000_000} megapixels, or too large ` +
+        'to decode (e.g. a 16-bit image over 64 MB of pixels)',
     }),
     ApiPayloadTooLargeResponse({ description: 'cover_image is over 5 MB' }),
+    ApiTooManyRequestsResponse({
+      description: 'Too many cover uploads (multipart requests) by this user this minute',
+      headers: RETRY_AFTER,
+    }),
+    ApiServiceUnavailableResponse({
+      description: 'Too many covers are being processed right now',
+      headers: RETRY_AFTER,
+    }),
   );
 
 @ApiTags('books')

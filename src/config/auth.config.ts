@@ -23,6 +23,7 @@ export function authOptionsFromEnv(env: Env): AuthModuleOptions {
       windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS,
     },
     bcryptRounds: env.BCRYPT_ROUNDS,
+    passwordPolicy: env.PASSWORD_POLICY,
     admin: { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD, name: env.ADMIN_NAME },
   };
 }

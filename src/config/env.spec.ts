@@ -114,3 +114,27 @@ describe('SESSION_MAX_AGE_SECONDS', () => {
     });
   });
 });
+
+describe('PASSWORD_POLICY and cover limits', () => {
+  it('defaults to the length policy and 2 cover jobs, 4 queued, 10 uploads a minute', () => {
+    expect(env({})).toMatchObject({
+      PASSWORD_POLICY: 'length',
+      COVER_JOBS_CONCURRENCY: 2,
+      COVER_JOBS_QUEUE: 4,
+      COVER_UPLOADS_PER_MINUTE: 10,
+    });
+  });
+
+  it('takes PASSWORD_POLICY=classes', () => {
+    expect(env({ PASSWORD_POLICY: 'classes' }).PASSWORD_POLICY).toBe('classes');
+  });
+
+  it.each([
+    ['PASSWORD_POLICY', 'strong'],
+    ['COVER_JOBS_CONCURRENCY', '0'],
+    ['COVER_JOBS_QUEUE', '-1'],
+    ['COVER_UPLOADS_PER_MINUTE', 'many'],
+  ])('refuses %s=%s, naming it', (name, value) => {
+    expect(() => env({ [name]: value })).toThrow(new RegExp(`${name}:`));
+  });
+});

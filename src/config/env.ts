@@ -1,6 +1,8 @@
 import proxyAddr from '@fastify/proxy-addr';
 import { plainToInstance, Transform, Type } from 'class-transformer';
 import { randomBytes } from 'node:crypto';
+import { PASSWORD_POLICIES } from '../auth/password-policy.js';
+import type { PasswordPolicy } from '../auth/password-policy.js';
 import { MIN_SECRET_LENGTH } from '../auth/token-keys.js';
 import {
   IsBoolean,
@@ -205,6 +207,14 @@ export class Env {
   @Max(15)
   BCRYPT_ROUNDS = 12;
 
+  /**
+   * `length` (default): 8 to 128 characters, any script, no common passwords, no composition rules
+   * (ASVS 5.0 6.2.5, NIST 800-63B). `classes` also requires a lower-case and an upper-case letter,
+   * a digit and a symbol (the book-library seed's rule).
+   */
+  @IsIn(PASSWORD_POLICIES)
+  PASSWORD_POLICY: PasswordPolicy = 'length';
+
   /** The first admin, created (or promoted) at start-up when both are set. */
   @IsOptional()
   @IsEmail()
@@ -218,6 +228,26 @@ export class Env {
   @IsOptional()
   @IsString()
   ADMIN_NAME?: string;
+
+  /** Book covers decoded at once by this instance (each may hold up to 64 MB while it runs). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(16)
+  COVER_JOBS_CONCURRENCY = 2;
+
+  /** Covers that may wait for a free slot; any further upload is a 503 with Retry-After. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  COVER_JOBS_QUEUE = 4;
+
+  /** Cover uploads (multipart book requests) per user per minute, counted per instance (429 beyond). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  COVER_UPLOADS_PER_MINUTE = 10;
 
   // ---- production defaults (issue 10) ----
   /**

@@ -1,5 +1,6 @@
 import type { HydratedDocument, Model, QueryFilter, SortOrder } from 'mongoose';
 import type { PageDto } from '../common/dto/paginated.dto.js';
+import { pageOffset } from '../common/dto/pagination-query.dto.js';
 import type { PaginationQueryDto } from '../common/dto/pagination-query.dto.js';
 
 /** One page of `model` matching `filter`, with the total count: every list answers this shape. */
@@ -11,7 +12,7 @@ export async function paginate<T, R>(
   toResponse: (doc: HydratedDocument<T>) => R,
 ): Promise<PageDto<R>> {
   const [docs, total] = await Promise.all([
-    model.find(filter).sort(sort).skip(query.skip).limit(query.limit),
+    model.find(filter).sort(sort).skip(pageOffset(query)).limit(query.limit),
     model.countDocuments(filter),
   ]);
   return { items: docs.map(toResponse), total, page: query.page, limit: query.limit };

@@ -12,6 +12,7 @@ import type { PublicTodoDto, TodoResponseDto } from './dto/todo-response.dto.js'
 import type { UpdateTodoDto } from './dto/update-todo.dto.js';
 import { Todo } from './schemas/todo.schema.js';
 import type { TodoDocument } from './schemas/todo.schema.js';
+import { pageOffset } from '../common/dto/pagination-query.dto.js';
 import { paginate } from '../database/paginate.js';
 
 /** Anonymous callers see this many of the newest todos, never more, whatever the pagination. */
@@ -44,12 +45,15 @@ export class TodosService {
 
   async create(dto: CreateTodoDto, ownerId: string): Promise<TodoResponseDto> {
     // Fields are picked one by one: nothing else from a body ever reaches the document.
+    // Without a due date the todo is due when it is created: one clock reading for both fields.
+    const now = new Date();
     const doc = await this.todos.create({
       title: dto.title,
       description: dto.description ?? '',
-      due: new Date(dto.due),
+      due: dto.due === undefined ? now : new Date(dto.due),
       done: false,
       owner: ownerId,
+      createdAt: now,
     });
     return toTodoResponse(doc);
   }
@@ -58,11 +62,14 @@ export class TodosService {
     return toTodoResponse(doc);
   }
 
-  /** PUT: title, description and due are replaced (a missing description becomes empty). */
+  /**
+   * PUT: title, description and due are replaced with the defaults of a create (a missing
+   * description becomes empty, a missing due date means due now).
+   */
   replace(doc: TodoDocument, dto: CreateTodoDto): Promise<TodoResponseDto> {
     doc.title = dto.title;
     doc.description = dto.description ?? '';
-    doc.due = new Date(dto.due);
+    doc.due = dto.due === undefined ? new Date() : new Date(dto.due);
     return this.save(doc);
   }
 
@@ -109,13 +116,14 @@ export class TodosService {
       .sort({ createdAt: -1, _id: -1 })
       .limit(ANONYMOUS_TODO_WINDOW);
     const { field, direction } = sortSpec(query);
+    const skip = pageOffset(query);
     const ordered = [...newest].sort(
       (a, b) =>
         direction * (a[field].getTime() - b[field].getTime()) ||
         direction * a._id.toString().localeCompare(b._id.toString()),
     );
     return {
-      items: ordered.slice(query.skip, query.skip + query.limit).map(toPublicTodo),
+      items: ordered.slice(skip, skip + query.limit).map(toPublicTodo),
       total: ordered.length,
       page: query.page,
       limit: query.limit,

@@ -38,6 +38,7 @@ export async function createTestApp(
       // Suites sign up many users from 127.0.0.1; security tests lower these on their own app.
       AUTH_RATE_LIMIT: '100000',
       LOGIN_MAX_FAILURES_PER_IP: '100000',
+      COVER_UPLOADS_PER_MINUTE: '100000',
       ...options.env,
     },
   });

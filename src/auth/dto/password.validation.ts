@@ -1,21 +1,46 @@
 import { applyDecorators } from '@nestjs/common';
-import { IsByteLength, IsString, Matches, MinLength } from 'class-validator';
+import { IsString, ValidateBy } from 'class-validator';
+import {
+  codePointLength,
+  isCommonPassword,
+  MAX_PASSWORD_LENGTH,
+  MIN_PASSWORD_LENGTH,
+} from '../password-policy.js';
 
-export const PASSWORD_RULES =
-  'At least 8 characters with a lower-case letter, an upper-case letter, a digit and a symbol; at most 72 bytes in UTF-8.';
+export { PASSWORD_RULES } from '../password-policy.js';
 
 /**
- * The password policy. bcrypt ignores everything after 72 bytes, so longer passwords are refused
- * instead of silently truncated.
+ * The rules every policy shares: length in code points, and not a common password. The
+ * `classes` policy is a per-application option, which static decorators cannot read, so
+ * PasswordService applies it (AuthService calls it before anything else). Passwords over
+ * bcrypt's 72 bytes are accepted: PasswordService pre-hashes them.
  */
 export function IsPassword(): PropertyDecorator {
   return applyDecorators(
     IsString(),
-    MinLength(8, { message: 'password must be at least 8 characters long' }),
-    IsByteLength(0, 72, { message: 'password must be at most 72 bytes in UTF-8' }),
-    Matches(/\p{Ll}/u, { message: 'password must contain a lower-case letter' }),
-    Matches(/\p{Lu}/u, { message: 'password must contain an upper-case letter' }),
-    Matches(/\p{Nd}/u, { message: 'password must contain a digit' }),
-    Matches(/[^\p{L}\p{Nd}\s]/u, { message: 'password must contain a symbol' }),
+    ValidateBy({
+      name: 'passwordMinLength',
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'string' && codePointLength(value) >= MIN_PASSWORD_LENGTH,
+        defaultMessage: () => `$property must be at least ${MIN_PASSWORD_LENGTH} characters long`,
+      },
+    }),
+    ValidateBy({
+      name: 'passwordMaxLength',
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'string' && codePointLength(value) <= MAX_PASSWORD_LENGTH,
+        defaultMessage: () => `$property must be at most ${MAX_PASSWORD_LENGTH} characters long`,
+      },
+    }),
+    ValidateBy({
+      name: 'notCommonPassword',
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && !isCommonPassword(value),
+        defaultMessage: () =>
+          '$property is too common (it is on a list of passwords found in breaches); a few unrelated words make a strong one',
+      },
+    }),
   );
 }

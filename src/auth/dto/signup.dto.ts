@@ -2,6 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsNotEmpty, IsString, MaxLength } from 'class-validator';
 import { NormalizeEmail } from './email.transform.js';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../password-policy.js';
 import { IsPassword, PASSWORD_RULES } from './password.validation.js';
 
 export class SignupDto {
@@ -12,7 +13,12 @@ export class SignupDto {
   @MaxLength(254)
   email!: string;
 
-  @ApiProperty({ example: 'Str0ng!pass', description: PASSWORD_RULES })
+  @ApiProperty({
+    example: 'correct horse battery staple',
+    description: PASSWORD_RULES,
+    minLength: MIN_PASSWORD_LENGTH,
+    maxLength: MAX_PASSWORD_LENGTH,
+  })
   @IsPassword()
   password!: string;
 

@@ -5,6 +5,7 @@ import type { Model } from 'mongoose';
 import type { Book } from '../schemas/book.schema.js';
 import type { BookCover } from '../schemas/book-cover.schema.js';
 import { BookCoversService } from './book-covers.service.js';
+import type { CoverLimitsService } from './cover-limits.service.js';
 import type { CoverThumbnail } from './cover-thumbnail.js';
 
 const thumbnail: CoverThumbnail = {
@@ -28,6 +29,7 @@ function service(bookExists: boolean) {
   const instance = new BookCoversService(
     covers as unknown as Model<BookCover>,
     books as unknown as Model<Book>,
+    {} as CoverLimitsService,
   );
   return { instance, covers };
 }

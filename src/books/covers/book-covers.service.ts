@@ -9,6 +9,7 @@ import type { BookCoverDocument } from '../schemas/book-cover.schema.js';
 import { InvalidImageError, makeCoverThumbnail } from './cover-thumbnail.js';
 import type { CoverThumbnail } from './cover-thumbnail.js';
 import { isDuplicateKeyError } from '../../database/duplicate-key.js';
+import { CoverLimitsService } from './cover-limits.service.js';
 
 export const COVER_FIELD = 'cover_image';
 
@@ -21,14 +22,19 @@ export class BookCoversService {
   constructor(
     @InjectModel(BookCover.name) private readonly covers: Model<BookCover>,
     @InjectModel(Book.name) private readonly books: Model<Book>,
+    private readonly limits: CoverLimitsService,
   ) {}
 
-  /** The thumbnail of an uploaded cover; 400 when it is missing (and required) or not an image. */
+  /**
+   * The thumbnail of an uploaded cover; 400 when it is missing (and required) or not an image,
+   * 503 when too many covers are being processed already (see CoverLimitsService).
+   */
   async fromUpload(upload: UploadedMultipartFile | undefined): Promise<CoverThumbnail | undefined> {
     if (!upload) return undefined;
     if (!upload.buffer) throw new Error('Upload interceptor must use memory storage');
     try {
-      return await makeCoverThumbnail(upload.buffer);
+      const { buffer } = upload;
+      return await this.limits.run(() => makeCoverThumbnail(buffer));
     } catch (error) {
       if (error instanceof InvalidImageError) throw new BadRequestException(error.message);
       throw error;

@@ -56,7 +56,7 @@ describe('makeCoverThumbnail', () => {
   });
 
   it('refuses dimensions over the pixel limit before decoding', async () => {
-    // 4.0e7 + 1 row of 10000 pixels: just over the limit.
+    // The limit plus one row of 10000 pixels: just over it.
     const width = 10000;
     const height = MAX_INPUT_PIXELS / width + 1;
     const big = await sharp({

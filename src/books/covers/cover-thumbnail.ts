@@ -6,11 +6,30 @@ import type { OutputInfo } from 'sharp';
 export const COVER_MAX_SIDE = 150;
 
 /**
- * Decompression-bomb guard: images above this many pixels are refused from their header, before
- * any pixel is decoded (a 5 MB PNG can claim 20000×20000 = 1.2 GB of RGB once decoded).
- * 40 MP is above any camera photo a cover is made from.
+ * Decompression-bomb guards, both read from the header before any pixel is decoded. Pixels: a
+ * 5 MB PNG can claim 20000×20000 (1.2 GB of RGB once decoded); 16 MP is above any cover a 150×150
+ * thumbnail is made from (4000×4000, a 16 MP phone photo). Bytes: the pixel count alone lets a
+ * 16-bit RGBA image need 8 bytes a pixel, and an interlaced PNG cannot be streamed, so libvips
+ * holds all of it; 64 MB still admits any 8-bit RGBA image within the pixel limit.
  */
-export const MAX_INPUT_PIXELS = 40_000_000;
+export const MAX_INPUT_PIXELS = 16_000_000;
+export const MAX_DECODED_BYTES = 64_000_000;
+
+/** Bytes per sample of libvips' band formats (sharp's `metadata().depth`). */
+const SAMPLE_BYTES: Record<string, number> = {
+  uchar: 1,
+  char: 1,
+  ushort: 2,
+  short: 2,
+  uint: 4,
+  int: 4,
+  float: 4,
+  complex: 8,
+  double: 8,
+  dpcomplex: 16,
+};
+
+const megabytes = (bytes: number): number => Math.ceil(bytes / 1_000_000);
 
 /**
  * WebP rather than JPEG: it keeps the transparency of PNG, GIF and WebP covers (JPEG would have to
@@ -63,6 +82,17 @@ export function sniffImageFormat(bytes: Buffer): CoverSourceFormat | undefined {
  * ICC, XMP) is not copied: sharp strips it unless asked to keep it. Animated GIF/WebP keep their
  * first frame. Throws InvalidImageError for anything the client should fix.
  */
+/**
+ * libvips defaults to one worker thread per core for every image and a cache of recent
+ * operations. Covers are small jobs run a few at a time (CoverLimitsService), so one thread each
+ * keeps a cover from taking every core from bcrypt and the event loop, and the cache would only
+ * hold decoded uploads that never come back. Process-wide; idempotent.
+ */
+export function configureSharpForCovers(): void {
+  sharp.concurrency(1);
+  sharp.cache(false);
+}
+
 export async function makeCoverThumbnail(input: Buffer): Promise<CoverThumbnail> {
   const sourceFormat = sniffImageFormat(input);
   if (!sourceFormat) {
@@ -71,15 +101,27 @@ export async function makeCoverThumbnail(input: Buffer): Promise<CoverThumbnail>
 
   let width: number;
   let height: number;
+  let channels: number;
+  let depth: string | undefined;
   try {
     // Header only: no pixel data is decoded here, so there is no need for the limit yet.
-    ({ width, height } = await sharp(input, { limitInputPixels: false }).metadata());
+    ({ width, height, channels, depth } = await sharp(input, {
+      limitInputPixels: false,
+    }).metadata());
   } catch {
     throw new InvalidImageError('cover_image is not a readable image');
   }
   if (width * height > MAX_INPUT_PIXELS) {
     throw new InvalidImageError(
       `cover_image is ${width}×${height}; at most ${MAX_INPUT_PIXELS / 1_000_000} megapixels are accepted`,
+    );
+  }
+  // An unknown band format counts as the widest, so it cannot slip past the budget.
+  const decodedBytes = width * height * channels * (SAMPLE_BYTES[depth ?? ''] ?? 16);
+  if (decodedBytes > MAX_DECODED_BYTES) {
+    throw new InvalidImageError(
+      `cover_image is ${width}×${height} with ${channels} ${depth ?? 'unknown'} channels and would need ` +
+        `${megabytes(decodedBytes)} MB to decode; at most ${megabytes(MAX_DECODED_BYTES)} MB are accepted`,
     );
   }
 

@@ -9,7 +9,7 @@ export class CreateBookFormDto extends CreateBookDto {
   @ApiProperty({
     type: 'string',
     format: 'binary',
-    description: 'JPEG, PNG, WebP or GIF (checked by content), at most 5 MB and 40 megapixels',
+    description: 'JPEG, PNG, WebP or GIF (checked by content), at most 5 MB and 16 megapixels',
   })
   cover_image!: unknown;
 }

@@ -4,13 +4,23 @@ import { IsInt, IsOptional, Max, Min } from 'class-validator';
 
 export const MAX_PAGE_SIZE = 100;
 
+/**
+ * Deepest page served. Without a bound a page such as 10^12 makes `skip` overflow what the
+ * server accepts (a driver error, a 500) and a page of 10^6 makes the database walk 10^8
+ * entries; with it the largest skip is (MAX_PAGE - 1) × MAX_PAGE_SIZE ≈ 10^6. Clients that
+ * need to go further use the filters.
+ */
+export const MAX_PAGE = 10_000;
+
 export class PaginationQueryDto {
-  // Optional for the client (defaults apply), always set after validation.
-  @ApiPropertyOptional({ default: 1, minimum: 1 })
+  // Optional for the client (defaults apply), always set after validation. `@Type(() => Number)`
+  // turns a repeated parameter (an array) or an empty one into NaN or 0, which IsInt/Min refuse.
+  @ApiPropertyOptional({ default: 1, minimum: 1, maximum: MAX_PAGE })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
+  @Max(MAX_PAGE)
   page: number = 1;
 
   @ApiPropertyOptional({
@@ -25,8 +35,13 @@ export class PaginationQueryDto {
   @Min(1)
   @Max(MAX_PAGE_SIZE)
   limit: number = 20;
+}
 
-  get skip(): number {
-    return (this.page - 1) * this.limit;
-  }
+/**
+ * Documents to skip for a page. A function, not a getter on the DTO: class-transformer copies
+ * every query parameter onto the instance before validation, and `?skip=5` assigning to a
+ * getter-only property threw a TypeError (a 500) instead of the whitelist's 400.
+ */
+export function pageOffset(query: PaginationQueryDto): number {
+  return (query.page - 1) * query.limit;
 }

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsNotEmpty, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
 import { IsDueDate } from './due-date.validation.js';
 
 const trim = ({ value }: { value: unknown }): unknown =>
@@ -24,8 +24,13 @@ export class CreateTodoDto {
   @MaxLength(2000)
   description?: string;
 
-  /** ISO 8601 date or date-time with an offset. */
-  @ApiProperty({ format: 'date-time', example: '2025-06-30T17:00:00Z' })
+  /**
+   * ISO 8601 date or date-time with an offset. Left out, the todo is due at once (the time of the
+   * request), as in the todo seed; `null` or an empty string is a malformed date, not a missing one.
+   */
+  @ApiProperty({ format: 'date-time', example: '2025-06-30T17:00:00Z', required: false })
+  // Not IsOptional, which would also let null through.
+  @ValidateIf((_dto: unknown, value: unknown) => value !== undefined)
   @IsDueDate()
-  due!: string;
+  due?: string;
 }
