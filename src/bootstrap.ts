@@ -14,6 +14,7 @@ import type { IncomingMessage } from 'node:http';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module.js';
 import { clientKey } from './auth/throttling/client-key.js';
+import { declareSharedAnswers } from './common/openapi/shared-answers.js';
 import { UPLOAD_LIMITS } from './common/multipart/upload-limits.js';
 import { BodyDepthPipe } from './common/pipes/body-depth.pipe.js';
 import { validateEnv } from './config/env.js';
@@ -32,6 +33,13 @@ export interface CreateAppOptions {
 
 export const API_PREFIX = 'api';
 export const DOCS_PATH = `${API_PREFIX}/docs`;
+/** Public keys from the configuration: no database, no rate limit. */
+const JWKS_PATH = `/${API_PREFIX}/auth/jwks.json`;
+
+/** The per-IP limit covers the auth routes (login, signup, refresh…) except the key set. */
+function isRateLimited(route: string): boolean {
+  return route.startsWith(`/${API_PREFIX}/auth/`) && route !== JWKS_PATH;
+}
 
 /**
  * Builds the application exactly as `main.ts` serves it: validated settings, Fastify adapter,
@@ -82,10 +90,7 @@ async function configureApp(app: NestFastifyApplication, env: Env): Promise<void
     // An IPv6 client is counted by its /64, as the login limits count it.
     keyGenerator: (request) => clientKey(request.ip),
     // The matched route, not the raw URL: `/api/%61uth/login` reaches the login route too.
-    allowList: (request) => {
-      const route = request.routeOptions.url ?? request.url;
-      return !route.startsWith(`/${API_PREFIX}/auth/`) || route === `/${API_PREFIX}/auth/jwks.json`;
-    },
+    allowList: (request) => !isRateLimited(request.routeOptions.url ?? request.url),
     // Thrown into Nest's exception filter, so it must be an HttpException (Retry-After is set
     // by the plugin before it throws).
     errorResponseBuilder: (_request, context) =>
@@ -222,6 +227,10 @@ export async function buildOpenApiDocument(app: NestFastifyApplication): Promise
       if (operation && !operation.security) operation.security = [];
     }
   }
+  declareSharedAnswers(document, {
+    rateLimited: (path) => isRateLimited(path),
+    databaseFree: (path) => path === JWKS_PATH,
+  });
   return document;
 }
 

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { createApp } from '../src/bootstrap.js';
+import { enforceContract } from './support/contract.js';
 import { testDatabaseUri } from './support/app.js';
 
 const SECRETS = {
@@ -46,6 +47,7 @@ describe('structured JSON logs', () => {
         if (req.headers['x-test-log']) new Logger('Handler').log('serving the request');
         done();
       });
+    await enforceContract(app);
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
   });

@@ -119,4 +119,39 @@ describe('OpenAPI document (npm run openapi)', () => {
     }
     expect(problems).toEqual([]);
   });
+
+  it('declares the platform’s answers on every operation they apply to, with the Error schema', () => {
+    const components = (document as { components?: { schemas?: Record<string, unknown> } })
+      .components;
+    expect(components?.schemas?.Error).toMatchObject({
+      required: ['statusCode', 'error', 'message'],
+    });
+    const problems: string[] = [];
+    for (const [path, item] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        if (!METHODS.includes(method)) continue;
+        const name = `${method.toUpperCase()} ${path}`;
+        const responses = (operation.responses ?? {}) as Record<
+          string,
+          { content?: Record<string, unknown> }
+        >;
+        const need = (code: string, why: string) => {
+          if (!responses[code]) problems.push(`${name}: no ${code} (${why})`);
+        };
+        if (['post', 'put', 'patch', 'delete'].includes(method)) {
+          need('413', 'body over the limit');
+          need('415', 'unsupported body type');
+        }
+        if (path.startsWith('/api/auth/') && path !== '/api/auth/jwks.json')
+          need('429', 'rate limit');
+        if (path !== '/api/auth/jwks.json') need('503', 'database down');
+        for (const [code, response] of Object.entries(responses)) {
+          if (Number(code) >= 400 && !response.content?.['application/json']) {
+            problems.push(`${name}: ${code} without a JSON body schema`);
+          }
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
 });

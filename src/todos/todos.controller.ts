@@ -56,7 +56,9 @@ export class TodosController {
   })
   @ApiExtraModels(PageDto, TodoResponseDto, PublicTodoDto)
   @ApiOkResponse({
-    description: 'One page of todos (public view for anonymous callers)',
+    description:
+      'One page of todos: full todos for a signed-in caller, public fields only (PublicTodoDto) ' +
+      'for an anonymous one',
     schema: {
       allOf: [
         { $ref: getSchemaPath(PageDto) },
@@ -64,8 +66,10 @@ export class TodosController {
           properties: {
             items: {
               type: 'array',
+              // A full todo has every public field too, so it matches both schemas: anyOf,
+              // not oneOf (which would make every signed-in item invalid).
               items: {
-                oneOf: [
+                anyOf: [
                   { $ref: getSchemaPath(TodoResponseDto) },
                   { $ref: getSchemaPath(PublicTodoDto) },
                 ],

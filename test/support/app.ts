@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomBytes } from 'node:crypto';
 import { createApp } from '../../src/bootstrap.js';
+import { enforceContract } from './contract.js';
 
 /** Test settings: a known secret so tests can forge tokens, the cheapest allowed bcrypt cost. */
 export const TEST_JWT_SECRET = 'e2e-only-3f9c1b7a5d2e8046a1c9b7d3f5e2a8c4';
@@ -23,7 +24,10 @@ export function testDatabaseUri(label = 'e2e'): string {
   return url.toString();
 }
 
-/** The real app (same bootstrap as main.ts), initialized and ready for supertest. */
+/**
+ * The real app (same bootstrap as main.ts), initialized and ready for supertest, its responses
+ * checked against its OpenAPI document (see contract.ts).
+ */
 export async function createTestApp(
   options: { env?: Record<string, string>; label?: string; mongoUri?: string } = {},
 ): Promise<TestApp> {
@@ -42,6 +46,8 @@ export async function createTestApp(
       ...options.env,
     },
   });
+  // Every answer this app gives a test is checked against its own OpenAPI document.
+  await enforceContract(app);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return { app, mongoUri, close: () => app.close() };

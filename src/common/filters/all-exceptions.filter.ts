@@ -75,9 +75,14 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const res = exception.getResponse();
-      const payload = typeof res === 'string' ? body(status, res) : res;
-      // Retry-After on a throttled login and WWW-Authenticate on the kit's 401s are set by the
-      // auth kit itself (AccessGuard, AuthErrorHeadersInterceptor), so they work on any host.
+      // `new UnauthorizedException()` answers `{ message, statusCode }` only: Nest-shaped bodies
+      // get their `error` too (the OpenAPI Error schema). Other shapes (terminus) stay as they are.
+      const payload =
+        typeof res === 'string'
+          ? body(status, res)
+          : 'statusCode' in res && !('error' in res)
+            ? { error: STATUS_CODES[status] ?? 'Error', ...res }
+            : res;
       return { status, payload, headers: {} };
     }
     if (exception instanceof mongoose.Error.CastError) {
