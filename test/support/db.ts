@@ -31,6 +31,8 @@ export const ALL_COLLECTIONS = [
   'sessions',
   'refresh_tokens',
   'login_failures',
+  'admin_locks',
+  'user_security_changes',
   'movies',
   'books',
   'book_covers',
