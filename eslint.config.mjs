@@ -1,6 +1,7 @@
 // @ts-check
 import eslint from '@eslint/js';
 import prettier from 'eslint-config-prettier';
+import simpleImportSort from 'eslint-plugin-simple-import-sort';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
@@ -14,6 +15,7 @@ export default tseslint.config(
       '.cache/**',
       'artifacts/**',
       'src/metadata.ts',
+      '.dependency-cruiser.cjs',
     ],
   },
   eslint.configs.recommended,
@@ -24,11 +26,15 @@ export default tseslint.config(
       parserOptions: {
         projectService: {
           allowDefaultProject: ['*.mjs', 'scripts/*.mjs', 'test/support/*.mjs'],
+          maximumDefaultProjectFileMatchCount_THIS_WILL_SLOW_DOWN_LINTING: 16,
         },
         tsconfigRootDir: import.meta.dirname,
       },
     },
+    plugins: { 'simple-import-sort': simpleImportSort },
     rules: {
+      'simple-import-sort/imports': 'error',
+      'simple-import-sort/exports': 'error',
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-extraneous-class': 'off',
@@ -39,7 +45,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.mjs'],
+    files: ['**/*.mjs', '**/*.cjs'],
     languageOptions: { globals: globals.node },
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',

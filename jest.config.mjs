@@ -18,14 +18,15 @@ const shared = {
 
 /** @type {import('jest').Config} */
 export default {
-  globalSetup: '<rootDir>/test/support/global-setup.mjs',
-  globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
     {
       ...shared,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      // Per project: FerretDB starts only when an e2e test runs (`npm run test:unit` needs none).
+      globalSetup: '<rootDir>/test/support/global-setup.mjs',
+      globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
       setupFiles: ['<rootDir>/test/support/setup-env.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/support/contract-setup.ts'],
     },

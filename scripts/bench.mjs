@@ -3,12 +3,14 @@
 // A benchmark, not a test: it asserts nothing about time. Everything listens on 127.0.0.1.
 //   BENCH_DURATION     measured seconds per row (default 5; each row also gets a 1 s warm-up)
 //   BENCH_CONNECTIONS  concurrent connections (default 20)
-import autocannon from 'autocannon';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import autocannon from 'autocannon';
+
 import { freePort, startFerretDb } from '../test/support/ferretdb.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

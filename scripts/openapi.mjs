@@ -2,6 +2,7 @@
 // (see generateOpenApiDocument in src/bootstrap.ts). `npm run openapi` builds first, then runs
 //   node scripts/openapi.mjs [--dist dist] [--out openapi.json]
 import 'reflect-metadata';
+
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';

@@ -1,7 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { DestinationStream } from 'pino';
-import { AuthModule } from './auth/auth.module.js';
+
+import { AuthModule } from './auth/index.js';
 import { BooksModule } from './books/books.module.js';
 import { BucketlistsModule } from './bucketlists/bucketlists.module.js';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter.js';

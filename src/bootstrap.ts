@@ -1,24 +1,26 @@
+import type { IncomingMessage } from 'node:http';
+
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
-import { HttpException, HttpStatus, Logger, ValidationPipe } from '@nestjs/common';
 import type { LoggerService, LogLevel } from '@nestjs/common';
+import { HttpException, HttpStatus, Logger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { OpenAPIObject } from '@nestjs/swagger';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
 import helmet from 'helmet';
 import { NativeLogger } from 'nestjs-pino';
-import type { IncomingMessage } from 'node:http';
 import type { DestinationStream } from 'pino';
+
 import { AppModule } from './app.module.js';
-import { clientKey } from './auth/throttling/client-key.js';
-import { declareSharedAnswers } from './common/openapi/shared-answers.js';
+import { clientKey } from './auth/index.js';
 import { UPLOAD_LIMITS } from './common/multipart/upload-limits.js';
+import { declareSharedAnswers } from './common/openapi/shared-answers.js';
 import { BodyDepthPipe } from './common/pipes/body-depth.pipe.js';
-import { validateEnv } from './config/env.js';
 import type { Env } from './config/env.js';
+import { validateEnv } from './config/env.js';
 import { requestIdFrom } from './logging/request-id.js';
 import metadata from './metadata.js';
 

@@ -1,7 +1,10 @@
 import 'reflect-metadata';
+
 import { existsSync } from 'node:fs';
+
 import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+
 import { createApp } from './bootstrap.js';
 import type { Env } from './config/env.js';
 

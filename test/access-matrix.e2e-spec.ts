@@ -1,14 +1,16 @@
+import { randomBytes } from 'node:crypto';
+
 import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { randomBytes } from 'node:crypto';
-import request from 'supertest';
 import type { Test } from 'supertest';
-import { createTestApp } from './support/app.js';
+import request from 'supertest';
+
 import type { TestApp } from './support/app.js';
+import { createTestApp } from './support/app.js';
 import { blackPng } from './support/images.js';
-import { loginAdmin, signupAndLogin, STRONG_PASSWORD } from './support/users.js';
 import type { TestUser } from './support/users.js';
+import { loginAdmin, signupAndLogin, STRONG_PASSWORD } from './support/users.js';
 
 /**
  * Every route the app registers × {anonymous, user (the owner), other user, admin} → status.

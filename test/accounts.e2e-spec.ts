@@ -1,12 +1,13 @@
-import { Types } from 'mongoose';
 import type { Connection } from 'mongoose';
+import { Types } from 'mongoose';
 import request from 'supertest';
-import { createTestApp } from './support/app.js';
+
 import type { TestApp } from './support/app.js';
+import { createTestApp } from './support/app.js';
 import { connectionOf } from './support/db.js';
 import { solidImage } from './support/images.js';
-import { login, loginAdmin, signupAndLogin, STRONG_PASSWORD } from './support/users.js';
 import type { TestUser } from './support/users.js';
+import { login, loginAdmin, signupAndLogin, STRONG_PASSWORD } from './support/users.js';
 import { pollUntil } from './support/wait.js';
 
 /**

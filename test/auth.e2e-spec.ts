@@ -1,8 +1,9 @@
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 import request from 'supertest';
-import { createTestApp } from './support/app.js';
+
 import type { TestApp } from './support/app.js';
+import { createTestApp } from './support/app.js';
 import { signupAndLogin, STRONG_PASSWORD } from './support/users.js';
 
 describe('signup and login', () => {

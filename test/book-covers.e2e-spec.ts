@@ -1,15 +1,17 @@
-import { getConnectionToken } from '@nestjs/mongoose';
 import { createHash } from 'node:crypto';
-import { Types } from 'mongoose';
+
+import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
+import { Types } from 'mongoose';
 import sharp from 'sharp';
 import request from 'supertest';
-import { createTestApp } from './support/app.js';
+
 import type { TestApp } from './support/app.js';
-import { CONTENT_TYPES, photoLikeJpeg, blackPng, solidImage } from './support/images.js';
+import { createTestApp } from './support/app.js';
 import type { ImageFormat } from './support/images.js';
-import { signupAndLogin } from './support/users.js';
+import { blackPng, CONTENT_TYPES, photoLikeJpeg, solidImage } from './support/images.js';
 import type { TestUser } from './support/users.js';
+import { signupAndLogin } from './support/users.js';
 
 /** The cover pipeline: formats by content, size limits, thumbnails, storage, caching. */
 describe('book covers', () => {

@@ -1,13 +1,14 @@
 import { getConnectionToken } from '@nestjs/mongoose';
-import { Types } from 'mongoose';
 import type { Connection } from 'mongoose';
-import request from 'supertest';
+import { Types } from 'mongoose';
 import type { Test } from 'supertest';
-import { createTestApp } from './support/app.js';
+import request from 'supertest';
+
 import type { TestApp } from './support/app.js';
+import { createTestApp } from './support/app.js';
 import { solidImage } from './support/images.js';
-import { loginAdmin, signupAndLogin } from './support/users.js';
 import type { TestUser } from './support/users.js';
+import { loginAdmin, signupAndLogin } from './support/users.js';
 
 interface BookBody {
   id: string;

@@ -1,7 +1,8 @@
 import request from 'supertest';
+
 import { buildOpenApiDocument } from '../src/bootstrap.js';
-import { createTestApp } from './support/app.js';
 import type { TestApp } from './support/app.js';
+import { createTestApp } from './support/app.js';
 import { Contract, takeContractViolations } from './support/contract.js';
 import { signupAndLogin } from './support/users.js';
 

@@ -2,10 +2,11 @@ import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 import sharp from 'sharp';
 import request from 'supertest';
-import { createTestApp } from './support/app.js';
+
 import type { TestApp } from './support/app.js';
-import { signupAndLogin, STRONG_PASSWORD } from './support/users.js';
+import { createTestApp } from './support/app.js';
 import type { TestUser } from './support/users.js';
+import { signupAndLogin, STRONG_PASSWORD } from './support/users.js';
 
 /**
  * A solid-colour 16-bit PNG, Adam7-interlaced: a few hundred KB on disk, but libvips must hold

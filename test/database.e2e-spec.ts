@@ -1,13 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 import request from 'supertest';
-import { startFerretDb } from './support/ferretdb.mjs';
-import type { FerretDb } from './support/ferretdb.mjs';
-import { createTestApp } from './support/app.js';
+
 import type { TestApp } from './support/app.js';
+import { createTestApp } from './support/app.js';
+import type { FerretDb } from './support/ferretdb.mjs';
+import { startFerretDb } from './support/ferretdb.mjs';
 import { signupAndLogin } from './support/users.js';
 
 // This file runs its own FerretDB, because it stops and restarts the server.

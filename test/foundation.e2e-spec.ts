@@ -1,7 +1,8 @@
 import request from 'supertest';
+
 import { createApp } from '../src/bootstrap.js';
-import { createTestApp } from './support/app.js';
 import type { TestApp } from './support/app.js';
+import { createTestApp } from './support/app.js';
 
 describe('HTTP foundation', () => {
   let t: TestApp;

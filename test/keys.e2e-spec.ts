@@ -1,10 +1,12 @@
-import { createHmac, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { JsonWebKey } from 'node:crypto';
+import { createHmac, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
+
 import { createApp } from '../src/bootstrap.js';
-import { createTestApp, testDatabaseUri } from './support/app.js';
 import type { TestApp } from './support/app.js';
+import { createTestApp, testDatabaseUri } from './support/app.js';
 import { decodePayload, TEST_AUDIENCE, TEST_ISSUER } from './support/tokens.js';
 import { signupAndLogin } from './support/users.js';
 

@@ -1,9 +1,10 @@
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
+
 import { createApp } from '../src/bootstrap.js';
-import { enforceContract } from './support/contract.js';
 import { testDatabaseUri } from './support/app.js';
+import { enforceContract } from './support/contract.js';
 
 const SECRETS = {
   bearer: 'secret-token-value',

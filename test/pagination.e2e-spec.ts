@@ -1,8 +1,9 @@
 import request from 'supertest';
-import { createTestApp } from './support/app.js';
+
 import type { TestApp } from './support/app.js';
-import { loginAdmin, signupAndLogin } from './support/users.js';
+import { createTestApp } from './support/app.js';
 import type { TestUser } from './support/users.js';
+import { loginAdmin, signupAndLogin } from './support/users.js';
 
 /** Every list route, whatever the query string: 400 for what it cannot serve, never a 5xx. */
 describe('pagination bounds on every list', () => {

@@ -2,9 +2,11 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+
 import request from 'supertest';
-import { createTestApp } from './support/app.js';
+
 import type { TestApp } from './support/app.js';
+import { createTestApp } from './support/app.js';
 
 const run = promisify(execFile);
 const COLLECTION = join(process.cwd(), 'postman', 'guardhouse.postman_collection.json');

@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
+
 import { Types } from 'mongoose';
 import request from 'supertest';
-import { createTestApp, testDatabaseUri } from './support/app.js';
+
 import type { TestApp } from './support/app.js';
+import { createTestApp, testDatabaseUri } from './support/app.js';
 import { connectionOf } from './support/db.js';
 import { decodePayload, forgeToken } from './support/tokens.js';
-import { login, loginAdmin, signupAndLogin, STRONG_PASSWORD } from './support/users.js';
 import type { TestUser } from './support/users.js';
+import { login, loginAdmin, signupAndLogin, STRONG_PASSWORD } from './support/users.js';
 import { pollUntil } from './support/wait.js';
 
 type App = TestApp['app'];

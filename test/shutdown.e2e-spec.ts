@@ -1,13 +1,14 @@
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { compiledApp } from './support/build.js';
-import { freePort, startFerretDb } from './support/ferretdb.mjs';
 import type { FerretDb } from './support/ferretdb.mjs';
+import { freePort, startFerretDb } from './support/ferretdb.mjs';
 
 // Graceful shutdown ends in process.exit, so this runs the compiled `main.js` as a real process,
 // on a private FerretDB because the test freezes the database.

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import request from 'supertest';
+
 import type { Response } from 'supertest';
-import { createTestApp } from './support/app.js';
+import request from 'supertest';
+
 import type { TestApp } from './support/app.js';
+import { createTestApp } from './support/app.js';
 import { connectionOf } from './support/db.js';
-import { signupAndLogin, STRONG_PASSWORD } from './support/users.js';
 import type { TestUser } from './support/users.js';
+import { signupAndLogin, STRONG_PASSWORD } from './support/users.js';
 
 type App = TestApp['app'];
 

@@ -1,12 +1,13 @@
 import { getConnectionToken } from '@nestjs/mongoose';
-import { Types } from 'mongoose';
 import type { Connection } from 'mongoose';
+import { Types } from 'mongoose';
 import request from 'supertest';
-import { createTestApp } from './support/app.js';
+
 import type { TestApp } from './support/app.js';
+import { createTestApp } from './support/app.js';
 import { forgeToken } from './support/tokens.js';
-import { loginAdmin, signupAndLogin } from './support/users.js';
 import type { TestUser } from './support/users.js';
+import { loginAdmin, signupAndLogin } from './support/users.js';
 
 interface TodoBody {
   id: string;

@@ -1,9 +1,10 @@
 import request from 'supertest';
-import { createTestApp } from './support/app.js';
+
 import type { TestApp } from './support/app.js';
+import { createTestApp } from './support/app.js';
 import { decodeHeader, decodePayload, forgeToken, unsignedToken } from './support/tokens.js';
-import { loginAdmin, signupAndLogin } from './support/users.js';
 import type { TestUser } from './support/users.js';
+import { loginAdmin, signupAndLogin } from './support/users.js';
 
 describe('access tokens', () => {
   let t: TestApp;

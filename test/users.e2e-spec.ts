@@ -2,10 +2,11 @@ import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 import { Types } from 'mongoose';
 import request from 'supertest';
-import { createTestApp } from './support/app.js';
+
 import type { TestApp } from './support/app.js';
-import { loginAdmin, signupAndLogin } from './support/users.js';
+import { createTestApp } from './support/app.js';
 import type { TestUser } from './support/users.js';
+import { loginAdmin, signupAndLogin } from './support/users.js';
 
 describe('users and roles', () => {
   let t: TestApp;

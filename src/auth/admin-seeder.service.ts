@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { UsersService } from '../users/users.service.js';
-import type { EnsureAdminOutcome } from '../users/users.service.js';
+
+import type { EnsureAdminOutcome } from './accounts/users.service.js';
+import { UsersService } from './accounts/users.service.js';
 import type { AuthModuleOptions } from './auth.options.js';
 import { AUTH_OPTIONS } from './auth.options.js';
 import { PasswordService } from './password.service.js';

@@ -21,12 +21,13 @@ import {
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { toUserResponse, UserResponseDto } from '../users/dto/user-response.dto.js';
-import type { AuthUser } from './auth-user.js';
+
+import { toUserResponse, UserResponseDto } from './accounts/dto/user-response.dto.js';
 import { AuthService } from './auth.service.js';
-import { Auth } from './decorators/auth.decorator.js';
-import { CurrentUser } from './decorators/current-user.decorator.js';
-import { Public } from './decorators/public.decorator.js';
+import type { AuthUser } from './core/auth-user.js';
+import { Auth } from './core/decorators/auth.decorator.js';
+import { CurrentUser } from './core/decorators/current-user.decorator.js';
+import { Public } from './core/decorators/public.decorator.js';
 import { ChangePasswordDto } from './dto/change-password.dto.js';
 import { JwksDto } from './dto/jwks.dto.js';
 import { LoginDto } from './dto/login.dto.js';

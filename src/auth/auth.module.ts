@@ -3,12 +3,13 @@ import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { JwtService } from '@nestjs/jwt';
 import { MongooseModule } from '@nestjs/mongoose';
 import { PassportModule } from '@nestjs/passport';
-import { UsersModule } from '../users/users.module.js';
+
 import { ACCESS_TOKEN_TYPE } from './access-token.js';
+import { UsersModule } from './accounts/users.module.js';
 import { AdminSeeder } from './admin-seeder.service.js';
 import { AuthController } from './auth.controller.js';
-import { AUTH_OPTIONS } from './auth.options.js';
 import type { AuthModuleAsyncOptions, AuthModuleOptions } from './auth.options.js';
+import { AUTH_OPTIONS } from './auth.options.js';
 import { AuthService } from './auth.service.js';
 import { AccessGuard } from './guards/access.guard.js';
 import { JwtAuthGuard } from './guards/jwt-auth.guard.js';
@@ -24,11 +25,11 @@ import {
   SessionSchema,
 } from './sessions/session.schema.js';
 import { SessionsService } from './sessions/sessions.service.js';
+import { JwtStrategy } from './strategies/jwt.strategy.js';
 import { LoginFailure, LoginFailureSchema } from './throttling/login-failure.schema.js';
 import { LoginThrottleService } from './throttling/login-throttle.service.js';
-import { JwtStrategy } from './strategies/jwt.strategy.js';
-import { createTokenKeys, TOKEN_KEYS } from './token-keys.js';
 import type { TokenKeys } from './token-keys.js';
+import { createTokenKeys, TOKEN_KEYS } from './token-keys.js';
 
 /**
  * The auth kit: signup/login, users and roles, JWT verification, and the global guard chain
@@ -116,20 +117,11 @@ export class AuthModule {
         OwnershipGuard,
         OwnedResources,
         AdminSeeder,
-        { provide: APP_GUARD, useClass: AccessGuard },
+        AccessGuard,
+        { provide: APP_GUARD, useExisting: AccessGuard },
       ],
-      exports: [
-        optionsModule,
-        TOKEN_KEYS,
-        JwtService,
-        UsersModule,
-        PasswordService,
-        SessionsService,
-        JwtAuthGuard,
-        RolesGuard,
-        OwnershipGuard,
-        OwnedResources,
-      ],
+      // Exactly the providers src/auth/index.ts names: the rest is the kit's own business.
+      exports: [AccessGuard, JwtAuthGuard, RolesGuard, OwnershipGuard, OwnedResources],
     };
   }
 }

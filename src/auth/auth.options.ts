@@ -1,4 +1,5 @@
 import type { ModuleMetadata } from '@nestjs/common';
+
 import type { PasswordPolicy } from './password-policy.js';
 
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';

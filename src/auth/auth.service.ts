@@ -6,21 +6,22 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { UsersService } from '../users/users.service.js';
+
+import { UsersService } from './accounts/users.service.js';
 import type { AuthModuleOptions } from './auth.options.js';
 import { AUTH_OPTIONS } from './auth.options.js';
-import type { AuthUser } from './auth-user.js';
+import type { AuthUser } from './core/auth-user.js';
 import type { ChangePasswordDto } from './dto/change-password.dto.js';
 import type { JwksDto } from './dto/jwks.dto.js';
 import type { LoginDto } from './dto/login.dto.js';
 import type { SignupDto } from './dto/signup.dto.js';
 import type { TokenResponseDto } from './dto/token-response.dto.js';
 import { PasswordService } from './password.service.js';
-import { SessionsService } from './sessions/sessions.service.js';
 import type { IssuedRefresh } from './sessions/sessions.service.js';
+import { SessionsService } from './sessions/sessions.service.js';
 import { LoginThrottleService } from './throttling/login-throttle.service.js';
-import { TOKEN_KEYS } from './token-keys.js';
 import type { TokenKeys } from './token-keys.js';
+import { TOKEN_KEYS } from './token-keys.js';
 
 /** One body for every failed credential check, so responses do not reveal which part was wrong. */
 export const INVALID_CREDENTIALS = 'Invalid email or password';

@@ -1,10 +1,12 @@
+import { createHmac, randomBytes } from 'node:crypto';
+
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import bcrypt from 'bcrypt';
-import { createHmac, randomBytes } from 'node:crypto';
+
 import type { AuthModuleOptions } from './auth.options.js';
 import { AUTH_OPTIONS } from './auth.options.js';
-import { policyViolations } from './password-policy.js';
 import type { PasswordPolicy } from './password-policy.js';
+import { policyViolations } from './password-policy.js';
 
 export const MIN_BCRYPT_ROUNDS = 10;
 

@@ -1,8 +1,9 @@
 import { UnauthorizedException } from '@nestjs/common';
-import { UserLifecycle } from '../users/user-lifecycle.service.js';
-import type { UsersService } from '../users/users.service.js';
-import type { AuthUserRecord } from '../users/users.service.js';
+
 import type { AccessTokenPayload } from './access-token.js';
+import { UserLifecycle } from './accounts/user-lifecycle.service.js';
+import type { UsersService } from './accounts/users.service.js';
+import type { AuthUserRecord } from './accounts/users.service.js';
 import { PrincipalService } from './principal.service.js';
 import { newSessionId } from './sessions/session.schema.js';
 import type { SessionsService } from './sessions/sessions.service.js';

@@ -5,16 +5,17 @@ import {
   OnModuleInit,
   UnauthorizedException,
 } from '@nestjs/common';
-import { OBJECT_ID_PATTERN } from '../common/pipes/parse-object-id.pipe.js';
-import { UserLifecycle } from '../users/user-lifecycle.service.js';
-import { UsersService } from '../users/users.service.js';
-import type { AuthUserRecord } from '../users/users.service.js';
+
 import type { AccessTokenPayload } from './access-token.js';
+import { UserLifecycle } from './accounts/user-lifecycle.service.js';
+import type { AuthUserRecord } from './accounts/users.service.js';
+import { UsersService } from './accounts/users.service.js';
 import type { AuthModuleOptions } from './auth.options.js';
 import { AUTH_OPTIONS } from './auth.options.js';
-import type { AuthUser } from './auth-user.js';
+import type { AuthUser } from './core/auth-user.js';
 import { SESSION_ID_PATTERN } from './sessions/session.schema.js';
 import { SessionsService } from './sessions/sessions.service.js';
+import { OBJECT_ID_PATTERN } from './shared/pipes/parse-object-id.pipe.js';
 
 interface CacheEntry {
   expiresAt: number;

@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+
 import { createTokenKeys } from './token-keys.js';
 
 const pem = (type: 'rsa' | 'ec') => {

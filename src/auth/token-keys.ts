@@ -1,5 +1,6 @@
-import { createHash, createPrivateKey, createPublicKey, createSecretKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, createSecretKey } from 'node:crypto';
+
 import type { AuthModuleOptions, JwtAlgorithm } from './auth.options.js';
 
 /**

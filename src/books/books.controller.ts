@@ -15,8 +15,8 @@ import {
   UploadedFile,
   UseInterceptors,
 } from '@nestjs/common';
-import { FileInterceptor } from '@nestjs/platform-fastify/multipart';
 import type { UploadedMultipartFile } from '@nestjs/platform-fastify/multipart';
+import { FileInterceptor } from '@nestjs/platform-fastify/multipart';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -35,14 +35,17 @@ import {
   ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import type { AuthUser } from '../auth/auth-user.js';
-import { Auth } from '../auth/decorators/auth.decorator.js';
-import { CurrentUser } from '../auth/decorators/current-user.decorator.js';
-import { Owned, OwnedResource } from '../auth/decorators/owned.decorator.js';
-import { ApiPageResponse } from '../common/dto/paginated.dto.js';
-import type { PageDto } from '../common/dto/paginated.dto.js';
+
+import type { AuthUser, PageDto } from '../auth/index.js';
+import {
+  ApiPageResponse,
+  Auth,
+  CurrentUser,
+  Owned,
+  OwnedResource,
+  ParseObjectIdPipe,
+} from '../auth/index.js';
 import { UPLOAD_LIMITS } from '../common/multipart/upload-limits.js';
-import { ParseObjectIdPipe } from '../common/pipes/parse-object-id.pipe.js';
 import { BooksService } from './books.service.js';
 import { BookCoversService, COVER_FIELD } from './covers/book-covers.service.js';
 import { CoverLimitsInterceptor } from './covers/cover-limits.interceptor.js';
@@ -52,8 +55,8 @@ import { BookResponseDto } from './dto/book-response.dto.js';
 import { CreateBookDto } from './dto/create-book.dto.js';
 import { ListBooksQueryDto } from './dto/list-books-query.dto.js';
 import { UpdateBookDto } from './dto/update-book.dto.js';
-import { BOOK_OWNERSHIP } from './schemas/book.schema.js';
 import type { BookDocument } from './schemas/book.schema.js';
+import { BOOK_OWNERSHIP } from './schemas/book.schema.js';
 
 /**
  * Books are readable by any signed-in user, so browsers may keep a cover but must revalidate it:

@@ -6,21 +6,19 @@ import {
 } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { UploadedMultipartFile } from '@nestjs/platform-fastify/multipart';
-import { Model, trusted } from 'mongoose';
 import type { QueryFilter } from 'mongoose';
-import type { AuthUser } from '../auth/auth-user.js';
-import { Role } from '../auth/roles.js';
-import type { PageDto } from '../common/dto/paginated.dto.js';
-import { toBookResponse } from './dto/book-response.dto.js';
+import { Model, trusted } from 'mongoose';
+
+import type { AuthUser, PageDto } from '../auth/index.js';
+import { isDuplicateKeyError, paginate, Role } from '../auth/index.js';
+import { BookCoversService } from './covers/book-covers.service.js';
 import type { BookResponseDto } from './dto/book-response.dto.js';
+import { toBookResponse } from './dto/book-response.dto.js';
 import type { CreateBookDto } from './dto/create-book.dto.js';
 import type { ListBooksQueryDto } from './dto/list-books-query.dto.js';
 import type { UpdateBookDto } from './dto/update-book.dto.js';
-import { BookCoversService } from './covers/book-covers.service.js';
-import { Book } from './schemas/book.schema.js';
 import type { BookDocument } from './schemas/book.schema.js';
-import { isDuplicateKeyError } from '../database/duplicate-key.js';
-import { paginate } from '../database/paginate.js';
+import { Book } from './schemas/book.schema.js';
 
 const TITLE_TAKEN = 'You already have a book with this title';
 

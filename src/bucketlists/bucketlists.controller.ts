@@ -10,17 +10,18 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { Auth, CurrentUser, Owned, OwnedResource } from '../auth/index.js';
+
 import type { AuthUser } from '../auth/index.js';
-import { ApiPageResponse } from '../common/dto/paginated.dto.js';
-import type { PageDto } from '../common/dto/paginated.dto.js';
+import type { PageDto } from '../auth/index.js';
+import { Auth, CurrentUser, Owned, OwnedResource } from '../auth/index.js';
+import { ApiPageResponse } from '../auth/index.js';
 import { BucketlistsService } from './bucketlists.service.js';
 import { BucketlistResponseDto } from './dto/bucketlist-response.dto.js';
 import { CreateBucketlistDto } from './dto/create-bucketlist.dto.js';
 import { ListBucketlistsQueryDto } from './dto/list-bucketlists-query.dto.js';
 import { UpdateBucketlistDto } from './dto/update-bucketlist.dto.js';
-import { BUCKETLIST_OWNERSHIP } from './schemas/bucketlist.schema.js';
 import type { BucketlistDocument } from './schemas/bucketlist.schema.js';
+import { BUCKETLIST_OWNERSHIP } from './schemas/bucketlist.schema.js';
 
 /**
  * Bucket lists are private: every `/:id` route answers 404 to anyone but the owner or an admin,

@@ -1,18 +1,19 @@
 import { ForbiddenException, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { Model } from 'mongoose';
 import type { QueryFilter } from 'mongoose';
-import { Role } from '../auth/index.js';
+import { Model } from 'mongoose';
+
 import type { AuthUser } from '../auth/index.js';
-import type { PageDto } from '../common/dto/paginated.dto.js';
-import { toBucketlistResponse } from './dto/bucketlist-response.dto.js';
+import type { PageDto } from '../auth/index.js';
+import { Role } from '../auth/index.js';
+import { paginate } from '../auth/index.js';
 import type { BucketlistResponseDto } from './dto/bucketlist-response.dto.js';
+import { toBucketlistResponse } from './dto/bucketlist-response.dto.js';
 import type { CreateBucketlistDto } from './dto/create-bucketlist.dto.js';
 import type { ListBucketlistsQueryDto } from './dto/list-bucketlists-query.dto.js';
 import type { UpdateBucketlistDto } from './dto/update-bucketlist.dto.js';
-import { Bucketlist } from './schemas/bucketlist.schema.js';
 import type { BucketlistDocument } from './schemas/bucketlist.schema.js';
-import { paginate } from '../database/paginate.js';
+import { Bucketlist } from './schemas/bucketlist.schema.js';
 
 @Injectable()
 export class BucketlistsService {

@@ -1,4 +1,4 @@
-import type { AuthModuleOptions } from '../auth/auth.options.js';
+import type { AuthModuleOptions } from '../auth/index.js';
 import type { Env } from './env.js';
 
 /** Maps validated settings to the auth kit's options. */

@@ -1,5 +1,7 @@
 import 'reflect-metadata';
+
 import { randomBytes } from 'node:crypto';
+
 import { validateEnv } from './env.js';
 
 const MONGODB_URI = 'mongodb://127.0.0.1:27017/unit';

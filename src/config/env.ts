@@ -1,16 +1,14 @@
+import { randomBytes } from 'node:crypto';
+
 import proxyAddr from '@fastify/proxy-addr';
 import { plainToInstance, Transform, Type } from 'class-transformer';
-import { randomBytes } from 'node:crypto';
-import { PASSWORD_POLICIES } from '../auth/password-policy.js';
-import type { PasswordPolicy } from '../auth/password-policy.js';
-import { MIN_SECRET_LENGTH } from '../auth/token-keys.js';
 import {
   IsBoolean,
   IsEmail,
-  IsOptional,
   IsEnum,
   IsIn,
   IsInt,
+  IsOptional,
   IsString,
   Matches,
   Max,
@@ -18,6 +16,9 @@ import {
   MinLength,
   validateSync,
 } from 'class-validator';
+
+import type { PasswordPolicy } from '../auth/index.js';
+import { MIN_SECRET_LENGTH, PASSWORD_POLICIES } from '../auth/index.js';
 
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
 

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+
 import { httpLoggerOptions, linkPlatformRequest } from './http-logger.options.js';
 
 function requestLineFor(platformRequest: object | undefined): Record<string, unknown> {

@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+
 import { pino } from 'pino';
 import type { Options } from 'pino-http';
+
 import { censorSecrets, REDACTED, SECRET_FIELDS } from './redact.js';
 
 /** Fastify's request object for each raw Node request it wraps. */

@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
+
 import { httpLoggerOptions, linkPlatformRequest } from './http-logger.options.js';
 
 export interface LoggingOptions {

@@ -20,22 +20,25 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import type { AuthUser } from '../auth/auth-user.js';
-import { Auth } from '../auth/decorators/auth.decorator.js';
-import { CurrentUser } from '../auth/decorators/current-user.decorator.js';
-import { OptionalAuth } from '../auth/decorators/optional-auth.decorator.js';
-import { Owned, OwnedResource } from '../auth/decorators/owned.decorator.js';
-import { Public } from '../auth/decorators/public.decorator.js';
-import { ApiPageResponse } from '../common/dto/paginated.dto.js';
-import type { PageDto } from '../common/dto/paginated.dto.js';
-import { ParseObjectIdPipe } from '../common/pipes/parse-object-id.pipe.js';
+
+import type { AuthUser, PageDto } from '../auth/index.js';
+import {
+  ApiPageResponse,
+  Auth,
+  CurrentUser,
+  OptionalAuth,
+  Owned,
+  OwnedResource,
+  ParseObjectIdPipe,
+  Public,
+} from '../auth/index.js';
 import { CreateMovieDto } from './dto/create-movie.dto.js';
 import { ListMoviesQueryDto } from './dto/list-movies-query.dto.js';
 import { MovieResponseDto } from './dto/movie-response.dto.js';
 import { UpdateMovieDto } from './dto/update-movie.dto.js';
 import { MoviesService } from './movies.service.js';
-import { MOVIE_OWNERSHIP } from './schemas/movie.schema.js';
 import type { MovieDocument } from './schemas/movie.schema.js';
+import { MOVIE_OWNERSHIP } from './schemas/movie.schema.js';
 
 @ApiTags('movies')
 @Controller('movies')

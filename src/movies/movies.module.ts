@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+
 import { MoviesController } from './movies.controller.js';
 import { MoviesService } from './movies.service.js';
 import { Movie, MovieSchema } from './schemas/movie.schema.js';

@@ -5,19 +5,18 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { Model, trusted } from 'mongoose';
 import type { QueryFilter } from 'mongoose';
-import type { AuthUser } from '../auth/auth-user.js';
-import type { PageDto } from '../common/dto/paginated.dto.js';
+import { Model, trusted } from 'mongoose';
+
+import type { AuthUser, PageDto } from '../auth/index.js';
+import { isDuplicateKeyError, paginate } from '../auth/index.js';
 import type { CreateMovieDto } from './dto/create-movie.dto.js';
 import type { ListMoviesQueryDto } from './dto/list-movies-query.dto.js';
-import { toMovieResponse } from './dto/movie-response.dto.js';
 import type { MovieResponseDto } from './dto/movie-response.dto.js';
+import { toMovieResponse } from './dto/movie-response.dto.js';
 import type { UpdateMovieDto } from './dto/update-movie.dto.js';
-import { Movie } from './schemas/movie.schema.js';
 import type { MovieDocument } from './schemas/movie.schema.js';
-import { isDuplicateKeyError } from '../database/duplicate-key.js';
-import { paginate } from '../database/paginate.js';
+import { Movie } from './schemas/movie.schema.js';
 
 const NAME_TAKEN = 'A movie with this name already exists';
 

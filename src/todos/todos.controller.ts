@@ -24,17 +24,17 @@ import {
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
-import { Auth, CurrentUser, OptionalAuth, Owned, OwnedResource, Role } from '../auth/index.js';
+
 import type { AuthUser } from '../auth/index.js';
-import { PageDto } from '../common/dto/paginated.dto.js';
-import { ParseObjectIdPipe } from '../common/pipes/parse-object-id.pipe.js';
+import { Auth, CurrentUser, OptionalAuth, Owned, OwnedResource, Role } from '../auth/index.js';
+import { PageDto, ParseObjectIdPipe } from '../auth/index.js';
 import { CreateTodoDto } from './dto/create-todo.dto.js';
 import { ListTodosQueryDto } from './dto/list-todos-query.dto.js';
 import { SetDoneDto } from './dto/set-done.dto.js';
 import { PublicTodoDto, TodoResponseDto } from './dto/todo-response.dto.js';
 import { UpdateTodoDto } from './dto/update-todo.dto.js';
-import { TODO_OWNERSHIP } from './schemas/todo.schema.js';
 import type { TodoDocument } from './schemas/todo.schema.js';
+import { TODO_OWNERSHIP } from './schemas/todo.schema.js';
 import { ANONYMOUS_TODO_WINDOW, TodosService } from './todos.service.js';
 
 @ApiTags('todos')

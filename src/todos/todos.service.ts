@@ -1,19 +1,19 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { Model } from 'mongoose';
 import type { QueryFilter, SortOrder as MongooseSortOrder } from 'mongoose';
-import { Role } from '../auth/index.js';
+import { Model } from 'mongoose';
+
 import type { AuthUser } from '../auth/index.js';
-import type { PageDto } from '../common/dto/paginated.dto.js';
+import type { PageDto } from '../auth/index.js';
+import { Role } from '../auth/index.js';
+import { pageOffset, paginate } from '../auth/index.js';
 import type { CreateTodoDto } from './dto/create-todo.dto.js';
 import type { ListTodosQueryDto, TodoSortField } from './dto/list-todos-query.dto.js';
-import { toPublicTodo, toTodoResponse } from './dto/todo-response.dto.js';
 import type { PublicTodoDto, TodoResponseDto } from './dto/todo-response.dto.js';
+import { toPublicTodo, toTodoResponse } from './dto/todo-response.dto.js';
 import type { UpdateTodoDto } from './dto/update-todo.dto.js';
-import { Todo } from './schemas/todo.schema.js';
 import type { TodoDocument } from './schemas/todo.schema.js';
-import { pageOffset } from '../common/dto/pagination-query.dto.js';
-import { paginate } from '../database/paginate.js';
+import { Todo } from './schemas/todo.schema.js';
 
 /** Anonymous callers see this many of the newest todos, never more, whatever the pagination. */
 export const ANONYMOUS_TODO_WINDOW = 5;

@@ -1,9 +1,11 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+
 import type { Browser, Page } from 'playwright-core';
-import { createTestApp } from '../support/app.js';
+import { chromium } from 'playwright-core';
+
 import type { TestApp } from '../support/app.js';
+import { createTestApp } from '../support/app.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(process.cwd(), 'artifacts');

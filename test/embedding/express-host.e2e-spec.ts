@@ -1,3 +1,4 @@
+import type { DynamicModule, INestApplication } from '@nestjs/common';
 import {
   Body,
   Controller,
@@ -9,27 +10,27 @@ import {
   Post,
   ValidationPipe,
 } from '@nestjs/common';
-import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { getConnectionToken, InjectModel, MongooseModule } from '@nestjs/mongoose';
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
-import { Schema as MongooseSchema, Types } from 'mongoose';
 import type { Connection, HydratedDocument, Model } from 'mongoose';
+import { Schema as MongooseSchema, Types } from 'mongoose';
 import request from 'supertest';
+
+import type { AuthModuleOptions, AuthUser } from '../../src/auth/index.js';
 import {
   Auth,
   AuthModule,
   CurrentUser,
   OptionalAuth,
-  OwnedResources,
   Owned,
   OwnedResource,
+  OwnedResources,
   Public,
   Role,
 } from '../../src/auth/index.js';
-import type { AuthModuleOptions, AuthUser } from '../../src/auth/index.js';
 import { testDatabaseUri } from '../support/app.js';
 
 // A host application that knows nothing of Guardhouse's own modules: it imports the auth kit

@@ -1,11 +1,12 @@
 import { jest } from '@jest/globals';
 import request from 'supertest';
+
 import { PasswordService } from '../../src/auth/password.service.js';
-import { createTestApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
+import { createTestApp } from '../support/app.js';
 import { expectUnchangedAfter } from '../support/db.js';
-import { signupAndLogin, STRONG_PASSWORD } from '../support/users.js';
 import type { TestUser } from '../support/users.js';
+import { signupAndLogin, STRONG_PASSWORD } from '../support/users.js';
 
 /**
  * Guessing, flooding and oversized or pathological input. Each attack is refused (429, 413 or

@@ -1,9 +1,10 @@
 import request from 'supertest';
-import { createTestApp } from '../support/app.js';
+
 import type { TestApp } from '../support/app.js';
+import { createTestApp } from '../support/app.js';
 import { expectUnchangedAfter } from '../support/db.js';
-import { signupAndLogin } from '../support/users.js';
 import type { TestUser } from '../support/users.js';
+import { signupAndLogin } from '../support/users.js';
 
 /**
  * Cross-origin reads and writes from a page on a foreign origin: the browser only lets it see an

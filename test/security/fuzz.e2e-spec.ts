@@ -1,14 +1,15 @@
-import fc from 'fast-check';
 import type { OpenAPIObject } from '@nestjs/swagger';
+import fc from 'fast-check';
 import request from 'supertest';
+
 import { buildOpenApiDocument } from '../../src/bootstrap.js';
-import { createTestApp } from '../support/app.js';
 import type { TestApp } from '../support/app.js';
+import { createTestApp } from '../support/app.js';
 import { formatViolation, takeContractViolations } from '../support/contract.js';
 import { ALL_COLLECTIONS, snapshot } from '../support/db.js';
 import { blackPng } from '../support/images.js';
-import { login, loginAdmin, signupAndLogin } from '../support/users.js';
 import type { TestUser } from '../support/users.js';
+import { login, loginAdmin, signupAndLogin } from '../support/users.js';
 
 /**
  * Property-based: whatever a client sends to any route of the OpenAPI document (hostile JSON

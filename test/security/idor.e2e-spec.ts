@@ -1,11 +1,12 @@
-import request from 'supertest';
 import type { Test } from 'supertest';
-import { createTestApp } from '../support/app.js';
+import request from 'supertest';
+
 import type { TestApp } from '../support/app.js';
+import { createTestApp } from '../support/app.js';
 import { expectUnchangedAfter } from '../support/db.js';
 import { blackPng } from '../support/images.js';
-import { signupAndLogin } from '../support/users.js';
 import type { TestUser } from '../support/users.js';
+import { signupAndLogin } from '../support/users.js';
 
 /**
  * Insecure direct object references: a logged-in user acts on something that is not theirs by

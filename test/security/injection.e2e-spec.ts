@@ -1,10 +1,11 @@
 import request from 'supertest';
-import { createTestApp } from '../support/app.js';
+
 import type { TestApp } from '../support/app.js';
+import { createTestApp } from '../support/app.js';
 import { expectUnchangedAfter } from '../support/db.js';
 import { blackPng } from '../support/images.js';
-import { loginAdmin, signupAndLogin, STRONG_PASSWORD } from '../support/users.js';
 import type { TestUser } from '../support/users.js';
+import { loginAdmin, signupAndLogin, STRONG_PASSWORD } from '../support/users.js';
 
 /**
  * Query-operator injection, prototype pollution and hostile keys. Each request is refused with

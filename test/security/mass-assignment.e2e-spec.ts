@@ -1,10 +1,11 @@
 import request from 'supertest';
-import { createTestApp } from '../support/app.js';
+
 import type { TestApp } from '../support/app.js';
+import { createTestApp } from '../support/app.js';
 import { expectUnchangedAfter } from '../support/db.js';
 import { blackPng } from '../support/images.js';
-import { loginAdmin, signupAndLogin, STRONG_PASSWORD } from '../support/users.js';
 import type { TestUser } from '../support/users.js';
+import { loginAdmin, signupAndLogin, STRONG_PASSWORD } from '../support/users.js';
 
 /**
  * Fields a client must never set: role, active flag, owner, ids, hashes, timestamps. Each request

@@ -1,10 +1,11 @@
 import { Types } from 'mongoose';
 import request from 'supertest';
-import { createTestApp } from '../support/app.js';
+
 import type { TestApp } from '../support/app.js';
+import { createTestApp } from '../support/app.js';
 import { connectionOf, expectUnchangedAfter } from '../support/db.js';
-import { loginAdmin, signupAndLogin } from '../support/users.js';
 import type { TestUser } from '../support/users.js';
+import { loginAdmin, signupAndLogin } from '../support/users.js';
 
 /**
  * Credentials that were once valid: a rotated or logged-out refresh token, an access token from

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+
 import request from 'supertest';
-import { createTestApp } from '../support/app.js';
+
 import type { TestApp } from '../support/app.js';
+import { createTestApp } from '../support/app.js';
 import { expectUnchangedAfter } from '../support/db.js';
 import { signupAndLogin } from '../support/users.js';
 

@@ -1,7 +1,9 @@
 import { createHmac, generateKeyPairSync } from 'node:crypto';
+
 import request from 'supertest';
-import { createTestApp } from '../support/app.js';
+
 import type { TestApp } from '../support/app.js';
+import { createTestApp } from '../support/app.js';
 import { expectUnchangedAfter } from '../support/db.js';
 import {
   decodePayload,
@@ -11,8 +13,8 @@ import {
   TEST_ISSUER,
   unsignedToken,
 } from '../support/tokens.js';
-import { signupAndLogin } from '../support/users.js';
 import type { TestUser } from '../support/users.js';
+import { signupAndLogin } from '../support/users.js';
 
 /**
  * Forged and misused tokens. Each test sends one hostile, state-changing request (rename the

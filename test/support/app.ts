@@ -1,5 +1,7 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomBytes } from 'node:crypto';
+
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+
 import { createApp } from '../../src/bootstrap.js';
 import { enforceContract } from './contract.js';
 

@@ -1,4 +1,5 @@
 import { crc32, deflateSync } from 'node:zlib';
+
 import sharp from 'sharp';
 
 export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif';

@@ -1,6 +1,8 @@
 import { createHmac } from 'node:crypto';
-import jwt from 'jsonwebtoken';
+
 import type { SignOptions } from 'jsonwebtoken';
+import jwt from 'jsonwebtoken';
+
 import { TEST_JWT_SECRET } from './app.js';
 
 export const TEST_ISSUER = 'guardhouse';

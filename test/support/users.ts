@@ -1,6 +1,8 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomBytes } from 'node:crypto';
+
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
+
 import { TEST_ADMIN } from './app.js';
 
 export interface TestUser {

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsEmail, IsString, MaxLength, MinLength } from 'class-validator';
+
 import { NormalizeEmail } from './email.transform.js';
 
 export class LoginDto {

@@ -1,5 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { IsString, ValidateBy } from 'class-validator';
+
 import {
   codePointLength,
   isCommonPassword,

@@ -1,8 +1,9 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsNotEmpty, IsString, MaxLength } from 'class-validator';
-import { NormalizeEmail } from './email.transform.js';
+
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../password-policy.js';
+import { NormalizeEmail } from './email.transform.js';
 import { IsPassword, PASSWORD_RULES } from './password.validation.js';
 
 export class SignupDto {

@@ -1,6 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { lastValueFrom, isObservable } from 'rxjs';
+import { isObservable, lastValueFrom } from 'rxjs';
+
 import { setAuthErrorHeaders } from '../interceptors/auth-error-headers.interceptor.js';
 import { JwtAuthGuard } from './jwt-auth.guard.js';
 import { OwnershipGuard } from './ownership.guard.js';

@@ -1,9 +1,10 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import type { AuthRequest } from '../auth-user.js';
-import { OPTIONAL_AUTH_KEY } from '../decorators/optional-auth.decorator.js';
-import { IS_PUBLIC_KEY } from '../decorators/public.decorator.js';
+
+import type { AuthRequest } from '../core/auth-user.js';
+import { OPTIONAL_AUTH_KEY } from '../core/decorators/optional-auth.decorator.js';
+import { IS_PUBLIC_KEY } from '../core/decorators/public.decorator.js';
 
 /**
  * Authenticates every route unless it is `@Public()`. `@OptionalAuth()` routes authenticate only

@@ -9,11 +9,12 @@ import {
 import { Reflector } from '@nestjs/core';
 import { InjectConnection } from '@nestjs/mongoose';
 import type { Connection, Document, Model } from 'mongoose';
-import { assertObjectId } from '../../common/pipes/parse-object-id.pipe.js';
-import type { AuthRequest } from '../auth-user.js';
-import { OWNED_KEY } from '../decorators/owned.decorator.js';
-import type { OwnedOptions } from '../decorators/owned.decorator.js';
-import { Role } from '../roles.js';
+
+import type { AuthRequest } from '../core/auth-user.js';
+import type { OwnedOptions } from '../core/decorators/owned.decorator.js';
+import { OWNED_KEY } from '../core/decorators/owned.decorator.js';
+import { Role } from '../core/roles.js';
+import { assertObjectId } from '../shared/pipes/parse-object-id.pipe.js';
 
 const isIdLike = (value: unknown): value is { toString(): string } =>
   typeof value === 'string' ||

@@ -6,9 +6,10 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { AuthRequest } from '../auth-user.js';
-import { ROLES_KEY } from '../decorators/roles.decorator.js';
-import type { Role } from '../roles.js';
+
+import type { AuthRequest } from '../core/auth-user.js';
+import { ROLES_KEY } from '../core/decorators/roles.decorator.js';
+import type { Role } from '../core/roles.js';
 
 /** Checks `@Roles(...)` against the role of the user loaded for this request. */
 @Injectable()

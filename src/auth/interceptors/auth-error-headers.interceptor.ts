@@ -1,8 +1,8 @@
-import { HttpException, Injectable } from '@nestjs/common';
 import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
+import { HttpException, Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { catchError, throwError } from 'rxjs';
 import type { Observable } from 'rxjs';
+import { catchError, throwError } from 'rxjs';
 
 /**
  * The headers that belong to the kit's own error answers: `WWW-Authenticate: Bearer` with a 401

@@ -2,9 +2,10 @@ import { Injectable, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { InjectConnection } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
-import { UserLifecycle } from '../../users/user-lifecycle.service.js';
-import { OWNED_KEY } from '../decorators/owned.decorator.js';
-import type { OwnedOptions } from '../decorators/owned.decorator.js';
+
+import { UserLifecycle } from '../accounts/user-lifecycle.service.js';
+import type { OwnedOptions } from '../core/decorators/owned.decorator.js';
+import { OWNED_KEY } from '../core/decorators/owned.decorator.js';
 
 export interface OwnedCollection {
   model: string;

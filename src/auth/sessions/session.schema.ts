@@ -1,7 +1,8 @@
-import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { Schema as MongooseSchema } from 'mongoose';
-import type { HydratedDocument, Types } from 'mongoose';
 import { randomBytes } from 'node:crypto';
+
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import type { HydratedDocument, Types } from 'mongoose';
+import { Schema as MongooseSchema } from 'mongoose';
 
 /** 128 random bits, base64url (22 characters): an attacker cannot derive one from their own. */
 export const newSessionId = (): string => randomBytes(16).toString('base64url');

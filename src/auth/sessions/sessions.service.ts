@@ -1,3 +1,5 @@
+import { createHash, randomBytes } from 'node:crypto';
+
 import {
   Inject,
   Injectable,
@@ -7,14 +9,14 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { Model, trusted } from 'mongoose';
 import type { HydratedDocument } from 'mongoose';
-import { createHash, randomBytes } from 'node:crypto';
-import { UserLifecycle } from '../../users/user-lifecycle.service.js';
+import { Model, trusted } from 'mongoose';
+
+import { UserLifecycle } from '../accounts/user-lifecycle.service.js';
 import type { AuthModuleOptions } from '../auth.options.js';
 import { AUTH_OPTIONS } from '../auth.options.js';
+import { isDuplicateKeyError } from '../shared/duplicate-key.js';
 import { RefreshToken, Session, SESSION_ID_PATTERN } from './session.schema.js';
-import { isDuplicateKeyError } from '../../database/duplicate-key.js';
 
 export interface IssuedRefresh {
   sessionId: string;

@@ -2,13 +2,14 @@ import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Jwt } from 'jsonwebtoken';
 import { ExtractJwt, Strategy } from 'passport-jwt';
+
 import { hasAccessTokenClaims, isAccessTokenType } from '../access-token.js';
 import type { AuthModuleOptions } from '../auth.options.js';
 import { AUTH_OPTIONS } from '../auth.options.js';
-import type { AuthUser } from '../auth-user.js';
+import type { AuthUser } from '../core/auth-user.js';
 import { PrincipalService } from '../principal.service.js';
-import { TOKEN_KEYS } from '../token-keys.js';
 import type { TokenKeys } from '../token-keys.js';
+import { TOKEN_KEYS } from '../token-keys.js';
 
 /**
  * Verifies the bearer token (only from the Authorization header; never a query string) with the

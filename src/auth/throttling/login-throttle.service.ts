@@ -7,8 +7,9 @@ import {
   OnModuleInit,
 } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { Model, trusted } from 'mongoose';
 import type { Types } from 'mongoose';
+import { Model, trusted } from 'mongoose';
+
 import type { AuthModuleOptions } from '../auth.options.js';
 import { AUTH_OPTIONS } from '../auth.options.js';
 import { clientKey } from './client-key.js';

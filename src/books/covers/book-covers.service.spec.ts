@@ -1,7 +1,8 @@
 import { jest } from '@jest/globals';
 import { NotFoundException } from '@nestjs/common';
-import { Types } from 'mongoose';
 import type { Model } from 'mongoose';
+import { Types } from 'mongoose';
+
 import type { Book } from '../schemas/book.schema.js';
 import type { BookCover } from '../schemas/book-cover.schema.js';
 import { BookCoversService } from './book-covers.service.js';

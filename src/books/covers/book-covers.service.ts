@@ -1,15 +1,16 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { UploadedMultipartFile } from '@nestjs/platform-fastify/multipart';
-import { Model } from 'mongoose';
 import type { Types } from 'mongoose';
+import { Model } from 'mongoose';
+
+import { isDuplicateKeyError } from '../../auth/index.js';
 import { Book } from '../schemas/book.schema.js';
-import { BookCover } from '../schemas/book-cover.schema.js';
 import type { BookCoverDocument } from '../schemas/book-cover.schema.js';
-import { InvalidImageError, makeCoverThumbnail } from './cover-thumbnail.js';
-import type { CoverThumbnail } from './cover-thumbnail.js';
-import { isDuplicateKeyError } from '../../database/duplicate-key.js';
+import { BookCover } from '../schemas/book-cover.schema.js';
 import { CoverLimitsService } from './cover-limits.service.js';
+import type { CoverThumbnail } from './cover-thumbnail.js';
+import { InvalidImageError, makeCoverThumbnail } from './cover-thumbnail.js';
 
 export const COVER_FIELD = 'cover_image';
 

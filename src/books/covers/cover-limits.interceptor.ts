@@ -1,11 +1,12 @@
-import { Injectable } from '@nestjs/common';
 import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { catchError, throwError } from 'rxjs';
 import type { Observable } from 'rxjs';
-import type { AuthRequest } from '../../auth/auth-user.js';
-import { CoverLimitsService } from './cover-limits.service.js';
+import { catchError, throwError } from 'rxjs';
+
+import type { AuthRequest } from '../../auth/index.js';
 import type { RetryAfter } from './cover-limits.service.js';
+import { CoverLimitsService } from './cover-limits.service.js';
 
 const isMultipart = (request: AuthRequest): boolean => {
   const type = request.headers['content-type'];

@@ -1,4 +1,5 @@
 import { HttpException, HttpStatus, Injectable, ServiceUnavailableException } from '@nestjs/common';
+
 import { Env } from '../../config/env.js';
 import { configureSharpForCovers } from './cover-thumbnail.js';
 

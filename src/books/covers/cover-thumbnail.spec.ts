@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+
 import {
   COVER_CONTENT_TYPE,
   InvalidImageError,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import sharp from 'sharp';
+
 import type { OutputInfo } from 'sharp';
+import sharp from 'sharp';
 
 /** Thumbnails fit inside this square (aspect ratio kept, never enlarged). */
 export const COVER_MAX_SIDE = 150;

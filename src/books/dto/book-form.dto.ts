@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
 import { CreateBookDto } from './create-book.dto.js';
 import { UpdateBookDto } from './update-book.dto.js';
 

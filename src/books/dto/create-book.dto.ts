@@ -1,5 +1,6 @@
 import { Transform } from 'class-transformer';
 import { IsEnum, IsNotEmpty, IsOptional, IsString, MaxLength, NotContains } from 'class-validator';
+
 import { BookCategory } from '../book-category.js';
 
 const trim = ({ value }: { value: unknown }): unknown =>

@@ -1,6 +1,6 @@
 import { IsEnum, IsOptional, Matches } from 'class-validator';
-import { PaginationQueryDto } from '../../common/dto/pagination-query.dto.js';
-import { OBJECT_ID_PATTERN } from '../../common/pipes/parse-object-id.pipe.js';
+
+import { OBJECT_ID_PATTERN, PaginationQueryDto } from '../../auth/index.js';
 import { BookCategory } from '../book-category.js';
 
 export class ListBooksQueryDto extends PaginationQueryDto {

@@ -1,4 +1,5 @@
 import { PartialType } from '@nestjs/swagger';
+
 import { CreateBookDto } from './create-book.dto.js';
 
 export class UpdateBookDto extends PartialType(CreateBookDto) {}

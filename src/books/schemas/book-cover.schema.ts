@@ -1,6 +1,6 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { Schema as MongooseSchema } from 'mongoose';
 import type { HydratedDocument, Types } from 'mongoose';
+import { Schema as MongooseSchema } from 'mongoose';
 
 /**
  * A book's cover thumbnail, in its own collection with the bytes in a Buffer field.

@@ -1,7 +1,8 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { Schema as MongooseSchema, trusted } from 'mongoose';
 import type { HydratedDocument, Model, Query, Types } from 'mongoose';
-import type { OwnedOptions } from '../../auth/decorators/owned.decorator.js';
+import { Schema as MongooseSchema, trusted } from 'mongoose';
+
+import type { OwnedOptions } from '../../auth/index.js';
 import { BookCategory } from '../book-category.js';
 import { BookCover } from './book-cover.schema.js';
 

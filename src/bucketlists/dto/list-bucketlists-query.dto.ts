@@ -1,5 +1,6 @@
 import { IsOptional, Matches } from 'class-validator';
-import { PaginationQueryDto } from '../../common/dto/pagination-query.dto.js';
+
+import { PaginationQueryDto } from '../../auth/index.js';
 
 export class ListBucketlistsQueryDto extends PaginationQueryDto {
   /**

@@ -1,4 +1,5 @@
 import { PartialType } from '@nestjs/swagger';
+
 import { CreateBucketlistDto } from './create-bucketlist.dto.js';
 
 export class UpdateBucketlistDto extends PartialType(CreateBucketlistDto) {}

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+
 import {
   ArgumentsHost,
   Catch,
@@ -7,9 +9,9 @@ import {
   Logger,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { STATUS_CODES } from 'node:http';
 import mongoose from 'mongoose';
-import { DUPLICATE_KEY } from '../../database/duplicate-key.js';
+
+import { DUPLICATE_KEY } from '../../auth/index.js';
 
 const { MongoError } = mongoose.mongo;
 

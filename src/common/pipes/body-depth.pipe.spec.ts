@@ -1,4 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
+
 import { BodyDepthPipe, exceedsDepth, MAX_BODY_DEPTH } from './body-depth.pipe.js';
 
 const nested = (depth: number): unknown => {

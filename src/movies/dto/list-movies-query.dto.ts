@@ -1,5 +1,6 @@
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { PaginationQueryDto } from '../../common/dto/pagination-query.dto.js';
+
+import { PaginationQueryDto } from '../../auth/index.js';
 
 export class ListMoviesQueryDto extends PaginationQueryDto {
   /** Only movies with this genre. */

@@ -1,7 +1,8 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { Schema as MongooseSchema } from 'mongoose';
 import type { HydratedDocument, Types } from 'mongoose';
-import type { OwnedOptions } from '../../auth/decorators/owned.decorator.js';
+import { Schema as MongooseSchema } from 'mongoose';
+
+import type { OwnedOptions } from '../../auth/index.js';
 
 @Schema({ timestamps: true, collection: 'movies' })
 export class Movie {

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsNotEmpty, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
+
 import { IsDueDate } from './due-date.validation.js';
 
 const trim = ({ value }: { value: unknown }): unknown =>

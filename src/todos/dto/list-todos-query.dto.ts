@@ -1,5 +1,6 @@
 import { IsIn, IsOptional } from 'class-validator';
-import { PaginationQueryDto } from '../../common/dto/pagination-query.dto.js';
+
+import { PaginationQueryDto } from '../../auth/index.js';
 
 export const TODO_SORT_FIELDS = ['createdAt', 'due'] as const;
 export type TodoSortField = (typeof TODO_SORT_FIELDS)[number];

@@ -1,4 +1,5 @@
 import { PartialType } from '@nestjs/swagger';
+
 import { CreateTodoDto } from './create-todo.dto.js';
 
 /**

@@ -1,6 +1,7 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { Schema as MongooseSchema } from 'mongoose';
 import type { HydratedDocument, Types } from 'mongoose';
+import { Schema as MongooseSchema } from 'mongoose';
+
 import type { OwnedOptions } from '../../auth/index.js';
 
 @Schema({ timestamps: true, collection: 'todos' })

@@ -1,7 +1,8 @@
 import type { HydratedDocument, Model, QueryFilter, SortOrder } from 'mongoose';
-import type { PageDto } from '../common/dto/paginated.dto.js';
-import { pageOffset } from '../common/dto/pagination-query.dto.js';
-import type { PaginationQueryDto } from '../common/dto/pagination-query.dto.js';
+
+import type { PageDto } from './dto/paginated.dto.js';
+import type { PaginationQueryDto } from './dto/pagination-query.dto.js';
+import { pageOffset } from './dto/pagination-query.dto.js';
 
 /** One page of `model` matching `filter`, with the total count: every list answers this shape. */
 export async function paginate<T, R>(

@@ -18,13 +18,14 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import type { AuthUser } from '../auth/auth-user.js';
-import { Auth } from '../auth/decorators/auth.decorator.js';
-import { CurrentUser } from '../auth/decorators/current-user.decorator.js';
-import { Role } from '../auth/roles.js';
-import { ApiPageResponse } from '../common/dto/paginated.dto.js';
-import type { PageDto } from '../common/dto/paginated.dto.js';
-import { ParseObjectIdPipe } from '../common/pipes/parse-object-id.pipe.js';
+
+import type { AuthUser } from '../core/auth-user.js';
+import { Auth } from '../core/decorators/auth.decorator.js';
+import { CurrentUser } from '../core/decorators/current-user.decorator.js';
+import { Role } from '../core/roles.js';
+import type { PageDto } from '../shared/dto/paginated.dto.js';
+import { ApiPageResponse } from '../shared/dto/paginated.dto.js';
+import { ParseObjectIdPipe } from '../shared/pipes/parse-object-id.pipe.js';
 import { ListUsersQueryDto } from './dto/list-users-query.dto.js';
 import { UpdateMeDto } from './dto/update-me.dto.js';
 import { UpdateUserDto } from './dto/update-user.dto.js';

@@ -1,7 +1,8 @@
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsEnum, IsOptional } from 'class-validator';
-import { PaginationQueryDto } from '../../common/dto/pagination-query.dto.js';
-import { Role } from '../../auth/roles.js';
+
+import { Role } from '../../core/roles.js';
+import { PaginationQueryDto } from '../../shared/dto/pagination-query.dto.js';
 
 export class ListUsersQueryDto extends PaginationQueryDto {
   @IsOptional()

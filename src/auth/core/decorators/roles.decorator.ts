@@ -1,4 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
+
 import type { Role } from '../roles.js';
 
 export const ROLES_KEY = 'guardhouse:roles';

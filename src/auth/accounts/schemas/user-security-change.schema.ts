@@ -1,7 +1,8 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { Schema as MongooseSchema } from 'mongoose';
 import type { Types } from 'mongoose';
-import { Role } from '../../auth/roles.js';
+import { Schema as MongooseSchema } from 'mongoose';
+
+import { Role } from '../../core/roles.js';
 
 /**
  * One admin decision about an account (role, active, deleted), inserted before the user document

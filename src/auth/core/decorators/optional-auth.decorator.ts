@@ -1,5 +1,6 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth, ApiUnauthorizedResponse } from '@nestjs/swagger';
+
 import { BEARER_SCHEME } from './auth.decorator.js';
 
 export const OPTIONAL_AUTH_KEY = 'guardhouse:optionalAuth';

@@ -1,5 +1,6 @@
 import { IsBoolean, IsEnum, IsOptional } from 'class-validator';
-import { Role } from '../../auth/roles.js';
+
+import { Role } from '../../core/roles.js';
 
 /** What an admin may change on another account. */
 export class UpdateUserDto {

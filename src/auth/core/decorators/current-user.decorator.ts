@@ -1,4 +1,5 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+
 import type { AuthRequest, AuthUser } from '../auth-user.js';
 
 /** The user loaded for this request; `undefined` on an anonymous call to an optional-auth route. */

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+
 import { AdminLockService } from './admin-lock.service.js';
 import { AdminLock, AdminLockSchema } from './schemas/admin-lock.schema.js';
 import { User, UserSchema } from './schemas/user.schema.js';

@@ -1,19 +1,20 @@
 import { ConflictException, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { Model, trusted } from 'mongoose';
 import type { QueryFilter } from 'mongoose';
-import type { AuthUser } from '../auth/auth-user.js';
-import { Role } from '../auth/roles.js';
-import type { PageDto } from '../common/dto/paginated.dto.js';
+import { Model, trusted } from 'mongoose';
+
+import type { AuthUser } from '../core/auth-user.js';
+import { Role } from '../core/roles.js';
+import type { PageDto } from '../shared/dto/paginated.dto.js';
+import { isDuplicateKeyError } from '../shared/duplicate-key.js';
+import { paginate } from '../shared/paginate.js';
+import { AdminLockService } from './admin-lock.service.js';
 import type { ListUsersQueryDto } from './dto/list-users-query.dto.js';
 import type { UpdateUserDto } from './dto/update-user.dto.js';
-import { AdminLockService } from './admin-lock.service.js';
-import { User } from './schemas/user.schema.js';
 import type { UserDocument } from './schemas/user.schema.js';
+import { User } from './schemas/user.schema.js';
 import { UserSecurityChange } from './schemas/user-security-change.schema.js';
 import { UserLifecycle } from './user-lifecycle.service.js';
-import { isDuplicateKeyError } from '../database/duplicate-key.js';
-import { paginate } from '../database/paginate.js';
 
 export interface AuthUserRecord extends AuthUser {
   passwordChangedAt: Date | null;

@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import { ConflictException, Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
-import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { isDuplicateKeyError } from '../database/duplicate-key.js';
+
+import { isDuplicateKeyError } from '../shared/duplicate-key.js';
 import { AdminLock } from './schemas/admin-lock.schema.js';
 
 const LOCK_ID = 'admins';

@@ -1,5 +1,5 @@
-import { Role } from '../../auth/roles.js';
-import type { AuthUser } from '../../auth/auth-user.js';
+import type { AuthUser } from '../../core/auth-user.js';
+import { Role } from '../../core/roles.js';
 
 /** The public view of a user: never a password or hash. */
 export class UserResponseDto {

@@ -1,6 +1,7 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import type { HydratedDocument } from 'mongoose';
-import { Role } from '../../auth/roles.js';
+
+import { Role } from '../../core/roles.js';
 
 @Schema({ timestamps: true, collection: 'users' })
 export class User {

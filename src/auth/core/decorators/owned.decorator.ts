@@ -10,6 +10,7 @@ import {
   ApiNotFoundResponse,
   ApiParam,
 } from '@nestjs/swagger';
+
 import type { AuthRequest } from '../auth-user.js';
 
 export const OWNED_KEY = 'guardhouse:owned';
