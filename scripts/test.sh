@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One command from a fresh clone to a full test run: installs npm packages, builds the embedded
-# FerretDB once, installs Debian's chromium when missing (browser test), regenerates the Swagger plugin metadata, type-checks, then runs every jest test
+# FerretDB once, installs Debian's chromium (browser test) and haproxy (multi-instance test) when missing, regenerates the Swagger plugin metadata, type-checks, then runs every jest test
 # (unit + e2e; jest's global setup starts a private FerretDB). Ends with "N passed, N failed".
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -8,6 +8,7 @@ cd "$root"
 bash scripts/install.sh
 bash scripts/ferretdb.sh build
 bash scripts/ensure-chromium.sh
+bash scripts/ensure-haproxy.sh
 node scripts/swagger-metadata.mjs
 npx tsc --noEmit -p tsconfig.json
 mkdir -p reports

@@ -5,12 +5,14 @@ import rateLimit from '@fastify/rate-limit';
 import type { LoggerService, LogLevel } from '@nestjs/common';
 import { HttpException, HttpStatus, Logger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { getConnectionToken } from '@nestjs/mongoose';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
 import helmet from 'helmet';
+import type { Connection } from 'mongoose';
 import { NativeLogger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 
@@ -19,6 +21,7 @@ import { clientKey } from './auth/index.js';
 import { UPLOAD_LIMITS } from './common/multipart/upload-limits.js';
 import { declareSharedAnswers } from './common/openapi/shared-answers.js';
 import { BodyDepthPipe } from './common/pipes/body-depth.pipe.js';
+import { mongoRateLimitStore } from './common/rate-limit/mongo-rate-limit.store.js';
 import type { Env } from './config/env.js';
 import { validateEnv } from './config/env.js';
 import { requestIdFrom } from './logging/request-id.js';
@@ -91,6 +94,8 @@ async function configureApp(app: NestFastifyApplication, env: Env): Promise<void
     timeWindow: env.AUTH_RATE_LIMIT_TTL_SECONDS * 1000,
     // An IPv6 client is counted by its /64, as the login limits count it.
     keyGenerator: (request) => clientKey(request.ip),
+    // Counted in MongoDB, so the limit holds across every instance on the database.
+    store: mongoRateLimitStore(app.get<Connection>(getConnectionToken())),
     // The matched route, not the raw URL: `/api/%61uth/login` reaches the login route too.
     allowList: (request) => !isRateLimited(request.routeOptions.url ?? request.url),
     // Thrown into Nest's exception filter, so it must be an HttpException (Retry-After is set

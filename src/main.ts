@@ -8,7 +8,10 @@ import { ConfigService } from '@nestjs/config';
 import { createApp } from './bootstrap.js';
 import type { Env } from './config/env.js';
 
-/** In-flight requests get this long after SIGTERM/SIGINT; below Kubernetes' default 30 s grace. */
+/**
+ * In-flight requests get this long after SIGTERM/SIGINT (after SHUTDOWN_DRAIN_MS); below
+ * Kubernetes' default 30 s grace.
+ */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
 if (existsSync('.env')) {
@@ -29,10 +32,11 @@ try {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       logger.log(`${signal} received: finishing in-flight requests`);
+      const limit = SHUTDOWN_TIMEOUT_MS + config.get('SHUTDOWN_DRAIN_MS', { infer: true });
       setTimeout(() => {
-        logger.error(`in-flight requests still open after ${SHUTDOWN_TIMEOUT_MS} ms: exiting`);
+        logger.error(`in-flight requests still open after ${limit} ms: exiting`);
         process.exit(1);
-      }, SHUTDOWN_TIMEOUT_MS).unref();
+      }, limit).unref();
     });
   }
 } catch (error) {

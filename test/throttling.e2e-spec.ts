@@ -264,7 +264,8 @@ describe('general rate limit on /api/auth/*', () => {
   const WINDOW = 60;
   let proxied: TestApp;
   let direct: TestApp;
-  let user: TestUser;
+  let other: TestApp;
+  let user: Pick<TestUser, 'email' | 'password'>;
 
   beforeAll(async () => {
     // Behind a trusted proxy each test can be its own client (a distinct forwarded address).
@@ -276,12 +277,26 @@ describe('general rate limit on /api/auth/*', () => {
       mongoUri: proxied.mongoUri,
       env: { AUTH_RATE_LIMIT: String(LIMIT) },
     });
-    user = await signupAndLogin(proxied.app);
+    // From an address of its own: the counts are shared by every app on the database.
+    user = {
+      email: `rl-user-${randomBytes(4).toString('hex')}@example.com`,
+      password: STRONG_PASSWORD,
+    };
+    await request(proxied.app.getHttpServer())
+      .post('/api/auth/signup')
+      .set('X-Forwarded-For', nextIp())
+      .send({ ...user, name: 'Rate' })
+      .expect(201);
+    other = await createTestApp({
+      mongoUri: proxied.mongoUri,
+      env: { AUTH_RATE_LIMIT: String(LIMIT), TRUST_PROXY: '127.0.0.1' },
+    });
   });
 
   afterAll(async () => {
     await proxied.close();
     await direct.close();
+    await other.close();
   });
 
   /** Sends `LIMIT` allowed requests, then expects the next one to be refused. */
@@ -324,6 +339,28 @@ describe('general rate limit on /api/auth/*', () => {
         .set('X-Forwarded-For', ip)
         .send({ refreshToken: randomBytes(32).toString('base64url') }),
     );
+  });
+
+  it('holds across instances sharing the database: the limit in all, not per instance', async () => {
+    const ip = nextIp();
+    const apps = [proxied, other];
+    let i = 0;
+    // One client alternating between two instances.
+    await expectLimited(() =>
+      request(apps[i++ % 2].app.getHttpServer())
+        .post('/api/auth/login')
+        .set('X-Forwarded-For', ip)
+        .send({ email: user.email, password: user.password }),
+    );
+    for (const app of [proxied, other]) {
+      expectThrottled(
+        await request(app.app.getHttpServer())
+          .post('/api/auth/refresh')
+          .set('X-Forwarded-For', ip)
+          .send({ refreshToken: randomBytes(32).toString('base64url') }),
+        WINDOW,
+      );
+    }
   });
 
   it('does not limit other routes', async () => {

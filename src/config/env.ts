@@ -250,6 +250,19 @@ export class Env {
   @Min(1)
   COVER_UPLOADS_PER_MINUTE = 10;
 
+  // ---- graceful shutdown behind a load balancer (issue 12) ----
+  /**
+   * On SIGTERM, keep serving this long while /api/health answers 503, so the load balancer marks
+   * the instance down before it stops accepting connections (at least its check interval times
+   * its fall count). 0 (default): stop accepting at once, for a single instance.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(30_000)
+  SHUTDOWN_DRAIN_MS = 0;
+  // ---- end graceful shutdown ----
+
   // ---- production defaults (issue 10) ----
   /**
    * Serve Swagger UI at /api/docs and the OpenAPI JSON at /api/docs-json. Default: off in

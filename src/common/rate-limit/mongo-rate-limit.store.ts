@@ -1,0 +1,83 @@
+import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
+import { ServiceUnavailableException } from '@nestjs/common';
+import type { Connection, Model } from 'mongoose';
+import { trusted } from 'mongoose';
+
+import { RateLimitHit, RateLimitHitSchema } from './rate-limit-hit.schema.js';
+
+type Result = { current: number; ttl: number };
+type Callback = (error: Error | null, result?: Result) => void;
+
+/**
+ * A @fastify/rate-limit store in MongoDB, so that N instances allow the configured rate and not
+ * N times it. A sliding window: each counted request inserts one document, then counts the
+ * client's documents of the last `timeWindow` ms. A request whose insert is the r-th in the
+ * window counts at least r, so at most `max` pass however many instances race (FerretDB's
+ * updates are not atomic, inserts are). A client already at the limit is refused after one count
+ * and adds nothing, so a flood stores at most `max` plus the concurrency documents per client.
+ */
+export function mongoRateLimitStore(connection: Connection): FastifyRateLimitStoreCtor {
+  const hits: Model<RateLimitHit> =
+    (connection.models[RateLimitHit.name] as Model<RateLimitHit> | undefined) ??
+    connection.model(RateLimitHit.name, RateLimitHitSchema);
+  let nextCleanup = 0;
+
+  async function count(key: string, timeWindow: number, max: number): Promise<Result> {
+    const now = Date.now();
+    if (now >= nextCleanup) {
+      nextCleanup = now + timeWindow;
+      // Best effort: a failed cleanup only leaves documents that no window counts any more.
+      hits.deleteMany({ expiresAt: trusted({ $lt: new Date(now) }) }).catch(() => undefined);
+    }
+    // Operators are marked trusted: the connection sanitizes filters.
+    const inWindow = { key, at: trusted({ $gt: new Date(now - timeWindow) }) };
+    const before = await hits.countDocuments(inWindow);
+    if (before >= max) {
+      // The client may send again once enough of its hits have left the window.
+      const opening = await hits
+        .findOne(inWindow, { at: 1 })
+        .sort({ at: 1 })
+        .skip(before - max)
+        .lean();
+      const ttl = opening ? opening.at.getTime() + timeWindow - now : timeWindow;
+      return { current: before + 1, ttl: Math.max(ttl, 1) };
+    }
+    const at = new Date(now);
+    await hits.insertMany([{ key, at, expiresAt: new Date(now + timeWindow) }], { lean: true });
+    return { current: await hits.countDocuments(inWindow), ttl: timeWindow };
+  }
+
+  class MongoRateLimitStore implements FastifyRateLimitStore {
+    private readonly prefix: string;
+
+    // The plugin constructs the store with its settings, which this store does not need.
+    constructor(_settings?: unknown, prefix = '') {
+      this.prefix = prefix;
+    }
+
+    // @fastify/rate-limit passes the window and the limit after the callback.
+    incr(
+      key: string,
+      callback: Callback,
+      timeWindow = 60_000,
+      max = Number.MAX_SAFE_INTEGER,
+    ): void {
+      count(this.prefix + key, timeWindow, max).then(
+        (result) => callback(null, result),
+        // Fail closed with a 503 (not a 500): the limit cannot be checked without the database.
+        () => callback(new ServiceUnavailableException('Rate limit store unavailable')),
+      );
+    }
+
+    /** A route with a limit of its own counts apart (none configures one today). */
+    child(settings: Parameters<FastifyRateLimitStore['child']>[0]): FastifyRateLimitStore {
+      // Typed as the route, but the plugin passes its merged settings with the route inside.
+      const route = (settings as { routeInfo?: { method?: unknown; url?: string } }).routeInfo;
+      return new MongoRateLimitStore(
+        undefined,
+        `${this.prefix}${String(route?.method)}${route?.url}-`,
+      );
+    }
+  }
+  return MongoRateLimitStore;
+}
