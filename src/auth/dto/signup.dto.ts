@@ -1,8 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsEmail, IsNotEmpty, IsString, MaxLength } from 'class-validator';
 
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../password-policy.js';
+import { Trim } from '../shared/decorators/trim.decorator.js';
 import { NormalizeEmail } from './email.transform.js';
 import { IsPassword, PASSWORD_RULES } from './password.validation.js';
 
@@ -24,7 +24,7 @@ export class SignupDto {
   password!: string;
 
   @ApiProperty({ example: 'Ada Lovelace' })
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
+  @Trim()
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
