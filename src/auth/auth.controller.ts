@@ -64,7 +64,6 @@ export class AuthController {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Exchange email and password for an access and a refresh token' })
   @ApiOkResponse({ type: TokenResponseDto })
-  @ApiBadRequestResponse({ description: 'Malformed body' })
   @ApiUnauthorizedResponse({ description: 'Invalid email or password (same answer for both)' })
   @ApiForbiddenResponse({ description: 'Correct password, but the account is disabled' })
   login(@Body() dto: LoginDto, @Ip() ip: string): Promise<TokenResponseDto> {
@@ -82,7 +81,6 @@ export class AuthController {
       'was already rotated ends the whole session (reuse detection).',
   })
   @ApiOkResponse({ type: TokenResponseDto })
-  @ApiBadRequestResponse({ description: 'Malformed body' })
   @ApiUnauthorizedResponse({ description: 'Unknown, expired, reused or revoked refresh token' })
   refresh(@Body() dto: RefreshTokenDto): Promise<TokenResponseDto> {
     return this.auth.refresh(dto.refreshToken);
@@ -93,7 +91,6 @@ export class AuthController {
   @Public()
   @ApiOperation({ summary: 'End the session a refresh token belongs to' })
   @ApiNoContentResponse({ description: 'Session ended' })
-  @ApiBadRequestResponse({ description: 'Malformed body' })
   @ApiUnauthorizedResponse({ description: 'Unknown, expired or revoked refresh token' })
   logout(@Body() dto: RefreshTokenDto): Promise<void> {
     return this.auth.logout(dto.refreshToken);

@@ -20,8 +20,9 @@ export { PASSWORD_POLICIES } from './password-policy.js';
 export { clientKey } from './throttling/client-key.js';
 export { MIN_SECRET_LENGTH } from './token-keys.js';
 // Building blocks the kit uses itself and shares with the host's modules.
+export { Trim } from './shared/decorators/trim.decorator.js';
 export { ApiPageResponse, PageDto } from './shared/dto/paginated.dto.js';
 export { pageOffset, PaginationQueryDto } from './shared/dto/pagination-query.dto.js';
-export { DUPLICATE_KEY, isDuplicateKeyError } from './shared/duplicate-key.js';
+export { DUPLICATE_KEY, isDuplicateKeyError, saveOr409 } from './shared/duplicate-key.js';
 export { paginate } from './shared/paginate.js';
 export { OBJECT_ID_PATTERN, ParseObjectIdPipe } from './shared/pipes/parse-object-id.pipe.js';

@@ -122,7 +122,6 @@ export class BooksController {
     description: "A non-admin asking for another user's books gets 403.",
   })
   @ApiPageResponse(BookResponseDto)
-  @ApiBadRequestResponse({ description: 'Invalid query parameters' })
   list(
     @Query() query: ListBooksQueryDto,
     @CurrentUser() user: AuthUser,
@@ -134,7 +133,6 @@ export class BooksController {
   @Auth()
   @ApiOperation({ summary: 'Read one book (any signed-in user)' })
   @ApiOkResponse({ type: BookResponseDto })
-  @ApiBadRequestResponse({ description: 'Invalid id' })
   @ApiNotFoundResponse({ description: 'No such book' })
   get(@Param('id', ParseObjectIdPipe) id: string): Promise<BookResponseDto> {
     return this.books.get(id);
@@ -156,7 +154,6 @@ export class BooksController {
     },
   })
   @ApiNotModifiedResponse({ description: 'If-None-Match matched: the cached copy is current' })
-  @ApiBadRequestResponse({ description: 'Invalid id' })
   @ApiNotFoundResponse({ description: 'No such book (or cover)' })
   async cover(
     @Param('id', ParseObjectIdPipe) id: string,

@@ -1,16 +1,12 @@
-import {
-  ConflictException,
-  ForbiddenException,
-  Injectable,
-  NotFoundException,
-} from '@nestjs/common';
+import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { UploadedMultipartFile } from '@nestjs/platform-fastify/multipart';
 import type { QueryFilter } from 'mongoose';
 import { Model, trusted } from 'mongoose';
 
 import type { AuthUser, PageDto } from '../auth/index.js';
-import { isDuplicateKeyError, paginate, Role } from '../auth/index.js';
+import { paginate, saveOr409 } from '../auth/index.js';
+import { listOwner } from '../common/ownership/owner-scope.js';
 import { BookCoversService } from './covers/book-covers.service.js';
 import type { BookResponseDto } from './dto/book-response.dto.js';
 import { toBookResponse } from './dto/book-response.dto.js';
@@ -31,10 +27,10 @@ export class BooksService {
 
   /** Your own books; an admin may name another owner, anyone else gets 403 for it. */
   async list(query: ListBooksQueryDto, user: AuthUser): Promise<PageDto<BookResponseDto>> {
-    const owner = query.owner ?? user.id;
-    if (owner !== user.id && user.role !== Role.Admin) {
-      throw new ForbiddenException("Only an admin may list another user's books");
-    }
+    const owner = listOwner(user, query.owner, {
+      adminDefault: 'own',
+      refusal: "Only an admin may list another user's books",
+    });
     const filter: QueryFilter<Book> = { owner };
     if (query.category !== undefined) filter.category = query.category;
     return paginate(this.books, filter, query, { createdAt: -1, _id: -1 }, toBookResponse);
@@ -57,13 +53,7 @@ export class BooksService {
     ownerId: string,
   ): Promise<BookResponseDto> {
     const cover = await this.covers.requiredFromUpload(upload);
-    let doc: BookDocument;
-    try {
-      doc = await this.books.create({ ...dto, owner: ownerId });
-    } catch (error) {
-      if (isDuplicateKeyError(error)) throw new ConflictException(TITLE_TAKEN);
-      throw error;
-    }
+    const doc = await saveOr409(() => this.books.create({ ...dto, owner: ownerId }), TITLE_TAKEN);
     try {
       await this.covers.store(doc._id, cover);
     } catch (error) {
@@ -85,25 +75,11 @@ export class BooksService {
   ): Promise<BookResponseDto> {
     const cover = await this.covers.fromUpload(upload);
     const renaming = dto.title !== undefined && dto.title !== doc.title;
-    // FerretDB reports a duplicate on update as an internal error (code 1), not 11000: check first.
-    if (renaming && (await this.titleTakenByAnother(doc, dto.title))) {
-      throw new ConflictException(TITLE_TAKEN);
-    }
     doc.set(dto);
     // A new cover is a change to the book too: its updatedAt moves.
     if (cover) doc.set('updatedAt', new Date());
-    try {
-      await doc.save();
-    } catch (error) {
-      // A rename that raced another write of the same title: 11000 on MongoDB, code 1 on FerretDB.
-      if (
-        isDuplicateKeyError(error) ||
-        (renaming && (await this.titleTakenByAnother(doc, dto.title)))
-      ) {
-        throw new ConflictException(TITLE_TAKEN);
-      }
-      throw error;
-    }
+    const taken = () => this.titleTakenByAnother(doc, dto.title);
+    await saveOr409(() => doc.save(), TITLE_TAKEN, renaming ? taken : undefined);
     if (cover) await this.covers.store(doc._id, cover);
     return toBookResponse(doc);
   }

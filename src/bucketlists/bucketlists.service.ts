@@ -1,12 +1,12 @@
-import { ForbiddenException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { QueryFilter } from 'mongoose';
 import { Model } from 'mongoose';
 
 import type { AuthUser } from '../auth/index.js';
 import type { PageDto } from '../auth/index.js';
-import { Role } from '../auth/index.js';
 import { paginate } from '../auth/index.js';
+import { listOwner } from '../common/ownership/owner-scope.js';
 import type { BucketlistResponseDto } from './dto/bucketlist-response.dto.js';
 import { toBucketlistResponse } from './dto/bucketlist-response.dto.js';
 import type { CreateBucketlistDto } from './dto/create-bucketlist.dto.js';
@@ -23,16 +23,11 @@ export class BucketlistsService {
     query: ListBucketlistsQueryDto,
     user: AuthUser,
   ): Promise<PageDto<BucketlistResponseDto>> {
-    const filter: QueryFilter<Bucketlist> = {};
-    const owner = query.owner?.toLowerCase() === 'me' ? user.id : query.owner?.toLowerCase();
-    if (user.role === Role.Admin) {
-      if (owner !== undefined) filter.owner = owner;
-    } else {
-      if (owner !== undefined && owner !== user.id) {
-        throw new ForbiddenException("Only admins may list other users' bucket lists");
-      }
-      filter.owner = user.id;
-    }
+    const owner = listOwner(user, query.owner, {
+      adminDefault: 'all',
+      refusal: "Only admins may list other users' bucket lists",
+    });
+    const filter: QueryFilter<Bucketlist> = owner === undefined ? {} : { owner };
     return paginate(this.lists, filter, query, { createdAt: -1, _id: -1 }, toBucketlistResponse);
   }
 

@@ -49,7 +49,6 @@ export class MoviesController {
   @OptionalAuth()
   @ApiOperation({ summary: 'List movies (public; filter by genre or addedBy=<id|me>)' })
   @ApiPageResponse(MovieResponseDto)
-  @ApiBadRequestResponse({ description: 'Invalid query parameters' })
   list(
     @Query() query: ListMoviesQueryDto,
     @CurrentUser() user?: AuthUser,
@@ -61,7 +60,6 @@ export class MoviesController {
   @Public()
   @ApiOperation({ summary: 'Read one movie (public)' })
   @ApiOkResponse({ type: MovieResponseDto })
-  @ApiBadRequestResponse({ description: 'Invalid id' })
   @ApiNotFoundResponse({ description: 'No such movie' })
   get(@Param('id', ParseObjectIdPipe) id: string): Promise<MovieResponseDto> {
     return this.movies.get(id);

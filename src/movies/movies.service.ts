@@ -1,15 +1,11 @@
-import {
-  ConflictException,
-  Injectable,
-  NotFoundException,
-  UnauthorizedException,
-} from '@nestjs/common';
+import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { QueryFilter } from 'mongoose';
 import { Model, trusted } from 'mongoose';
 
 import type { AuthUser, PageDto } from '../auth/index.js';
-import { isDuplicateKeyError, paginate } from '../auth/index.js';
+import { paginate, saveOr409 } from '../auth/index.js';
+import { resolveUserIdOrMe } from '../common/decorators/user-id-or-me.decorator.js';
 import type { CreateMovieDto } from './dto/create-movie.dto.js';
 import type { ListMoviesQueryDto } from './dto/list-movies-query.dto.js';
 import type { MovieResponseDto } from './dto/movie-response.dto.js';
@@ -28,12 +24,7 @@ export class MoviesService {
     const filter: QueryFilter<Movie> = {};
     if (query.genre !== undefined) filter.genres = query.genre;
     if (query.addedBy !== undefined) {
-      if (query.addedBy.toLowerCase() === 'me') {
-        if (!user) throw new UnauthorizedException('addedBy=me needs an access token');
-        filter.addedBy = user.id;
-      } else {
-        filter.addedBy = query.addedBy;
-      }
+      filter.addedBy = resolveUserIdOrMe(query.addedBy, user, 'addedBy');
     }
     return paginate(this.movies, filter, query, { createdAt: -1, _id: -1 }, toMovieResponse);
   }
@@ -45,28 +36,20 @@ export class MoviesService {
   }
 
   async create(dto: CreateMovieDto, ownerId: string): Promise<MovieResponseDto> {
-    try {
-      return toMovieResponse(await this.movies.create({ ...dto, addedBy: ownerId }));
-    } catch (error) {
-      if (isDuplicateKeyError(error)) throw new ConflictException(NAME_TAKEN);
-      throw error;
-    }
+    const doc = await saveOr409(() => this.movies.create({ ...dto, addedBy: ownerId }), NAME_TAKEN);
+    return toMovieResponse(doc);
   }
 
   /** PATCH applies the given fields, PUT (a full CreateMovieDto) replaces all of them. */
   async update(doc: MovieDocument, dto: UpdateMovieDto): Promise<MovieResponseDto> {
-    if (dto.name !== undefined && dto.name !== doc.name) {
-      // FerretDB reports a duplicate on update as an internal error, not 11000: check first.
-      const taken = await this.movies.exists({ name: dto.name, _id: trusted({ $ne: doc._id }) });
-      if (taken) throw new ConflictException(NAME_TAKEN);
-    }
+    const name = dto.name;
+    const renaming = name !== undefined && name !== doc.name;
     doc.set(dto);
-    try {
-      return toMovieResponse(await doc.save());
-    } catch (error) {
-      if (isDuplicateKeyError(error)) throw new ConflictException(NAME_TAKEN);
-      throw error;
-    }
+    const taken = async () =>
+      (await this.movies.exists({ name, _id: trusted({ $ne: doc._id }) })) !== null;
+    return toMovieResponse(
+      await saveOr409(() => doc.save(), NAME_TAKEN, renaming ? taken : undefined),
+    );
   }
 
   async remove(doc: MovieDocument): Promise<void> {

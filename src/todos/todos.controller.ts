@@ -14,13 +14,10 @@ import {
   ApiBadRequestResponse,
   ApiCreatedResponse,
   ApiExtraModels,
-  ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiPayloadTooLargeResponse,
-  ApiServiceUnavailableResponse,
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
@@ -38,7 +35,6 @@ import { TODO_OWNERSHIP } from './schemas/todo.schema.js';
 import { ANONYMOUS_TODO_WINDOW, TodosService } from './todos.service.js';
 
 @ApiTags('todos')
-@ApiServiceUnavailableResponse({ description: 'The database is unavailable' })
 @Controller('todos')
 export class TodosController {
   constructor(private readonly todos: TodosService) {}
@@ -80,8 +76,6 @@ export class TodosController {
       ],
     },
   })
-  @ApiBadRequestResponse({ description: 'Invalid query parameters' })
-  @ApiForbiddenResponse({ description: 'A token was sent for a disabled account' })
   list(
     @Query() query: ListTodosQueryDto,
     @CurrentUser() user?: AuthUser,
@@ -96,7 +90,6 @@ export class TodosController {
   @ApiBadRequestResponse({
     description: 'Invalid body: bad due date, or a field such as done or owner',
   })
-  @ApiPayloadTooLargeResponse({ description: 'Body over the size limit' })
   create(@Body() dto: CreateTodoDto, @CurrentUser() user: AuthUser): Promise<TodoResponseDto> {
     return this.todos.create(dto, user.id);
   }
@@ -115,7 +108,6 @@ export class TodosController {
   @Owned(TODO_OWNERSHIP)
   @ApiOperation({ summary: 'Replace title, description and due (owner or admin)' })
   @ApiOkResponse({ type: TodoResponseDto })
-  @ApiPayloadTooLargeResponse({ description: 'Body over the size limit' })
   replace(
     @OwnedResource() todo: TodoDocument,
     @Body() dto: CreateTodoDto,
@@ -131,7 +123,6 @@ export class TodosController {
     description: '`done` is not accepted here (400): only an admin sets it, via PATCH /done.',
   })
   @ApiOkResponse({ type: TodoResponseDto })
-  @ApiPayloadTooLargeResponse({ description: 'Body over the size limit' })
   update(
     @OwnedResource() todo: TodoDocument,
     @Body() dto: UpdateTodoDto,
@@ -146,7 +137,6 @@ export class TodosController {
   @ApiOkResponse({ type: TodoResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid id, or done is not a boolean' })
   @ApiNotFoundResponse({ description: 'No such todo' })
-  @ApiPayloadTooLargeResponse({ description: 'Body over the size limit' })
   setDone(
     @Param('id', ParseObjectIdPipe) id: string,
     @Body() dto: SetDoneDto,

@@ -5,8 +5,8 @@ import { Model } from 'mongoose';
 
 import type { AuthUser } from '../auth/index.js';
 import type { PageDto } from '../auth/index.js';
-import { Role } from '../auth/index.js';
 import { pageOffset, paginate } from '../auth/index.js';
+import { listOwner } from '../common/ownership/owner-scope.js';
 import type { CreateTodoDto } from './dto/create-todo.dto.js';
 import type { ListTodosQueryDto, TodoSortField } from './dto/list-todos-query.dto.js';
 import type { PublicTodoDto, TodoResponseDto } from './dto/todo-response.dto.js';
@@ -39,7 +39,8 @@ export class TodosService {
     user?: AuthUser,
   ): Promise<PageDto<TodoResponseDto> | PageDto<PublicTodoDto>> {
     if (!user) return this.listAnonymous(query);
-    const filter: QueryFilter<Todo> = user.role === Role.Admin ? {} : { owner: user.id };
+    const owner = listOwner(user, undefined, { adminDefault: 'all' });
+    const filter: QueryFilter<Todo> = owner === undefined ? {} : { owner };
     return this.listFull(filter, query);
   }
 

@@ -71,7 +71,6 @@ export class UsersController {
   @Get()
   @Auth(Role.Admin)
   @ApiOperation({ summary: 'List users (admin)' })
-  @ApiBadRequestResponse({ description: 'Invalid query parameters' })
   @ApiPageResponse(UserResponseDto)
   async list(@Query() query: ListUsersQueryDto): Promise<PageDto<UserResponseDto>> {
     const page = await this.users.list(query);
@@ -81,7 +80,6 @@ export class UsersController {
   @Get(':id')
   @Auth(Role.Admin)
   @ApiOperation({ summary: 'Read a user (admin)' })
-  @ApiBadRequestResponse({ description: 'Invalid id or body' })
   @ApiOkResponse({ type: UserResponseDto })
   @ApiNotFoundResponse({ description: 'No such user' })
   async get(@Param('id', ParseObjectIdPipe) id: string): Promise<UserResponseDto> {
@@ -91,7 +89,6 @@ export class UsersController {
   @Patch(':id')
   @Auth(Role.Admin)
   @ApiOperation({ summary: "Change a user's role or active flag (admin)" })
-  @ApiBadRequestResponse({ description: 'Invalid id or body' })
   @ApiOkResponse({ type: UserResponseDto })
   @ApiNotFoundResponse({ description: 'No such user' })
   @ApiConflictResponse({ description: 'Would leave no active admin' })
@@ -109,7 +106,6 @@ export class UsersController {
     summary: 'Delete a user and everything they own (admin)',
     description: 'Cascades to their movies, books and covers, todos, bucket lists and sessions.',
   })
-  @ApiBadRequestResponse({ description: 'Invalid id' })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiNotFoundResponse({ description: 'No such user' })
   @ApiConflictResponse({ description: 'Would leave no active admin' })

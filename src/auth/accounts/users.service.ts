@@ -6,7 +6,7 @@ import { Model, trusted } from 'mongoose';
 import type { AuthUser } from '../core/auth-user.js';
 import { Role } from '../core/roles.js';
 import type { PageDto } from '../shared/dto/paginated.dto.js';
-import { isDuplicateKeyError } from '../shared/duplicate-key.js';
+import { isDuplicateKeyError, saveOr409 } from '../shared/duplicate-key.js';
 import { paginate } from '../shared/paginate.js';
 import { AdminLockService } from './admin-lock.service.js';
 import type { ListUsersQueryDto } from './dto/list-users-query.dto.js';
@@ -60,17 +60,11 @@ export class UsersService {
     passwordHash: string;
     role?: Role;
   }): Promise<AuthUserRecord> {
-    try {
-      const doc = await this.users.create({
-        ...input,
-        role: input.role ?? Role.User,
-        active: true,
-      });
-      return toAuthUser(doc);
-    } catch (error) {
-      if (isDuplicateKeyError(error)) throw new ConflictException('Email is already registered');
-      throw error;
-    }
+    const doc = await saveOr409(
+      () => this.users.create({ ...input, role: input.role ?? Role.User, active: true }),
+      'Email is already registered',
+    );
+    return toAuthUser(doc);
   }
 
   async findById(id: string): Promise<AuthUserRecord | null> {

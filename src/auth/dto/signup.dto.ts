@@ -1,10 +1,9 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsEmail, IsNotEmpty, IsString, MaxLength } from 'class-validator';
 
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../password-policy.js';
+import { Trim } from '../shared/decorators/trim.decorator.js';
 import { NormalizeEmail } from './email.transform.js';
-import { IsPassword, PASSWORD_RULES } from './password.validation.js';
+import { IsPassword } from './password.validation.js';
 
 export class SignupDto {
   /** Trimmed and lower-cased; must be unique. */
@@ -14,17 +13,11 @@ export class SignupDto {
   @MaxLength(254)
   email!: string;
 
-  @ApiProperty({
-    example: 'correct horse battery staple',
-    description: PASSWORD_RULES,
-    minLength: MIN_PASSWORD_LENGTH,
-    maxLength: MAX_PASSWORD_LENGTH,
-  })
   @IsPassword()
   password!: string;
 
   @ApiProperty({ example: 'Ada Lovelace' })
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
+  @Trim()
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)

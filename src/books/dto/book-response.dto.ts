@@ -1,3 +1,4 @@
+import { ownedRecordFields } from '../../common/mappers/owned-record.mapper.js';
 import { BookCategory } from '../book-category.js';
 import type { BookDocument } from '../schemas/book.schema.js';
 
@@ -15,15 +16,12 @@ export class BookResponseDto {
 }
 
 export function toBookResponse(doc: BookDocument): BookResponseDto {
-  const id = doc._id.toString();
+  const base = ownedRecordFields(doc, 'owner');
   return {
-    id,
+    ...base,
     title: doc.title,
     description: doc.description,
     category: doc.category,
-    owner: doc.owner.toString(),
-    coverUrl: `/api/books/${id}/cover`,
-    createdAt: doc.createdAt,
-    updatedAt: doc.updatedAt,
+    coverUrl: `/api/books/${base.id}/cover`,
   };
 }

@@ -1,10 +1,7 @@
-import { Transform } from 'class-transformer';
 import { IsEnum, IsNotEmpty, IsOptional, IsString, MaxLength, NotContains } from 'class-validator';
 
+import { Trim } from '../../auth/index.js';
 import { BookCategory } from '../book-category.js';
-
-const trim = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' ? value.trim() : value;
 
 /**
  * The text fields of a book. Sent as multipart form fields on create (next to the `cover_image`
@@ -12,7 +9,7 @@ const trim = ({ value }: { value: unknown }): unknown =>
  */
 export class CreateBookDto {
   /** Unique among your own books. */
-  @Transform(trim)
+  @Trim()
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)

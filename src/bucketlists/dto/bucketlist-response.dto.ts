@@ -1,3 +1,4 @@
+import { ownedRecordFields } from '../../common/mappers/owned-record.mapper.js';
 import type { BucketlistDocument } from '../schemas/bucketlist.schema.js';
 
 export class BucketlistResponseDto {
@@ -10,11 +11,5 @@ export class BucketlistResponseDto {
 }
 
 export function toBucketlistResponse(doc: BucketlistDocument): BucketlistResponseDto {
-  return {
-    id: doc._id.toString(),
-    name: doc.name,
-    owner: doc.owner.toString(),
-    createdAt: doc.createdAt,
-    updatedAt: doc.updatedAt,
-  };
+  return { ...ownedRecordFields(doc, 'owner'), name: doc.name };
 }

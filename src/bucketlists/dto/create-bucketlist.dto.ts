@@ -1,12 +1,10 @@
-import { Transform } from 'class-transformer';
 import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
 
-const trim = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' ? value.trim() : value;
+import { Trim } from '../../auth/index.js';
 
 /** Body of `POST` and `PUT /bucketlists/:id`. An owner field is refused (400). */
 export class CreateBucketlistDto {
-  @Transform(trim)
+  @Trim()
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)

@@ -1,6 +1,7 @@
-import { IsOptional, Matches } from 'class-validator';
+import { IsOptional } from 'class-validator';
 
 import { PaginationQueryDto } from '../../auth/index.js';
+import { IsUserIdOrMe } from '../../common/decorators/user-id-or-me.decorator.js';
 
 export class ListBucketlistsQueryDto extends PaginationQueryDto {
   /**
@@ -8,6 +9,6 @@ export class ListBucketlistsQueryDto extends PaginationQueryDto {
    * Others always see only their own; they may pass `me` or their own id, anything else is 403.
    */
   @IsOptional()
-  @Matches(/^(me|[0-9a-f]{24})$/i, { message: 'owner must be a user id or "me"' })
+  @IsUserIdOrMe()
   owner?: string;
 }

@@ -22,6 +22,22 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 /** Fastify parses a body sent with any of these methods, whatever the route declares. */
 const BODY_METHODS = new Set<string>(['put', 'post', 'delete', 'patch']);
 
+type Operation = NonNullable<OpenAPIObject['paths'][string]['get']>;
+
+const INPUT_LIST = new Intl.ListFormat('en', { type: 'disjunction' });
+
+/** What a request to this operation can get wrong, for the 400 description. */
+function inputsOf(operation: Operation, carriesBody: boolean): string[] {
+  const places = new Set(
+    (operation.parameters ?? []).map((parameter) => ('in' in parameter ? parameter.in : 'ref')),
+  );
+  return [
+    ...(places.has('path') ? ['path parameters'] : []),
+    ...(places.has('query') ? ['query parameters'] : []),
+    ...(carriesBody ? ['body'] : []),
+  ];
+}
+
 export interface SharedAnswersOptions {
   /** Whether the per-IP rate limit applies to this route (OpenAPI path, e.g. `/api/auth/login`). */
   rateLimited(path: string): boolean;
@@ -33,11 +49,16 @@ export interface SharedAnswersOptions {
  * Declares, once for every operation they apply to, the answers that come from the platform
  * rather than from a handler, and gives every 4xx/5xx answer declared without a body the named
  * Error schema:
- * - 400/413/415 on every method that carries a body: Fastify parses any body sent to it (malformed
+ * - 400 wherever the route takes input: a path or query parameter (ValidationPipe,
+ *   ParseObjectIdPipe) or a body;
+ * - 413/415 on every method that carries a body: Fastify parses any body sent to it (malformed
  *   JSON, over BODY_LIMIT_BYTES, unsupported content type), even on routes that expect none;
+ * - 401 and 403 on every operation with a security requirement: the global guard refuses a
+ *   missing, invalid or expired token, and a disabled account, before any handler runs;
  * - 429 on the rate-limited routes;
  * - 503 wherever the database is read (every authenticated request loads its user and session).
- * Decorators on a route still win: these only fill in what it does not declare.
+ * Decorators on a route still win: these only fill in what it does not declare, so a route
+ * declares only the answers that are its own (404, 409, a narrower 403, ...).
  */
 export function declareSharedAnswers(document: OpenAPIObject, options: SharedAnswersOptions): void {
   document.components ??= {};
@@ -54,10 +75,15 @@ export function declareSharedAnswers(document: OpenAPIObject, options: SharedAns
       const declare = (status: number, description: string) => {
         responses[status] ??= { description };
       };
+      const inputs = inputsOf(operation, BODY_METHODS.has(method));
+      if (inputs.length > 0) declare(400, `Malformed or invalid ${INPUT_LIST.format(inputs)}`);
       if (BODY_METHODS.has(method)) {
-        declare(400, 'Malformed or invalid body');
         declare(413, 'Body over the size limit');
         declare(415, 'Unsupported body content type');
+      }
+      if ((operation.security ?? []).some((requirement) => Object.keys(requirement).length > 0)) {
+        declare(401, 'Missing, invalid or expired access token');
+        declare(403, 'Account disabled');
       }
       if (options.rateLimited(path)) declare(429, 'Too many requests (see Retry-After)');
       if (!options.databaseFree(path))

@@ -1,6 +1,7 @@
-import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
 
 import { PaginationQueryDto } from '../../auth/index.js';
+import { IsUserIdOrMe } from '../../common/decorators/user-id-or-me.decorator.js';
 
 export class ListMoviesQueryDto extends PaginationQueryDto {
   /** Only movies with this genre. */
@@ -11,6 +12,6 @@ export class ListMoviesQueryDto extends PaginationQueryDto {
 
   /** Only movies added by this user id, or `me` (needs a token). */
   @IsOptional()
-  @Matches(/^(me|[0-9a-f]{24})$/i, { message: 'addedBy must be a user id or "me"' })
+  @IsUserIdOrMe()
   addedBy?: string;
 }

@@ -1,3 +1,4 @@
+import { ownedRecordFields } from '../../common/mappers/owned-record.mapper.js';
 import type { MovieDocument } from '../schemas/movie.schema.js';
 
 export class MovieResponseDto {
@@ -13,12 +14,9 @@ export class MovieResponseDto {
 
 export function toMovieResponse(doc: MovieDocument): MovieResponseDto {
   return {
-    id: doc._id.toString(),
+    ...ownedRecordFields(doc, 'addedBy'),
     name: doc.name,
     casts: [...doc.casts],
     genres: [...doc.genres],
-    addedBy: doc.addedBy.toString(),
-    createdAt: doc.createdAt,
-    updatedAt: doc.updatedAt,
   };
 }

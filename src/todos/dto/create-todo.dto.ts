@@ -1,11 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsNotEmpty, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
 
+import { Trim } from '../../auth/index.js';
 import { IsDueDate } from './due-date.validation.js';
-
-const trim = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' ? value.trim() : value;
 
 /**
  * Body of `POST /todos` and `PUT /todos/:id`. There is no `done` (new todos start not done; only
@@ -13,7 +10,7 @@ const trim = ({ value }: { value: unknown }): unknown =>
  * either field is refused with 400.
  */
 export class CreateTodoDto {
-  @Transform(trim)
+  @Trim()
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)

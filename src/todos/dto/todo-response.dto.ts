@@ -1,3 +1,4 @@
+import { ownedRecordFields } from '../../common/mappers/owned-record.mapper.js';
 import type { TodoDocument } from '../schemas/todo.schema.js';
 
 /** What anonymous callers see: no owner, no description, no timestamps. */
@@ -22,11 +23,5 @@ export function toPublicTodo(doc: TodoDocument): PublicTodoDto {
 }
 
 export function toTodoResponse(doc: TodoDocument): TodoResponseDto {
-  return {
-    ...toPublicTodo(doc),
-    description: doc.description,
-    owner: doc.owner.toString(),
-    createdAt: doc.createdAt,
-    updatedAt: doc.updatedAt,
-  };
+  return { ...toPublicTodo(doc), ...ownedRecordFields(doc, 'owner'), description: doc.description };
 }
