@@ -3,6 +3,7 @@ import {
   Controller,
   Get,
   Header,
+  Headers,
   HttpCode,
   Ip,
   Patch,
@@ -67,8 +68,12 @@ export class AuthController {
   @ApiBadRequestResponse({ description: 'Malformed body' })
   @ApiUnauthorizedResponse({ description: 'Invalid email or password (same answer for both)' })
   @ApiForbiddenResponse({ description: 'Correct password, but the account is disabled' })
-  login(@Body() dto: LoginDto, @Ip() ip: string): Promise<TokenResponseDto> {
-    return this.auth.login(dto, ip);
+  login(
+    @Body() dto: LoginDto,
+    @Ip() ip: string,
+    @Headers('user-agent') userAgent?: string,
+  ): Promise<TokenResponseDto> {
+    return this.auth.login(dto, ip, userAgent);
   }
 
   @Post('refresh')

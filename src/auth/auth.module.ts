@@ -18,12 +18,16 @@ import { RolesGuard } from './guards/roles.guard.js';
 import { OwnedResources } from './ownership/owned-resources.service.js';
 import { PasswordService } from './password.service.js';
 import { PrincipalService } from './principal.service.js';
+import { AdminSessionsController } from './sessions/admin-sessions.controller.js';
 import {
   RefreshToken,
   RefreshTokenSchema,
   Session,
+  SessionActivity,
+  SessionActivitySchema,
   SessionSchema,
 } from './sessions/session.schema.js';
+import { SessionsController } from './sessions/sessions.controller.js';
 import { SessionsService } from './sessions/sessions.service.js';
 import { JwtStrategy } from './strategies/jwt.strategy.js';
 import { LoginFailure, LoginFailureSchema } from './throttling/login-failure.schema.js';
@@ -74,9 +78,10 @@ export class AuthModule {
           { name: Session.name, schema: SessionSchema },
           { name: RefreshToken.name, schema: RefreshTokenSchema },
           { name: LoginFailure.name, schema: LoginFailureSchema },
+          { name: SessionActivity.name, schema: SessionActivitySchema },
         ]),
       ],
-      controllers: [AuthController],
+      controllers: [AuthController, SessionsController, AdminSessionsController],
       providers: [
         {
           provide: TOKEN_KEYS,

@@ -56,6 +56,11 @@ export interface AuthModuleOptions {
   passwordPolicy?: PasswordPolicy;
   /** bcrypt cost, never below 10. Default 12. */
   bcryptRounds?: number;
+  /**
+   * `GET/DELETE /auth/sessions` and the admin's `/users/:id/sessions` routes. Default true;
+   * false answers 404 there.
+   */
+  sessionsApi?: boolean;
   /** Created (or promoted) at start-up when both are set; idempotent. */
   admin?: { email?: string; password?: string; name?: string };
 }

@@ -57,14 +57,14 @@ export class AuthService {
    * The attempt is counted (and limited) before the password is checked, stays counted as a
    * failure unless it succeeds, and the unknown-email path costs one bcrypt too.
    */
-  async login(dto: LoginDto, ip: string): Promise<TokenResponseDto> {
+  async login(dto: LoginDto, ip: string, userAgent?: string): Promise<TokenResponseDto> {
     await this.throttle.recordAttempt(dto.email, ip);
     const found = await this.users.findByEmailWithHash(dto.email);
     const valid = await this.passwords.verify(dto.password, found?.passwordHash);
     if (!found || !valid) throw new UnauthorizedException(INVALID_CREDENTIALS);
     await this.throttle.reset(dto.email, ip);
     if (!found.user.active) throw new ForbiddenException('This account is disabled');
-    return this.tokens(await this.sessions.create(found.user.id));
+    return this.tokens(await this.sessions.create(found.user.id, { ip, userAgent }));
   }
 
   async refresh(refreshToken: string): Promise<TokenResponseDto> {
