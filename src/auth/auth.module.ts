@@ -15,6 +15,19 @@ import { AccessGuard } from './guards/access.guard.js';
 import { JwtAuthGuard } from './guards/jwt-auth.guard.js';
 import { OwnershipGuard } from './guards/ownership.guard.js';
 import { RolesGuard } from './guards/roles.guard.js';
+import { AdminMfaController } from './mfa/admin-mfa.controller.js';
+import { MfaController } from './mfa/mfa.controller.js';
+import { MfaService } from './mfa/mfa.service.js';
+import {
+  MfaChallenge,
+  MfaChallengeSchema,
+  MfaFactor,
+  MfaFactorSchema,
+  MfaRecoveryCode,
+  MfaRecoveryCodeSchema,
+  MfaUsed,
+  MfaUsedSchema,
+} from './mfa/schemas/mfa.schema.js';
 import { OwnedResources } from './ownership/owned-resources.service.js';
 import { PasswordService } from './password.service.js';
 import { PrincipalService } from './principal.service.js';
@@ -79,9 +92,19 @@ export class AuthModule {
           { name: RefreshToken.name, schema: RefreshTokenSchema },
           { name: LoginFailure.name, schema: LoginFailureSchema },
           { name: SessionActivity.name, schema: SessionActivitySchema },
+          { name: MfaFactor.name, schema: MfaFactorSchema },
+          { name: MfaRecoveryCode.name, schema: MfaRecoveryCodeSchema },
+          { name: MfaChallenge.name, schema: MfaChallengeSchema },
+          { name: MfaUsed.name, schema: MfaUsedSchema },
         ]),
       ],
-      controllers: [AuthController, SessionsController, AdminSessionsController],
+      controllers: [
+        AuthController,
+        SessionsController,
+        AdminSessionsController,
+        MfaController,
+        AdminMfaController,
+      ],
       providers: [
         {
           provide: TOKEN_KEYS,
@@ -114,6 +137,7 @@ export class AuthModule {
         PasswordService,
         SessionsService,
         LoginThrottleService,
+        MfaService,
         PrincipalService,
         AuthService,
         JwtStrategy,
