@@ -72,6 +72,12 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
       'JWT_SECRET is not set: using a random secret, so tokens stop working when the process restarts',
     );
   }
+  if (env.MFA_ENCRYPTION_KEY_GENERATED) {
+    new Logger('Config').warn(
+      'MFA_ENCRYPTION_KEY is not set: using a random key, so enrolled second factors stop ' +
+        'working when the process restarts',
+    );
+  }
   if (env.TRUST_PROXY === true) {
     new Logger('Config').warn(
       'TRUST_PROXY=true trusts every X-Forwarded-For hop: clients can choose their own address ' +

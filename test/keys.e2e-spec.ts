@@ -134,7 +134,11 @@ describe('production start-up', () => {
     const secret = randomBytes(32).toString('hex');
     const t = await createTestApp({
       label: 'keys_prod',
-      env: { NODE_ENV: 'production', JWT_SECRET: secret },
+      env: {
+        NODE_ENV: 'production',
+        JWT_SECRET: secret,
+        MFA_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+      },
     });
     try {
       const user = await signupAndLogin(t.app);

@@ -3,6 +3,7 @@ import {
   Controller,
   Get,
   Header,
+  Headers,
   HttpCode,
   Ip,
   Patch,
@@ -13,6 +14,7 @@ import {
   ApiBadRequestResponse,
   ApiConflictResponse,
   ApiCreatedResponse,
+  ApiExtraModels,
   ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiOkResponse,
@@ -20,6 +22,7 @@ import {
   ApiTags,
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
+  getSchemaPath,
 } from '@nestjs/swagger';
 
 import { toUserResponse, UserResponseDto } from './accounts/dto/user-response.dto.js';
@@ -35,6 +38,7 @@ import { RefreshTokenDto } from './dto/refresh-token.dto.js';
 import { SignupDto } from './dto/signup.dto.js';
 import { TokenResponseDto } from './dto/token-response.dto.js';
 import { AuthErrorHeadersInterceptor } from './interceptors/auth-error-headers.interceptor.js';
+import { MfaChallengeDto } from './mfa/dto/mfa.dto.js';
 
 const RATE_LIMITED = 'Too many requests or failed logins (see Retry-After)';
 
@@ -62,12 +66,26 @@ export class AuthController {
   @HttpCode(200)
   @Public()
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Exchange email and password for an access and a refresh token' })
-  @ApiOkResponse({ type: TokenResponseDto })
+  @ApiOperation({
+    summary: 'Exchange email and password for an access and a refresh token',
+    description:
+      'With a second factor on, the answer is `{ mfaRequired: true, mfaToken }` and no session: ' +
+      'finish with `POST /api/auth/login/mfa`.',
+  })
+  @ApiExtraModels(TokenResponseDto, MfaChallengeDto)
+  @ApiOkResponse({
+    schema: {
+      oneOf: [{ $ref: getSchemaPath(TokenResponseDto) }, { $ref: getSchemaPath(MfaChallengeDto) }],
+    },
+  })
   @ApiUnauthorizedResponse({ description: 'Invalid email or password (same answer for both)' })
   @ApiForbiddenResponse({ description: 'Correct password, but the account is disabled' })
-  login(@Body() dto: LoginDto, @Ip() ip: string): Promise<TokenResponseDto> {
-    return this.auth.login(dto, ip);
+  login(
+    @Body() dto: LoginDto,
+    @Ip() ip: string,
+    @Headers('user-agent') userAgent?: string,
+  ): Promise<TokenResponseDto | MfaChallengeDto> {
+    return this.auth.login(dto, ip, userAgent);
   }
 
   @Post('refresh')

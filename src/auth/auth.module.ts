@@ -15,15 +15,32 @@ import { AccessGuard } from './guards/access.guard.js';
 import { JwtAuthGuard } from './guards/jwt-auth.guard.js';
 import { OwnershipGuard } from './guards/ownership.guard.js';
 import { RolesGuard } from './guards/roles.guard.js';
+import { AdminMfaController } from './mfa/admin-mfa.controller.js';
+import { MfaController } from './mfa/mfa.controller.js';
+import { MfaService } from './mfa/mfa.service.js';
+import {
+  MfaChallenge,
+  MfaChallengeSchema,
+  MfaFactor,
+  MfaFactorSchema,
+  MfaRecoveryCode,
+  MfaRecoveryCodeSchema,
+  MfaUsed,
+  MfaUsedSchema,
+} from './mfa/schemas/mfa.schema.js';
 import { OwnedResources } from './ownership/owned-resources.service.js';
 import { PasswordService } from './password.service.js';
 import { PrincipalService } from './principal.service.js';
+import { AdminSessionsController } from './sessions/admin-sessions.controller.js';
 import {
   RefreshToken,
   RefreshTokenSchema,
   Session,
+  SessionActivity,
+  SessionActivitySchema,
   SessionSchema,
 } from './sessions/session.schema.js';
+import { SessionsController } from './sessions/sessions.controller.js';
 import { SessionsService } from './sessions/sessions.service.js';
 import { JwtStrategy } from './strategies/jwt.strategy.js';
 import { LoginFailure, LoginFailureSchema } from './throttling/login-failure.schema.js';
@@ -74,9 +91,20 @@ export class AuthModule {
           { name: Session.name, schema: SessionSchema },
           { name: RefreshToken.name, schema: RefreshTokenSchema },
           { name: LoginFailure.name, schema: LoginFailureSchema },
+          { name: SessionActivity.name, schema: SessionActivitySchema },
+          { name: MfaFactor.name, schema: MfaFactorSchema },
+          { name: MfaRecoveryCode.name, schema: MfaRecoveryCodeSchema },
+          { name: MfaChallenge.name, schema: MfaChallengeSchema },
+          { name: MfaUsed.name, schema: MfaUsedSchema },
         ]),
       ],
-      controllers: [AuthController],
+      controllers: [
+        AuthController,
+        SessionsController,
+        AdminSessionsController,
+        MfaController,
+        AdminMfaController,
+      ],
       providers: [
         {
           provide: TOKEN_KEYS,
@@ -109,6 +137,7 @@ export class AuthModule {
         PasswordService,
         SessionsService,
         LoginThrottleService,
+        MfaService,
         PrincipalService,
         AuthService,
         JwtStrategy,

@@ -1,5 +1,6 @@
 import type { ModuleMetadata } from '@nestjs/common';
 
+import type { SecurityNotices } from './mfa/security-notices.js';
 import type { PasswordPolicy } from './password-policy.js';
 
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
@@ -56,6 +57,24 @@ export interface AuthModuleOptions {
   passwordPolicy?: PasswordPolicy;
   /** bcrypt cost, never below 10. Default 12. */
   bcryptRounds?: number;
+  /**
+   * `GET/DELETE /auth/sessions` and the admin's `/users/:id/sessions` routes. Default true;
+   * false answers 404 there.
+   */
+  sessionsApi?: boolean;
+  /**
+   * TOTP second factor with recovery codes. Off when absent or `enabled: false` (its routes then
+   * answer 404 and logins ask for no code).
+   */
+  mfa?: {
+    enabled?: boolean;
+    /** AES-256-GCM key for TOTP secrets at rest: 32 bytes as 64 hex digits or base64. Required. */
+    encryptionKey?: string;
+    /** The issuer name authenticator apps show. Default "Guardhouse". */
+    issuer?: string;
+  };
+  /** Told about security events (recovery code used, factor turned off); default: nobody. */
+  securityNotices?: SecurityNotices;
   /** Created (or promoted) at start-up when both are set; idempotent. */
   admin?: { email?: string; password?: string; name?: string };
 }

@@ -16,6 +16,8 @@ import type { JwksDto } from './dto/jwks.dto.js';
 import type { LoginDto } from './dto/login.dto.js';
 import type { SignupDto } from './dto/signup.dto.js';
 import type { TokenResponseDto } from './dto/token-response.dto.js';
+import type { MfaChallengeDto, MfaLoginDto, MfaTokenResponseDto } from './mfa/dto/mfa.dto.js';
+import { MfaService } from './mfa/mfa.service.js';
 import { PasswordService } from './password.service.js';
 import type { IssuedRefresh } from './sessions/sessions.service.js';
 import { SessionsService } from './sessions/sessions.service.js';
@@ -36,6 +38,7 @@ export class AuthService {
     private readonly sessions: SessionsService,
     private readonly throttle: LoginThrottleService,
     private readonly jwt: JwtService,
+    private readonly mfa: MfaService,
     @Inject(TOKEN_KEYS) private readonly keys: TokenKeys,
     @Inject(AUTH_OPTIONS) options: AuthModuleOptions,
   ) {
@@ -55,16 +58,36 @@ export class AuthService {
 
   /**
    * The attempt is counted (and limited) before the password is checked, stays counted as a
-   * failure unless it succeeds, and the unknown-email path costs one bcrypt too.
+   * failure unless it succeeds, and the unknown-email path costs one bcrypt too. With a second
+   * factor on, the answer is a challenge instead of a session, and the attempt stays counted
+   * until the code is right: password and codes share one budget.
    */
-  async login(dto: LoginDto, ip: string): Promise<TokenResponseDto> {
+  async login(
+    dto: LoginDto,
+    ip: string,
+    userAgent?: string,
+  ): Promise<TokenResponseDto | MfaChallengeDto> {
     await this.throttle.recordAttempt(dto.email, ip);
     const found = await this.users.findByEmailWithHash(dto.email);
     const valid = await this.passwords.verify(dto.password, found?.passwordHash);
     if (!found || !valid) throw new UnauthorizedException(INVALID_CREDENTIALS);
+    if (found.user.active && (await this.mfa.isRequired(found.user.id))) {
+      return this.mfa.challenge(found.user, dto.email);
+    }
     await this.throttle.reset(dto.email, ip);
     if (!found.user.active) throw new ForbiddenException('This account is disabled');
-    return this.tokens(await this.sessions.create(found.user.id));
+    return this.tokens(await this.sessions.create(found.user.id, { ip, userAgent }));
+  }
+
+  /** The second step of a login with a second factor. */
+  async loginWithSecondFactor(
+    dto: MfaLoginDto,
+    ip: string,
+    userAgent?: string,
+  ): Promise<MfaTokenResponseDto> {
+    const { user, recoveryCodesRemaining } = await this.mfa.finishLogin(dto, ip);
+    const tokens = await this.tokens(await this.sessions.create(user.id, { ip, userAgent }));
+    return recoveryCodesRemaining === undefined ? tokens : { ...tokens, recoveryCodesRemaining };
   }
 
   async refresh(refreshToken: string): Promise<TokenResponseDto> {

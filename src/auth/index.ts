@@ -14,6 +14,8 @@ export { AccessGuard } from './guards/access.guard.js';
 export { JwtAuthGuard } from './guards/jwt-auth.guard.js';
 export { OwnershipGuard } from './guards/ownership.guard.js';
 export { RolesGuard } from './guards/roles.guard.js';
+export { parseEncryptionKey } from './mfa/secret-box.js';
+export type { SecurityNotices } from './mfa/security-notices.js';
 export { OwnedResources } from './ownership/owned-resources.service.js';
 export type { PasswordPolicy } from './password-policy.js';
 export { PASSWORD_POLICIES } from './password-policy.js';

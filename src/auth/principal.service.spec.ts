@@ -54,6 +54,7 @@ function setUp() {
       await waitGate();
       return open ? new Date(Date.now() + 3600_000) : null;
     },
+    touch: () => Promise.resolve(),
   };
   const users = { findById: () => Promise.resolve({ ...user }) };
   const lifecycle = new UserLifecycle();

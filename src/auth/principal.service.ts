@@ -87,6 +87,7 @@ export class PrincipalService implements OnModuleInit {
     if (user.passwordChangedAt && payload.iat * 1000 < user.passwordChangedAt.getTime()) {
       throw new UnauthorizedException();
     }
+    await this.sessions.touch(sid);
     const { passwordChangedAt: _ignored, ...authUser } = user;
     return { ...authUser, sessionId: sid };
   }

@@ -24,6 +24,12 @@ export function authOptionsFromEnv(env: Env): AuthModuleOptions {
     },
     bcryptRounds: env.BCRYPT_ROUNDS,
     passwordPolicy: env.PASSWORD_POLICY,
+    sessionsApi: env.SESSIONS_API_ENABLED,
+    mfa: {
+      enabled: env.MFA_ENABLED,
+      encryptionKey: env.MFA_ENCRYPTION_KEY,
+      issuer: env.MFA_ISSUER,
+    },
     admin: { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD, name: env.ADMIN_NAME },
   };
 }

@@ -8,8 +8,10 @@ const MONGODB_URI = 'mongodb://127.0.0.1:27017/unit';
 /** Hex cannot spell a placeholder word, so this is never judged weak. */
 const STRONG_SECRET = randomBytes(32).toString('hex');
 
+const MFA_KEY = randomBytes(32).toString('hex');
+
 const env = (settings: Record<string, string | undefined>) =>
-  validateEnv({ MONGODB_URI, JWT_SECRET: STRONG_SECRET, ...settings });
+  validateEnv({ MONGODB_URI, JWT_SECRET: STRONG_SECRET, MFA_ENCRYPTION_KEY: MFA_KEY, ...settings });
 
 describe('TRUST_PROXY', () => {
   it('is off by default: X-Forwarded-For is not trusted', () => {
@@ -138,5 +140,29 @@ describe('PASSWORD_POLICY and cover limits', () => {
     ['COVER_UPLOADS_PER_MINUTE', 'many'],
   ])('refuses %s=%s, naming it', (name, value) => {
     expect(() => env({ [name]: value })).toThrow(new RegExp(`${name}:`));
+  });
+});
+
+describe('MFA_ENCRYPTION_KEY', () => {
+  it('is required in production while the second factor is on, naming it', () => {
+    expect(() => env({ NODE_ENV: 'production', MFA_ENCRYPTION_KEY: undefined })).toThrow(
+      /MFA_ENCRYPTION_KEY/,
+    );
+    expect(
+      env({ NODE_ENV: 'production', MFA_ENCRYPTION_KEY: undefined, MFA_ENABLED: 'false' }),
+    ).toMatchObject({ MFA_ENABLED: false });
+  });
+
+  it('is generated outside production when missing, and flagged', () => {
+    const settings = env({ NODE_ENV: 'development', MFA_ENCRYPTION_KEY: undefined });
+    expect(settings.MFA_ENCRYPTION_KEY_GENERATED).toBe(true);
+    expect(Buffer.from(settings.MFA_ENCRYPTION_KEY ?? '', 'base64')).toHaveLength(32);
+  });
+
+  it('refuses a key that is not 32 bytes, naming it', () => {
+    for (const key of ['changeme', randomBytes(16).toString('hex')]) {
+      expect(() => env({ MFA_ENCRYPTION_KEY: key })).toThrow(/MFA_ENCRYPTION_KEY/);
+    }
+    expect(env({ MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64') })).toBeDefined();
   });
 });

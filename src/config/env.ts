@@ -18,7 +18,7 @@ import {
 } from 'class-validator';
 
 import type { PasswordPolicy } from '../auth/index.js';
-import { MIN_SECRET_LENGTH, PASSWORD_POLICIES } from '../auth/index.js';
+import { MIN_SECRET_LENGTH, parseEncryptionKey, PASSWORD_POLICIES } from '../auth/index.js';
 
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
 
@@ -274,6 +274,35 @@ export class Env {
   SWAGGER_ENABLED!: boolean;
   // ---- end production defaults ----
 
+  // ---- second factor and session list (issue 15) ----
+  /** TOTP second factor with recovery codes (routes under /api/auth/mfa). */
+  @Transform(toBoolean)
+  @IsBoolean()
+  MFA_ENABLED = true;
+
+  /**
+   * AES-256-GCM key for TOTP secrets at rest: 32 bytes as 64 hex digits or base64
+   * (`openssl rand -base64 32`). Required in production when MFA_ENABLED; elsewhere a random one
+   * is generated (enrolled factors then stop working when the process restarts).
+   */
+  @IsOptional()
+  @IsString()
+  MFA_ENCRYPTION_KEY?: string;
+
+  /** The issuer name authenticator apps show next to the account. */
+  @IsString()
+  @MinLength(1)
+  MFA_ISSUER = 'Guardhouse';
+
+  /** GET/DELETE /api/auth/sessions and the admin's /api/users/:id/sessions. */
+  @Transform(toBoolean)
+  @IsBoolean()
+  SESSIONS_API_ENABLED = true;
+
+  /** Set when no MFA_ENCRYPTION_KEY was given outside production and a random one was generated. */
+  MFA_ENCRYPTION_KEY_GENERATED?: boolean;
+  // ---- end second factor ----
+
   /** Set when no JWT_SECRET was given outside production and a random one was generated. */
   JWT_SECRET_GENERATED?: boolean;
 }
@@ -295,6 +324,7 @@ export function validateEnv(raw: Record<string, unknown>): Env {
   checkJwtKeys(env);
   checkSessionMaxAge(env);
   checkTrustProxy(env);
+  checkMfaKey(env);
   return env;
 }
 
@@ -352,6 +382,28 @@ const weakSecretError = (): Error =>
     'Invalid configuration:\n  JWT_SECRET: needs at least 32 random characters ' +
       '(e.g. `openssl rand -base64 48`), not a placeholder (only NODE_ENV=test accepts one)',
   );
+
+// ---- second factor (issue 15) ----
+function checkMfaKey(env: Env): void {
+  if (!env.MFA_ENABLED) return;
+  if (env.MFA_ENCRYPTION_KEY === undefined) {
+    if (env.NODE_ENV === NodeEnv.Production) {
+      throw new Error(
+        'Invalid configuration:\n  MFA_ENCRYPTION_KEY: required in production while MFA_ENABLED ' +
+          '(32 bytes: `openssl rand -base64 32`), or set MFA_ENABLED=false',
+      );
+    }
+    env.MFA_ENCRYPTION_KEY = randomBytes(32).toString('base64');
+    env.MFA_ENCRYPTION_KEY_GENERATED = true;
+    return;
+  }
+  if (!parseEncryptionKey(env.MFA_ENCRYPTION_KEY)) {
+    throw new Error(
+      'Invalid configuration:\n  MFA_ENCRYPTION_KEY: must be 32 bytes, as 64 hex digits or base64',
+    );
+  }
+}
+// ---- end second factor ----
 
 // ---- production defaults (issue 10) ----
 /** Defaults that depend on NODE_ENV: what is convenient in development is off in production. */

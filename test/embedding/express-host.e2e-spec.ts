@@ -17,6 +17,7 @@ import { Test } from '@nestjs/testing';
 import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
 import type { Connection, HydratedDocument, Model } from 'mongoose';
 import { Schema as MongooseSchema, Types } from 'mongoose';
+import { Secret, TOTP } from 'otpauth';
 import request from 'supertest';
 
 import type { AuthModuleOptions, AuthUser } from '../../src/auth/index.js';
@@ -124,6 +125,7 @@ const HOST_AUTH: AuthModuleOptions = {
   bcryptRounds: 10,
   admin: HOST_ADMIN,
   loginThrottle: { maxFailuresPerAccount: 3 },
+  mfa: { encryptionKey: 'a'.repeat(32) + 'b'.repeat(32), issuer: 'Notes' },
 };
 
 @Module({})
@@ -235,6 +237,46 @@ describe('embedding the auth kit in an Express host', () => {
       .post('/api/auth/login')
       .send({ email: HOST_ADMIN.email, password: 'Wrong-pass-1!' });
     expect(wrong.status).toBe(401);
+  });
+
+  it('logs in with a second factor: the password step gives no session, the code does', async () => {
+    const email = `host-mfa-${Date.now()}@example.com`;
+    const password = 'Host-pass-1!';
+    await request(server).post('/api/auth/signup').send({ email, password, name: 'M' }).expect(201);
+    const caller = await login(email, password);
+    const start = await request(server)
+      .post('/api/auth/mfa/totp')
+      .set(caller.auth)
+      .send({ password })
+      .expect(201);
+    expect(start.body.otpauthUri).toMatch(/^otpauth:\/\/totp\/Notes:/);
+    const totp = new TOTP({ secret: Secret.fromBase32(start.body.secret) });
+    await request(server)
+      .post('/api/auth/mfa/totp/confirm')
+      .set(caller.auth)
+      .send({ code: totp.generate() })
+      .expect(200);
+    const first = await request(server)
+      .post('/api/auth/login')
+      .send({ email, password })
+      .expect(200);
+    expect(first.body).toEqual({ mfaRequired: true, mfaToken: expect.any(String), expiresIn: 300 });
+    const second = await request(server)
+      .post('/api/auth/login/mfa')
+      .send({
+        mfaToken: first.body.mfaToken,
+        code: totp.generate({ timestamp: Date.now() + 30_000 }),
+      })
+      .expect(200);
+    await request(server)
+      .get('/api/notes')
+      .set('Authorization', `Bearer ${second.body.accessToken}`)
+      .expect(200);
+    const sessions = await request(server)
+      .get('/api/auth/sessions')
+      .set('Authorization', `Bearer ${second.body.accessToken}`)
+      .expect(200);
+    expect(sessions.body.items.filter((s: { current: boolean }) => s.current)).toHaveLength(1);
   });
 
   it("rotates refresh tokens through the kit's routes", async () => {

@@ -36,6 +36,7 @@ function toAuthUser(doc: UserDocument): AuthUserRecord {
     name: doc.name,
     role: doc.role,
     active: doc.active,
+    mfaEnabled: doc.mfaEnabled ?? false,
     passwordChangedAt: doc.passwordChangedAt ?? null,
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
@@ -112,6 +113,13 @@ export class UsersService {
       { _id: id },
       { $set: { passwordHash, passwordChangedAt: changedAt } },
     );
+    await this.reapplySecurityState(id);
+    await this.lifecycle.changed(id);
+  }
+
+  /** Display copy of the second factor's state; the factor itself lives in mfa_factors. */
+  async setMfaEnabled(id: string, mfaEnabled: boolean): Promise<void> {
+    await this.users.updateOne({ _id: id }, { $set: { mfaEnabled } });
     await this.reapplySecurityState(id);
     await this.lifecycle.changed(id);
   }

@@ -9,6 +9,8 @@ export interface AuthUser {
   active: boolean;
   createdAt: Date;
   updatedAt: Date;
+  /** The second factor (TOTP) is on. */
+  mfaEnabled?: boolean;
   /** The session of the access token this request came with. */
   sessionId?: string;
 }

@@ -31,11 +31,21 @@ export class Session {
   @Prop({ required: true })
   endsAt!: Date;
 
+  /** Client address at login, shown in the session list (absent on sessions from before it). */
+  @Prop({ type: String })
+  ip?: string;
+
+  /** User-Agent header at login (cut to USER_AGENT_MAX_LENGTH), shown in the session list. */
+  @Prop({ type: String })
+  userAgent?: string;
+
   createdAt!: Date;
 }
 
 export type SessionDocument = HydratedDocument<Session>;
 export const SessionSchema = SchemaFactory.createForClass(Session);
+// A user's session list, newest first.
+SessionSchema.index({ user: 1, createdAt: -1, _id: -1 });
 
 /**
  * One issued refresh token, stored only as a SHA-256 hash. `parent` is unique: a token can get
@@ -63,3 +73,21 @@ export class RefreshToken {
 
 export type RefreshTokenDocument = HydratedDocument<RefreshToken>;
 export const RefreshTokenSchema = SchemaFactory.createForClass(RefreshToken);
+
+export const USER_AGENT_MAX_LENGTH = 512;
+
+/**
+ * When a session was last used, kept apart from the session: FerretDB updates rewrite the whole
+ * document, so a "last used" write landing with a refresh could undo the refresh's new expiry.
+ * Written at most once a minute per session and instance; `_id` is the session id.
+ */
+@Schema({ collection: 'session_activity', versionKey: false })
+export class SessionActivity {
+  @Prop({ type: String })
+  _id!: string;
+
+  @Prop({ required: true })
+  lastUsedAt!: Date;
+}
+
+export const SessionActivitySchema = SchemaFactory.createForClass(SessionActivity);

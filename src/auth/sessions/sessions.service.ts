@@ -15,8 +15,36 @@ import { Model, trusted } from 'mongoose';
 import { UserLifecycle } from '../accounts/user-lifecycle.service.js';
 import type { AuthModuleOptions } from '../auth.options.js';
 import { AUTH_OPTIONS } from '../auth.options.js';
+import type { PageDto } from '../shared/dto/paginated.dto.js';
+import type { PaginationQueryDto } from '../shared/dto/pagination-query.dto.js';
+import { pageOffset } from '../shared/dto/pagination-query.dto.js';
 import { isDuplicateKeyError } from '../shared/duplicate-key.js';
-import { RefreshToken, Session, SESSION_ID_PATTERN } from './session.schema.js';
+import {
+  RefreshToken,
+  Session,
+  SESSION_ID_PATTERN,
+  SessionActivity,
+  USER_AGENT_MAX_LENGTH,
+} from './session.schema.js';
+
+/** Where a login came from, kept with its session for the session list. */
+export interface SessionClient {
+  ip?: string;
+  userAgent?: string;
+}
+
+/** One open session as its owner (or an admin) sees it. */
+export interface SessionView {
+  id: string;
+  createdAt: Date;
+  lastUsedAt: Date;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** "Last used" is written at most this often per session (and instance). */
+export const SESSION_TOUCH_INTERVAL_MS = 60_000;
+const MAX_TOUCH_ENTRIES = 10_000;
 
 export interface IssuedRefresh {
   sessionId: string;
@@ -37,10 +65,13 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
   private readonly maxAgeMs: number;
   private readonly listeners = new Set<(sessionIds: string[] | 'all', userId: string) => void>();
   private purgeTimer?: NodeJS.Timeout;
+  /** Session id → when this instance last wrote its "last used"; Map order: oldest first. */
+  private readonly touched = new Map<string, number>();
 
   constructor(
     @InjectModel(Session.name) private readonly sessions: Model<Session>,
     @InjectModel(RefreshToken.name) private readonly tokens: Model<RefreshToken>,
+    @InjectModel(SessionActivity.name) private readonly activity: Model<SessionActivity>,
     @Inject(AUTH_OPTIONS) options: AuthModuleOptions,
     private readonly lifecycle: UserLifecycle,
   ) {
@@ -51,7 +82,7 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleInit(): Promise<void> {
-    await Promise.all([this.sessions.init(), this.tokens.init()]);
+    await Promise.all([this.sessions.init(), this.tokens.init(), this.activity.init()]);
     this.lifecycle.register({
       userDisabled: (userId) => this.revokeAllForUser(userId),
       userDeleting: (userId) => this.revokeAllForUser(userId),
@@ -70,12 +101,14 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
     this.listeners.add(listener);
   }
 
-  async create(userId: string): Promise<IssuedRefresh> {
+  async create(userId: string, client: SessionClient = {}): Promise<IssuedRefresh> {
     const endsAt = new Date(Date.now() + this.maxAgeMs);
     const session = await this.sessions.create({
       user: userId,
       expiresAt: this.expiry(endsAt),
       endsAt,
+      ...(client.ip ? { ip: client.ip } : {}),
+      ...(client.userAgent ? { userAgent: client.userAgent.slice(0, USER_AGENT_MAX_LENGTH) } : {}),
     });
     const sessionId = session._id;
     const refreshToken = await this.insertToken(sessionId, userId, `session:${sessionId}`, endsAt);
@@ -141,6 +174,63 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
     return (await this.findActive(sessionId, userId))?.endsAt ?? null;
   }
 
+  /** The user's open sessions, newest first. */
+  async listForUser(userId: string, query: PaginationQueryDto): Promise<PageDto<SessionView>> {
+    const now = new Date();
+    const filter = {
+      user: userId,
+      expiresAt: trusted({ $gt: now }),
+      endsAt: trusted({ $gt: now }),
+    };
+    const [docs, total] = await Promise.all([
+      this.sessions
+        .find(filter)
+        .sort({ createdAt: -1, _id: -1 })
+        .skip(pageOffset(query))
+        .limit(query.limit)
+        .lean(),
+      this.sessions.countDocuments(filter),
+    ]);
+    const ids = docs.map((doc) => doc._id);
+    const activity = ids.length
+      ? await this.activity.find({ _id: trusted({ $in: ids }) }).lean()
+      : [];
+    const lastUsed = new Map(activity.map((entry) => [entry._id, entry.lastUsedAt]));
+    const items = docs.map((doc) => ({
+      id: doc._id,
+      createdAt: doc.createdAt,
+      lastUsedAt: lastUsed.get(doc._id) ?? doc.createdAt,
+      ip: doc.ip ?? null,
+      userAgent: doc.userAgent ?? null,
+    }));
+    return { items, total, page: query.page, limit: query.limit };
+  }
+
+  /**
+   * Records that the session was used now, at most once per SESSION_TOUCH_INTERVAL_MS per session
+   * on this instance: requests in between cost a map lookup. A failed write is only logged.
+   */
+  async touch(sessionId: string): Promise<void> {
+    const now = Date.now();
+    const last = this.touched.get(sessionId);
+    if (last !== undefined && now - last < SESSION_TOUCH_INTERVAL_MS) return;
+    this.touched.delete(sessionId);
+    if (this.touched.size >= MAX_TOUCH_ENTRIES) {
+      const oldest = this.touched.keys().next();
+      if (!oldest.done) this.touched.delete(oldest.value);
+    }
+    this.touched.set(sessionId, now);
+    try {
+      await this.activity.updateOne(
+        { _id: sessionId },
+        { $set: { lastUsedAt: new Date(now) } },
+        { upsert: true },
+      );
+    } catch (error) {
+      this.logger.warn(`Session activity not recorded: ${(error as Error).message}`);
+    }
+  }
+
   /**
    * Ending a session deletes it (then its tokens) instead of flagging it: FerretDB updates are
    * read-modify-write, so a concurrent update of the session (a refresh sliding its expiry) could
@@ -149,6 +239,7 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
   async revoke(sessionId: string, userId: string): Promise<void> {
     await this.sessions.deleteOne({ _id: sessionId });
     await this.tokens.deleteMany({ session: sessionId });
+    await this.activity.deleteOne({ _id: sessionId });
     this.emit([sessionId], userId);
   }
 
@@ -163,6 +254,11 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
       const now = new Date();
       await this.tokens.deleteMany({ expiresAt: trusted({ $lte: now }) });
       await this.sessions.deleteMany({ expiresAt: trusted({ $lte: now }) });
+      // Activity of sessions ended in bulk (logout-all, disable) goes once it is older than any
+      // session can live.
+      await this.activity.deleteMany({
+        lastUsedAt: trusted({ $lte: new Date(now.getTime() - this.maxAgeMs) }),
+      });
     } catch (error) {
       this.logger.warn(`Session purge failed: ${(error as Error).message}`);
     }

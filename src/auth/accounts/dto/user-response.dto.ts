@@ -8,11 +8,22 @@ export class UserResponseDto {
   name!: string;
   role!: Role;
   active!: boolean;
+  /** The second factor (TOTP) is on. */
+  mfaEnabled!: boolean;
   createdAt!: Date;
   updatedAt!: Date;
 }
 
 export function toUserResponse(user: AuthUser): UserResponseDto {
   const { id, email, name, role, active, createdAt, updatedAt } = user;
-  return { id, email, name, role, active, createdAt, updatedAt };
+  return {
+    id,
+    email,
+    name,
+    role,
+    active,
+    mfaEnabled: user.mfaEnabled ?? false,
+    createdAt,
+    updatedAt,
+  };
 }

@@ -22,6 +22,10 @@ export class User {
   @Prop({ default: true })
   active!: boolean;
 
+  /** A copy of "the TOTP second factor is on" for user views; mfa_factors decides at login. */
+  @Prop({ default: false })
+  mfaEnabled!: boolean;
+
   /** Tokens issued before this instant are refused (password change). */
   @Prop({ type: Date, default: null })
   passwordChangedAt!: Date | null;

@@ -1,0 +1,144 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Header,
+  Headers,
+  HttpCode,
+  Ip,
+  Post,
+  UseInterceptors,
+} from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+
+import { AuthService } from '../auth.service.js';
+import type { AuthUser } from '../core/auth-user.js';
+import { Auth } from '../core/decorators/auth.decorator.js';
+import { CurrentUser } from '../core/decorators/current-user.decorator.js';
+import { Public } from '../core/decorators/public.decorator.js';
+import { AuthErrorHeadersInterceptor } from '../interceptors/auth-error-headers.interceptor.js';
+import {
+  DisableTotpDto,
+  MfaLoginDto,
+  MfaStatusDto,
+  MfaTokenResponseDto,
+  RecoveryCodesDto,
+  StartTotpDto,
+  TotpCodeDto,
+  TotpEnrolmentDto,
+} from './dto/mfa.dto.js';
+import { MfaService } from './mfa.service.js';
+
+const SWITCHED_OFF = 'The second factor is switched off on this server';
+
+/** TOTP second factor: enrolment, turning it off, and the second step of a login. */
+@ApiTags('auth')
+@Controller('auth')
+@ApiTooManyRequestsResponse({ description: 'Too many failed logins or codes (see Retry-After)' })
+@UseInterceptors(AuthErrorHeadersInterceptor)
+export class MfaController {
+  constructor(
+    private readonly mfa: MfaService,
+    private readonly auth: AuthService,
+  ) {}
+
+  @Post('login/mfa')
+  @HttpCode(200)
+  @Public()
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'Finish a login with a code from the app, or a recovery code',
+    description:
+      'The mfaToken is single-use and lives 5 minutes; a code is accepted once. Wrong codes ' +
+      'count as failed logins. With a recovery code the answer says how many remain.',
+  })
+  @ApiOkResponse({ type: MfaTokenResponseDto })
+  @ApiBadRequestResponse({ description: 'Malformed body, or both or neither of code/recoveryCode' })
+  @ApiUnauthorizedResponse({ description: 'Unknown, used or expired mfaToken; wrong or used code' })
+  @ApiForbiddenResponse({ description: 'The account is disabled' })
+  @ApiNotFoundResponse({ description: SWITCHED_OFF })
+  finishLogin(
+    @Body() dto: MfaLoginDto,
+    @Ip() ip: string,
+    @Headers('user-agent') userAgent?: string,
+  ): Promise<MfaTokenResponseDto> {
+    return this.auth.loginWithSecondFactor(dto, ip, userAgent);
+  }
+
+  @Get('mfa')
+  @Auth()
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'Whether your second factor is on, and recovery codes left' })
+  @ApiOkResponse({ type: MfaStatusDto })
+  @ApiNotFoundResponse({ description: SWITCHED_OFF })
+  status(@CurrentUser() user: AuthUser): Promise<MfaStatusDto> {
+    return this.mfa.status(user);
+  }
+
+  @Post('mfa/totp')
+  @Auth()
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'Start TOTP enrolment: a new secret, its otpauth:// URI and a QR code',
+    description: 'Nothing changes at login until the secret is confirmed with a code.',
+  })
+  @ApiCreatedResponse({ type: TotpEnrolmentDto })
+  @ApiBadRequestResponse({ description: 'Wrong password, or malformed body' })
+  @ApiConflictResponse({ description: 'The second factor is already on' })
+  @ApiNotFoundResponse({ description: SWITCHED_OFF })
+  startTotp(
+    @CurrentUser() user: AuthUser,
+    @Body() dto: StartTotpDto,
+    @Ip() ip: string,
+  ): Promise<TotpEnrolmentDto> {
+    return this.mfa.startTotp(user, dto.password, ip);
+  }
+
+  @Post('mfa/totp/confirm')
+  @HttpCode(200)
+  @Auth()
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'Turn the second factor on with a code; returns ten recovery codes, once',
+  })
+  @ApiOkResponse({ type: RecoveryCodesDto })
+  @ApiBadRequestResponse({ description: 'Wrong or used code, or malformed body' })
+  @ApiConflictResponse({ description: 'No enrolment started, or the factor is already on' })
+  @ApiNotFoundResponse({ description: SWITCHED_OFF })
+  confirmTotp(
+    @CurrentUser() user: AuthUser,
+    @Body() dto: TotpCodeDto,
+    @Ip() ip: string,
+  ): Promise<RecoveryCodesDto> {
+    return this.mfa.confirmTotp(user, dto.code, ip);
+  }
+
+  @Delete('mfa/totp')
+  @HttpCode(204)
+  @Auth()
+  @ApiOperation({ summary: 'Turn the second factor off (password and a current code)' })
+  @ApiNoContentResponse({ description: 'Second factor off; recovery codes void' })
+  @ApiBadRequestResponse({ description: 'Wrong password or code, or malformed body' })
+  @ApiConflictResponse({ description: 'The second factor is not on' })
+  @ApiNotFoundResponse({ description: SWITCHED_OFF })
+  disableTotp(
+    @CurrentUser() user: AuthUser,
+    @Body() dto: DisableTotpDto,
+    @Ip() ip: string,
+  ): Promise<void> {
+    return this.mfa.disableTotp(user, dto, ip);
+  }
+}

@@ -1,0 +1,393 @@
+import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto';
+
+import {
+  BadRequestException,
+  ConflictException,
+  ForbiddenException,
+  Inject,
+  Injectable,
+  Logger,
+  NotFoundException,
+  OnModuleDestroy,
+  OnModuleInit,
+  UnauthorizedException,
+} from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { Model, trusted } from 'mongoose';
+import { Secret, TOTP } from 'otpauth';
+import QRCode from 'qrcode';
+
+import { UserLifecycle } from '../accounts/user-lifecycle.service.js';
+import type { AuthUserRecord } from '../accounts/users.service.js';
+import { UsersService } from '../accounts/users.service.js';
+import type { AuthModuleOptions } from '../auth.options.js';
+import { AUTH_OPTIONS } from '../auth.options.js';
+import type { AuthUser } from '../core/auth-user.js';
+import { PasswordService } from '../password.service.js';
+import { SessionsService } from '../sessions/sessions.service.js';
+import { isDuplicateKeyError } from '../shared/duplicate-key.js';
+import { LoginThrottleService } from '../throttling/login-throttle.service.js';
+import type {
+  DisableTotpDto,
+  MfaChallengeDto,
+  MfaLoginDto,
+  RecoveryCodesDto,
+  TotpEnrolmentDto,
+} from './dto/mfa.dto.js';
+import { MfaChallenge, MfaFactor, MfaRecoveryCode, MfaUsed } from './schemas/mfa.schema.js';
+import { SecretBox } from './secret-box.js';
+import type { SecurityNotices } from './security-notices.js';
+import { NO_SECURITY_NOTICES } from './security-notices.js';
+
+/** The mfaToken's lifetime. */
+export const MFA_TOKEN_TTL_SECONDS = 300;
+export const RECOVERY_CODE_COUNT = 10;
+const TOTP_PERIOD_SECONDS = 30;
+/** A code of the previous or next time step is accepted too (clock drift). */
+const TOTP_WINDOW = 1;
+const RECOVERY_ALPHABET = 'abcdefghjkmnpqrstvwxyz0123456789';
+const PURGE_INTERVAL_MS = 15 * 60 * 1000;
+
+const INVALID_TOKEN = 'Invalid or expired MFA token';
+const INVALID_CODE = 'Invalid code';
+
+const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
+const normalizeRecoveryCode = (code: string): string => code.toLowerCase().replace(/[\s-]/g, '');
+
+/** A finished second step: the user to open a session for. */
+export interface MfaLoginResult {
+  user: AuthUserRecord;
+  recoveryCodesRemaining?: number;
+}
+
+/**
+ * TOTP (RFC 6238) second factor: enrolment, login challenges, recovery codes. Every "only once"
+ * rule (an mfaToken, a code's time step, a recovery code, a confirmation) is an insert into
+ * `mfa_used` keyed by the thing itself, so it holds across instances on FerretDB too. Every code
+ * checked counts as a failed login until it succeeds (same limits as passwords).
+ */
+@Injectable()
+export class MfaService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(MfaService.name);
+  readonly enabled: boolean;
+  private readonly box?: SecretBox;
+  private readonly issuer: string;
+  private readonly notices: SecurityNotices;
+  private purgeTimer?: NodeJS.Timeout;
+
+  constructor(
+    @InjectModel(MfaFactor.name) private readonly factors: Model<MfaFactor>,
+    @InjectModel(MfaRecoveryCode.name) private readonly recoveryCodes: Model<MfaRecoveryCode>,
+    @InjectModel(MfaChallenge.name) private readonly challenges: Model<MfaChallenge>,
+    @InjectModel(MfaUsed.name) private readonly used: Model<MfaUsed>,
+    private readonly users: UsersService,
+    private readonly passwords: PasswordService,
+    private readonly sessions: SessionsService,
+    private readonly throttle: LoginThrottleService,
+    private readonly lifecycle: UserLifecycle,
+    @Inject(AUTH_OPTIONS) options: AuthModuleOptions,
+  ) {
+    this.enabled = options.mfa !== undefined && options.mfa.enabled !== false;
+    this.issuer = options.mfa?.issuer ?? 'Guardhouse';
+    this.notices = options.securityNotices ?? NO_SECURITY_NOTICES;
+    if (this.enabled) {
+      if (!options.mfa?.encryptionKey) {
+        throw new Error('mfa.encryptionKey is required when the second factor is enabled');
+      }
+      this.box = new SecretBox(options.mfa.encryptionKey);
+    }
+  }
+
+  async onModuleInit(): Promise<void> {
+    await Promise.all([
+      this.factors.init(),
+      this.recoveryCodes.init(),
+      this.challenges.init(),
+      this.used.init(),
+    ]);
+    this.lifecycle.register({ userDeleting: (userId) => this.forget(userId) });
+    this.purgeTimer = setInterval(() => void this.purgeExpired(), PURGE_INTERVAL_MS);
+    this.purgeTimer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.purgeTimer);
+  }
+
+  // ---- enrolment ----
+
+  async status(user: AuthUser): Promise<{ totpEnabled: boolean; recoveryCodesRemaining: number }> {
+    this.requireEnabled();
+    const factor = await this.factors.findById(user.id);
+    if (!factor?.confirmedAt) return { totpEnabled: false, recoveryCodesRemaining: 0 };
+    return {
+      totpEnabled: true,
+      recoveryCodesRemaining: await this.countRecoveryCodes(user.id, factor.enrolment),
+    };
+  }
+
+  /** A new (pending) secret; replaces an unconfirmed one. The password is checked like a login. */
+  async startTotp(user: AuthUser, password: string, ip: string): Promise<TotpEnrolmentDto> {
+    const box = this.requireEnabled();
+    await this.checkPassword(user, password, ip);
+    if ((await this.factors.findById(user.id))?.confirmedAt) {
+      throw new ConflictException('The second factor is already on; turn it off first');
+    }
+    const secret = new Secret({ size: 20 });
+    await this.factors.replaceOne(
+      { _id: user.id },
+      { secret: box.seal(secret.base32, user.id), enrolment: randomUUID(), confirmedAt: null },
+      { upsert: true },
+    );
+    const otpauthUri = this.totp(secret, user.email).toString();
+    return { secret: secret.base32, otpauthUri, qrCode: await QRCode.toDataURL(otpauthUri) };
+  }
+
+  /** A code from the app turns the factor on; the ten recovery codes are returned this once. */
+  async confirmTotp(user: AuthUser, code: string, ip: string): Promise<RecoveryCodesDto> {
+    const box = this.requireEnabled();
+    const factor = await this.factors.findById(user.id);
+    if (!factor) throw new ConflictException('Start the enrolment first');
+    if (factor.confirmedAt) throw new ConflictException('The second factor is already on');
+    await this.throttle.recordAttempt(user.email, ip);
+    const step = this.matchCode(box, factor, user.id, code);
+    if (step === null) throw new BadRequestException('code is incorrect');
+    if (!(await this.useOnce(`totp:${user.id}:${step}`, user.id, this.stepExpiry()))) {
+      throw new BadRequestException('code was already used');
+    }
+    // Of concurrent confirmations of one enrolment, one issues the codes.
+    if (!(await this.useOnce(`confirm:${factor.enrolment}`, user.id, null))) {
+      throw new ConflictException('The second factor is already on');
+    }
+    await this.throttle.reset(user.email, ip);
+    const codes = await this.issueRecoveryCodes(box, user.id, factor.enrolment);
+    await this.factors.updateOne({ _id: user.id }, { $set: { confirmedAt: new Date() } });
+    await this.users.setMfaEnabled(user.id, true);
+    await this.notify('mfaEnabled', () => this.notices.mfaEnabled(user));
+    return { recoveryCodes: codes };
+  }
+
+  /** Off with the password and a current code (a stolen access token alone cannot do it). */
+  async disableTotp(user: AuthUser, dto: DisableTotpDto, ip: string): Promise<void> {
+    const box = this.requireEnabled();
+    const factor = await this.factors.findById(user.id);
+    if (!factor?.confirmedAt) throw new ConflictException('The second factor is not on');
+    await this.checkPassword(user, dto.password, ip, false);
+    const step = this.matchCode(box, factor, user.id, dto.code);
+    if (step === null) throw new BadRequestException('code is incorrect');
+    if (!(await this.useOnce(`totp:${user.id}:${step}`, user.id, this.stepExpiry()))) {
+      throw new BadRequestException('code was already used');
+    }
+    await this.throttle.reset(user.email, ip);
+    await this.forget(user.id);
+    await this.notify('mfaDisabled', () => this.notices.mfaDisabled(user, false));
+  }
+
+  /** Admin recovery: the factor goes and the user's sessions end. 404 when it is not on. */
+  async adminDisable(userId: string): Promise<void> {
+    this.requireEnabled();
+    const user = await this.users.getById(userId);
+    const factor = await this.factors.findById(userId);
+    if (!factor?.confirmedAt) throw new NotFoundException('This user has no second factor');
+    await this.forget(userId);
+    await this.sessions.revokeAllForUser(userId);
+    await this.notify('mfaDisabled', () => this.notices.mfaDisabled(user, true));
+  }
+
+  // ---- login ----
+
+  /** Whether a correct password must be followed by a code. */
+  async isRequired(userId: string): Promise<boolean> {
+    if (!this.enabled) return false;
+    return Boolean((await this.factors.findById(userId))?.confirmedAt);
+  }
+
+  /** The first step's answer: a single-use token bound to this password check. */
+  async challenge(user: AuthUserRecord, email: string): Promise<MfaChallengeDto> {
+    const mfaToken = randomBytes(32).toString('base64url');
+    await this.challenges.create({
+      _id: sha256(mfaToken),
+      user: user.id,
+      email,
+      passwordChangedAt: user.passwordChangedAt,
+      expiresAt: new Date(Date.now() + MFA_TOKEN_TTL_SECONDS * 1000),
+    });
+    return { mfaRequired: true, mfaToken, expiresIn: MFA_TOKEN_TTL_SECONDS };
+  }
+
+  /**
+   * The second step. The code is checked before anything is used up: a typo costs a counted
+   * failure, not the token. Then the token and the code are each used once (inserts); losing
+   * either race is a 401.
+   */
+  async finishLogin(dto: MfaLoginDto, ip: string): Promise<MfaLoginResult> {
+    const box = this.requireEnabled();
+    if ((dto.code === undefined) === (dto.recoveryCode === undefined)) {
+      throw new BadRequestException('Send either code or recoveryCode');
+    }
+    const challenge = await this.challenges.findById(sha256(dto.mfaToken));
+    if (!challenge || challenge.expiresAt.getTime() <= Date.now()) {
+      throw new UnauthorizedException(INVALID_TOKEN);
+    }
+    await this.throttle.recordAttempt(challenge.email, ip);
+    const userId = challenge.user.toString();
+    const user = await this.users.findById(userId);
+    const factor = await this.factors.findById(userId);
+    if (
+      !user ||
+      !factor?.confirmedAt ||
+      (user.passwordChangedAt?.getTime() ?? null) !==
+        (challenge.passwordChangedAt?.getTime() ?? null)
+    ) {
+      throw new UnauthorizedException(INVALID_TOKEN);
+    }
+    if (!user.active) throw new ForbiddenException('This account is disabled');
+
+    let useKey: string;
+    let useExpiry: Date | null;
+    let recoveryCodeId: string | undefined;
+    if (dto.code !== undefined) {
+      const step = this.matchCode(box, factor, userId, dto.code);
+      if (step === null) throw new UnauthorizedException(INVALID_CODE);
+      useKey = `totp:${userId}:${step}`;
+      useExpiry = this.stepExpiry();
+    } else {
+      const hash = box.digest(normalizeRecoveryCode(dto.recoveryCode ?? ''));
+      const code = await this.recoveryCodes.findById(hash);
+      if (!code || code.user.toString() !== userId || code.enrolment !== factor.enrolment) {
+        throw new UnauthorizedException(INVALID_CODE);
+      }
+      recoveryCodeId = hash;
+      useKey = `recovery:${hash}`;
+      useExpiry = null;
+    }
+    if (!(await this.useOnce(`challenge:${challenge._id}`, userId, challenge.expiresAt))) {
+      throw new UnauthorizedException(INVALID_TOKEN);
+    }
+    await this.challenges.deleteOne({ _id: challenge._id });
+    if (!(await this.useOnce(useKey, userId, useExpiry))) {
+      throw new UnauthorizedException('Code already used');
+    }
+    await this.throttle.reset(challenge.email, ip);
+    if (recoveryCodeId === undefined) return { user };
+    await this.recoveryCodes.deleteOne({ _id: recoveryCodeId });
+    const remaining = await this.countRecoveryCodes(userId, factor.enrolment);
+    await this.notify('recoveryCodeUsed', () => this.notices.recoveryCodeUsed(user, remaining));
+    return { user, recoveryCodesRemaining: remaining };
+  }
+
+  // ---- helpers ----
+
+  private requireEnabled(): SecretBox {
+    // Switched off: the routes answer as if they did not exist.
+    if (!this.enabled || !this.box) throw new NotFoundException();
+    return this.box;
+  }
+
+  private totp(secret: Secret, label: string): TOTP {
+    return new TOTP({
+      issuer: this.issuer,
+      label,
+      algorithm: 'SHA1',
+      digits: 6,
+      period: TOTP_PERIOD_SECONDS,
+      secret,
+    });
+  }
+
+  /** The absolute time step the code belongs to, or null when it matches none in the window. */
+  private matchCode(
+    box: SecretBox,
+    factor: MfaFactor,
+    userId: string,
+    code: string,
+  ): number | null {
+    const secret = Secret.fromBase32(box.open(factor.secret, userId));
+    const totp = this.totp(secret, userId);
+    const delta = totp.validate({ token: code, window: TOTP_WINDOW });
+    return delta === null ? null : totp.counter() + delta;
+  }
+
+  /** A used step cannot match once it is out of the window: its record may go then. */
+  private stepExpiry(): Date {
+    return new Date(Date.now() + (2 * TOTP_WINDOW + 2) * TOTP_PERIOD_SECONDS * 1000);
+  }
+
+  /** True for the one caller that records `key` first. */
+  private async useOnce(key: string, userId: string, expiresAt: Date | null): Promise<boolean> {
+    try {
+      await this.used.create({ _id: key, user: userId, expiresAt });
+      return true;
+    } catch (error) {
+      if (isDuplicateKeyError(error)) return false;
+      throw error;
+    }
+  }
+
+  private async checkPassword(
+    user: AuthUser,
+    password: string,
+    ip: string,
+    reset = true,
+  ): Promise<void> {
+    await this.throttle.recordAttempt(user.email, ip);
+    const hash = await this.users.getPasswordHash(user.id);
+    if (!hash || !(await this.passwords.verify(password, hash))) {
+      throw new BadRequestException('password is incorrect');
+    }
+    if (reset) await this.throttle.reset(user.email, ip);
+  }
+
+  private async issueRecoveryCodes(
+    box: SecretBox,
+    userId: string,
+    enrolment: string,
+  ): Promise<string[]> {
+    await this.recoveryCodes.deleteMany({ user: userId });
+    const codes = Array.from({ length: RECOVERY_CODE_COUNT }, () => {
+      const chars = Array.from(
+        { length: 10 },
+        () => RECOVERY_ALPHABET[randomInt(RECOVERY_ALPHABET.length)],
+      ).join('');
+      return `${chars.slice(0, 5)}-${chars.slice(5)}`;
+    });
+    await this.recoveryCodes.insertMany(
+      codes.map((code) => ({
+        _id: box.digest(normalizeRecoveryCode(code)),
+        user: userId,
+        enrolment,
+      })),
+    );
+    return codes;
+  }
+
+  private countRecoveryCodes(userId: string, enrolment: string): Promise<number> {
+    return this.recoveryCodes.countDocuments({ user: userId, enrolment });
+  }
+
+  /** Factor, codes and use records go; idempotent (also runs when the user is deleted). */
+  private async forget(userId: string): Promise<void> {
+    await this.factors.deleteOne({ _id: userId });
+    await this.recoveryCodes.deleteMany({ user: userId });
+    await this.used.deleteMany({ user: userId });
+    await this.users.setMfaEnabled(userId, false).catch(() => undefined);
+  }
+
+  private async notify(event: string, send: () => Promise<void> | void): Promise<void> {
+    try {
+      await send();
+    } catch (error) {
+      this.logger.error(`Security notice ${event} failed: ${(error as Error).message}`);
+    }
+  }
+
+  private async purgeExpired(): Promise<void> {
+    try {
+      const now = trusted({ $lte: new Date() });
+      await this.challenges.deleteMany({ expiresAt: now });
+      await this.used.deleteMany({ expiresAt: now });
+    } catch (error) {
+      this.logger.warn(`MFA purge failed: ${(error as Error).message}`);
+    }
+  }
+}

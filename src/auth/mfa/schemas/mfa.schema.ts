@@ -1,0 +1,78 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { Schema as MongooseSchema, Types } from 'mongoose';
+
+/**
+ * A user's TOTP factor; `_id` is the user's id (one factor per user, read by `_id` alone). Pending
+ * until confirmed with a code. The secret is sealed with AES-256-GCM (SecretBox).
+ */
+@Schema({ collection: 'mfa_factors', timestamps: true })
+export class MfaFactor {
+  @Prop({ type: MongooseSchema.Types.ObjectId })
+  _id!: Types.ObjectId;
+
+  @Prop({ required: true })
+  secret!: string;
+
+  /** Changes with every enrolment; recovery codes of an earlier one stop counting. */
+  @Prop({ required: true })
+  enrolment!: string;
+
+  @Prop({ type: Date, default: null })
+  confirmedAt!: Date | null;
+}
+export const MfaFactorSchema = SchemaFactory.createForClass(MfaFactor);
+
+/** One unused recovery code; `_id` is its keyed hash. Deleted when used. */
+@Schema({ collection: 'mfa_recovery_codes', versionKey: false })
+export class MfaRecoveryCode {
+  @Prop({ type: String })
+  _id!: string;
+
+  @Prop({ type: MongooseSchema.Types.ObjectId, required: true, index: true })
+  user!: Types.ObjectId;
+
+  @Prop({ required: true })
+  enrolment!: string;
+}
+export const MfaRecoveryCodeSchema = SchemaFactory.createForClass(MfaRecoveryCode);
+
+/** A password check waiting for its second factor; `_id` is the SHA-256 of the mfaToken. */
+@Schema({ collection: 'mfa_challenges', versionKey: false })
+export class MfaChallenge {
+  @Prop({ type: String })
+  _id!: string;
+
+  @Prop({ type: MongooseSchema.Types.ObjectId, required: true })
+  user!: Types.ObjectId;
+
+  /** The email the password was checked for: failures count against it, as for passwords. */
+  @Prop({ required: true })
+  email!: string;
+
+  /** The password the check passed: a change since then voids the challenge. */
+  @Prop({ type: Date, default: null })
+  passwordChangedAt!: Date | null;
+
+  @Prop({ required: true, index: true })
+  expiresAt!: Date;
+}
+export const MfaChallengeSchema = SchemaFactory.createForClass(MfaChallenge);
+
+/**
+ * Things that may happen once: an mfaToken finishing a login, a TOTP time step of a user, a
+ * recovery code, an enrolment's confirmation. `_id` is the thing's key; inserting it is the one
+ * write that is atomic on FerretDB and MongoDB alike, so of concurrent uses exactly one wins,
+ * on any number of instances. `expiresAt` null: kept as long as the user's factor.
+ */
+@Schema({ collection: 'mfa_used', versionKey: false })
+export class MfaUsed {
+  @Prop({ type: String })
+  _id!: string;
+
+  @Prop({ type: MongooseSchema.Types.ObjectId, required: true, index: true })
+  user!: Types.ObjectId;
+
+  @Prop({ type: Date, default: null, index: true })
+  expiresAt!: Date | null;
+}
+export const MfaUsedSchema = SchemaFactory.createForClass(MfaUsed);

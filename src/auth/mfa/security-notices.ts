@@ -1,0 +1,22 @@
+import type { AuthUser } from '../core/auth-user.js';
+
+/**
+ * Security events the account owner should hear about, out of band (by mail). The kit calls
+ * these after the change is made; a failure here is logged and never undoes it. The default does
+ * nothing: a host (or the kit's mailer, once it exists) passes its own as
+ * `AuthModuleOptions.securityNotices`.
+ */
+export interface SecurityNotices {
+  /** A recovery code finished a login; `remaining` codes are left. */
+  recoveryCodeUsed(user: AuthUser, remaining: number): Promise<void> | void;
+  /** The second factor was turned off, by the owner or by an admin (`byAdmin`). */
+  mfaDisabled(user: AuthUser, byAdmin: boolean): Promise<void> | void;
+  /** The second factor was turned on. */
+  mfaEnabled(user: AuthUser): Promise<void> | void;
+}
+
+export const NO_SECURITY_NOTICES: SecurityNotices = {
+  recoveryCodeUsed: () => undefined,
+  mfaDisabled: () => undefined,
+  mfaEnabled: () => undefined,
+};

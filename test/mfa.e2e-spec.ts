@@ -1,0 +1,397 @@
+import { Types } from 'mongoose';
+import { Secret, TOTP } from 'otpauth';
+import request from 'supertest';
+
+import type { TestApp } from './support/app.js';
+import { createTestApp } from './support/app.js';
+import { connectionOf } from './support/db.js';
+import type { TestUser } from './support/users.js';
+import { loginAdmin, signupAndLogin } from './support/users.js';
+
+type App = TestApp['app'];
+
+/** The code of the current time step (offset 0) or the next one (offset 1; accepted too). */
+const codeAt = (secret: string, offset: 0 | 1): string =>
+  new TOTP({ secret: Secret.fromBase32(secret) }).generate({
+    timestamp: Date.now() + offset * 30_000,
+  });
+
+/** A code that is surely wrong now: none of the accepted steps produces it. */
+const wrongCode = (secret: string): string => {
+  const totp = new TOTP({ secret: Secret.fromBase32(secret) });
+  const taken = new Set(
+    [-2, -1, 0, 1, 2].map((s) => totp.generate({ timestamp: Date.now() + s * 30_000 })),
+  );
+  for (let n = 0; ; n++) {
+    const code = String(n).padStart(6, '0');
+    if (!taken.has(code)) return code;
+  }
+};
+
+interface Enrolled extends TestUser {
+  secret: string;
+  recoveryCodes: string[];
+}
+
+/** Signs up, turns TOTP on (the current step's code is used up by the confirmation). */
+async function enrolledUser(app: App): Promise<Enrolled> {
+  const user = await signupAndLogin(app);
+  const server = app.getHttpServer();
+  const start = await request(server)
+    .post('/api/auth/mfa/totp')
+    .set(user.auth)
+    .send({ password: user.password })
+    .expect(201);
+  const secret: string = start.body.secret;
+  const confirm = await request(server)
+    .post('/api/auth/mfa/totp/confirm')
+    .set(user.auth)
+    .send({ code: codeAt(secret, 0) })
+    .expect(200);
+  return { ...user, secret, recoveryCodes: confirm.body.recoveryCodes };
+}
+
+const passwordStep = async (app: App, user: TestUser): Promise<string> => {
+  const res = await request(app.getHttpServer())
+    .post('/api/auth/login')
+    .send({ email: user.email, password: user.password })
+    .expect(200);
+  expect(res.body).toEqual({ mfaRequired: true, mfaToken: expect.any(String), expiresIn: 300 });
+  return res.body.mfaToken;
+};
+
+const secondStep = (app: App, body: Record<string, unknown>) =>
+  request(app.getHttpServer()).post('/api/auth/login/mfa').send(body);
+
+const sessionCount = (app: App, userId: string) =>
+  connectionOf(app)
+    .collection('sessions')
+    .countDocuments({ user: new Types.ObjectId(userId) });
+
+describe('TOTP second factor', () => {
+  let t: TestApp;
+  let server: ReturnType<App['getHttpServer']>;
+
+  beforeAll(async () => {
+    t = await createTestApp({ label: 'mfa' });
+    server = t.app.getHttpServer();
+  });
+
+  afterAll(() => t.close());
+
+  describe('enrolment', () => {
+    it('returns a secret, its otpauth URI and a QR code; nothing changes until confirmed', async () => {
+      const user = await signupAndLogin(t.app);
+      const res = await request(server)
+        .post('/api/auth/mfa/totp')
+        .set(user.auth)
+        .send({ password: user.password })
+        .expect(201);
+      expect(res.body.secret).toMatch(/^[A-Z2-7]{32}$/);
+      expect(res.body.otpauthUri).toMatch(/^otpauth:\/\/totp\/Guardhouse:.*secret=/);
+      expect(res.body.otpauthUri).toContain(`secret=${res.body.secret}`);
+      expect(res.body.qrCode).toMatch(/^data:image\/png;base64,/);
+      // Not confirmed: the password alone still logs in.
+      const login = await request(server)
+        .post('/api/auth/login')
+        .send({ email: user.email, password: user.password })
+        .expect(200);
+      expect(login.body.accessToken).toEqual(expect.any(String));
+    });
+
+    it('needs the current password', async () => {
+      const user = await signupAndLogin(t.app);
+      await request(server)
+        .post('/api/auth/mfa/totp')
+        .set(user.auth)
+        .send({ password: 'wrong-password' })
+        .expect(400);
+      await request(server)
+        .post('/api/auth/mfa/totp')
+        .send({ password: user.password })
+        .expect(401);
+    });
+
+    it('confirms with a code, returns ten distinct recovery codes once, and shows mfaEnabled', async () => {
+      const user = await enrolledUser(t.app);
+      expect(user.recoveryCodes).toHaveLength(10);
+      expect(new Set(user.recoveryCodes).size).toBe(10);
+      const status = await request(server).get('/api/auth/mfa').set(user.auth).expect(200);
+      expect(status.body).toEqual({ totpEnabled: true, recoveryCodesRemaining: 10 });
+      const me = await request(server).get('/api/users/me').set(user.auth).expect(200);
+      expect(me.body.mfaEnabled).toBe(true);
+      await request(server)
+        .post('/api/auth/mfa/totp')
+        .set(user.auth)
+        .send({ password: user.password })
+        .expect(409);
+    });
+
+    it('refuses a wrong confirmation code and stays off', async () => {
+      const user = await signupAndLogin(t.app);
+      const start = await request(server)
+        .post('/api/auth/mfa/totp')
+        .set(user.auth)
+        .send({ password: user.password })
+        .expect(201);
+      await request(server)
+        .post('/api/auth/mfa/totp/confirm')
+        .set(user.auth)
+        .send({ code: wrongCode(start.body.secret) })
+        .expect(400);
+      await request(server)
+        .post('/api/auth/mfa/totp/confirm')
+        .set(user.auth)
+        .send({ code: 'abcdef' })
+        .expect(400);
+      const status = await request(server).get('/api/auth/mfa').set(user.auth).expect(200);
+      expect(status.body.totpEnabled).toBe(false);
+    });
+
+    it('keeps the secret encrypted and recovery codes only as hashes', async () => {
+      const user = await enrolledUser(t.app);
+      const db = connectionOf(t.app);
+      const factor = await db
+        .collection('mfa_factors')
+        .findOne({ _id: new Types.ObjectId(user.id) });
+      expect(factor?.secret).toEqual(expect.any(String));
+      expect(JSON.stringify(factor)).not.toContain(user.secret);
+      const codes = JSON.stringify(
+        await db
+          .collection('mfa_recovery_codes')
+          .find({ user: new Types.ObjectId(user.id) })
+          .toArray(),
+      );
+      for (const code of user.recoveryCodes) {
+        expect(codes).not.toContain(code);
+        expect(codes).not.toContain(code.replace('-', ''));
+      }
+    });
+
+    it('turns off with the password and a current code only', async () => {
+      const user = await enrolledUser(t.app);
+      const del = (body: Record<string, unknown>) =>
+        request(server).delete('/api/auth/mfa/totp').set(user.auth).send(body);
+      await del({ password: 'wrong-password', code: codeAt(user.secret, 1) }).expect(400);
+      await del({ password: user.password, code: wrongCode(user.secret) }).expect(400);
+      await del({ password: user.password }).expect(400);
+      await del({ password: user.password, code: codeAt(user.secret, 1) }).expect(204);
+      const login = await request(server)
+        .post('/api/auth/login')
+        .send({ email: user.email, password: user.password })
+        .expect(200);
+      expect(login.body.accessToken).toEqual(expect.any(String));
+      await del({ password: user.password, code: codeAt(user.secret, 1) }).expect(409);
+    });
+  });
+
+  describe('login with a second factor', () => {
+    it('answers the password with a challenge and no session; a code finishes the login', async () => {
+      const user = await enrolledUser(t.app);
+      const before = await sessionCount(t.app, user.id);
+      const mfaToken = await passwordStep(t.app, user);
+      expect(await sessionCount(t.app, user.id)).toBe(before);
+      const res = await secondStep(t.app, { mfaToken, code: codeAt(user.secret, 1) }).expect(200);
+      expect(res.body).toMatchObject({ tokenType: 'Bearer', expiresIn: 900 });
+      expect(res.body.recoveryCodesRemaining).toBeUndefined();
+      await request(server)
+        .get('/api/users/me')
+        .set('Authorization', `Bearer ${res.body.accessToken}`)
+        .expect(200);
+      expect(await sessionCount(t.app, user.id)).toBe(before + 1);
+    });
+
+    it('a recovery code finishes a login once and says how many remain', async () => {
+      const user = await enrolledUser(t.app);
+      const [code] = user.recoveryCodes;
+      const res = await secondStep(t.app, {
+        mfaToken: await passwordStep(t.app, user),
+        recoveryCode: code.toUpperCase(),
+      }).expect(200);
+      expect(res.body.recoveryCodesRemaining).toBe(9);
+      await secondStep(t.app, {
+        mfaToken: await passwordStep(t.app, user),
+        recoveryCode: code,
+      }).expect(401);
+    });
+
+    it('needs exactly one of code and recoveryCode', async () => {
+      const user = await enrolledUser(t.app);
+      const mfaToken = await passwordStep(t.app, user);
+      await secondStep(t.app, { mfaToken }).expect(400);
+      await secondStep(t.app, {
+        mfaToken,
+        code: codeAt(user.secret, 1),
+        recoveryCode: user.recoveryCodes[0],
+      }).expect(400);
+      await secondStep(t.app, { mfaToken, code: codeAt(user.secret, 1), extra: 1 }).expect(400);
+    });
+  });
+
+  describe('attacks', () => {
+    it('code replay: a code that finished one login does not finish another', async () => {
+      const user = await enrolledUser(t.app);
+      const code = codeAt(user.secret, 1);
+      await secondStep(t.app, { mfaToken: await passwordStep(t.app, user), code }).expect(200);
+      const replay = await secondStep(t.app, { mfaToken: await passwordStep(t.app, user), code });
+      expect(replay.status).toBe(401);
+      expect(replay.body.accessToken).toBeUndefined();
+    });
+
+    it('code replay: the code used to confirm enrolment does not finish a login', async () => {
+      const user = await signupAndLogin(t.app);
+      const start = await request(server)
+        .post('/api/auth/mfa/totp')
+        .set(user.auth)
+        .send({ password: user.password })
+        .expect(201);
+      const code = codeAt(start.body.secret, 1);
+      await request(server)
+        .post('/api/auth/mfa/totp/confirm')
+        .set(user.auth)
+        .send({ code })
+        .expect(200);
+      await secondStep(t.app, { mfaToken: await passwordStep(t.app, user), code }).expect(401);
+    });
+
+    it('brute force over the code space is throttled after a handful of guesses', async () => {
+      const user = await enrolledUser(t.app);
+      const mfaToken = await passwordStep(t.app, user);
+      const statuses: number[] = [];
+      // Ten guesses of 10^6: the account limit (5 failures per client, the password check
+      // included) stops them long before.
+      for (let guess = 0; guess < 10 && !statuses.includes(429); guess++) {
+        const code = wrongCode(user.secret).replace(/.$/, (d) => String((Number(d) + guess) % 10));
+        statuses.push((await secondStep(t.app, { mfaToken, code })).status);
+      }
+      expect(statuses).toContain(429);
+      expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(5);
+      // Locked for this client now: the right code, and a fresh password step, are refused too.
+      await secondStep(t.app, { mfaToken, code: codeAt(user.secret, 1) }).expect(429);
+      await request(server)
+        .post('/api/auth/login')
+        .send({ email: user.email, password: user.password })
+        .expect(429);
+      expect(await sessionCount(t.app, user.id)).toBe(1); // only the signup login
+    });
+
+    it('mfaToken reuse: a token that finished a login is refused afterwards', async () => {
+      const user = await enrolledUser(t.app);
+      const mfaToken = await passwordStep(t.app, user);
+      await secondStep(t.app, { mfaToken, code: codeAt(user.secret, 1) }).expect(200);
+      await secondStep(t.app, { mfaToken, recoveryCode: user.recoveryCodes[0] }).expect(401);
+    });
+
+    it('an expired mfaToken is refused', async () => {
+      const user = await enrolledUser(t.app);
+      const mfaToken = await passwordStep(t.app, user);
+      await connectionOf(t.app)
+        .collection('mfa_challenges')
+        .updateMany(
+          { user: new Types.ObjectId(user.id) },
+          { $set: { expiresAt: new Date(Date.now() - 1000) } },
+        );
+      await secondStep(t.app, { mfaToken, code: codeAt(user.secret, 1) }).expect(401);
+      await secondStep(t.app, { mfaToken: 'made-up-token', code: codeAt(user.secret, 1) }).expect(
+        401,
+      );
+    });
+
+    it("one account's mfaToken with another account's code or recovery code is refused", async () => {
+      const victim = await enrolledUser(t.app);
+      const attacker = await enrolledUser(t.app);
+      const mfaToken = await passwordStep(t.app, victim);
+      await secondStep(t.app, { mfaToken, code: codeAt(attacker.secret, 1) }).expect(401);
+      await secondStep(t.app, { mfaToken, recoveryCode: attacker.recoveryCodes[0] }).expect(401);
+      expect(await sessionCount(t.app, victim.id)).toBe(1);
+    });
+
+    it('a recovery code used twice at once finishes exactly one login', async () => {
+      const user = await enrolledUser(t.app);
+      const tokens = [await passwordStep(t.app, user), await passwordStep(t.app, user)];
+      const [code] = user.recoveryCodes;
+      const results = await Promise.all(
+        tokens.map((mfaToken) => secondStep(t.app, { mfaToken, recoveryCode: code })),
+      );
+      expect(results.map((r) => r.status).sort()).toEqual([200, 401]);
+      expect(await sessionCount(t.app, user.id)).toBe(2);
+    });
+
+    it('the password step alone never yields a session or a usable token', async () => {
+      const user = await enrolledUser(t.app);
+      const res = await request(server)
+        .post('/api/auth/login')
+        .send({ email: user.email, password: user.password })
+        .expect(200);
+      expect(res.body.accessToken).toBeUndefined();
+      expect(res.body.refreshToken).toBeUndefined();
+      expect(await sessionCount(t.app, user.id)).toBe(1);
+      await request(server)
+        .get('/api/users/me')
+        .set('Authorization', `Bearer ${res.body.mfaToken}`)
+        .expect(401);
+      await request(server)
+        .post('/api/auth/refresh')
+        .send({ refreshToken: res.body.mfaToken })
+        .expect(401);
+    });
+
+    it('a wrong password never yields an mfaToken', async () => {
+      const user = await enrolledUser(t.app);
+      const res = await request(server)
+        .post('/api/auth/login')
+        .send({ email: user.email, password: 'wrong-password' })
+        .expect(401);
+      expect(res.body.mfaToken).toBeUndefined();
+    });
+  });
+
+  describe('admin recovery', () => {
+    it("turns a user's factor off and ends that user's sessions; admin views show it", async () => {
+      const admin = await loginAdmin(t.app);
+      const user = await enrolledUser(t.app);
+      const view = await request(server).get(`/api/users/${user.id}`).set(admin.auth).expect(200);
+      expect(view.body.mfaEnabled).toBe(true);
+      await request(server).delete(`/api/users/${user.id}/mfa`).set(user.auth).expect(403);
+      await request(server).delete(`/api/users/${user.id}/mfa`).set(admin.auth).expect(204);
+      await request(server).get('/api/users/me').set(user.auth).expect(401);
+      const after = await request(server).get(`/api/users/${user.id}`).set(admin.auth).expect(200);
+      expect(after.body.mfaEnabled).toBe(false);
+      const login = await request(server)
+        .post('/api/auth/login')
+        .send({ email: user.email, password: user.password })
+        .expect(200);
+      expect(login.body.accessToken).toEqual(expect.any(String));
+      await request(server).delete(`/api/users/${user.id}/mfa`).set(admin.auth).expect(404);
+      await request(server).delete('/api/users/nope/mfa').set(admin.auth).expect(400);
+    });
+  });
+});
+
+describe('switched off', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({
+      label: 'mfa_off',
+      env: { MFA_ENABLED: 'false', SESSIONS_API_ENABLED: 'false' },
+    });
+  });
+
+  afterAll(() => t.close());
+
+  it('the second-factor and session-list routes answer 404', async () => {
+    const user = await signupAndLogin(t.app);
+    const server = t.app.getHttpServer();
+    await request(server)
+      .post('/api/auth/mfa/totp')
+      .set(user.auth)
+      .send({ password: user.password })
+      .expect(404);
+    await request(server)
+      .post('/api/auth/login/mfa')
+      .send({ mfaToken: 'x', code: '123456' })
+      .expect(404);
+    await request(server).get('/api/auth/sessions').set(user.auth).expect(404);
+  });
+});
