@@ -23,5 +23,5 @@ export { MIN_SECRET_LENGTH } from './token-keys.js';
 export { ApiPageResponse, PageDto } from './shared/dto/paginated.dto.js';
 export { pageOffset, PaginationQueryDto } from './shared/dto/pagination-query.dto.js';
 export { DUPLICATE_KEY, isDuplicateKeyError } from './shared/duplicate-key.js';
-export { paginate } from './shared/paginate.js';
+export { paginate, paginateInMemory } from './shared/paginate.js';
 export { OBJECT_ID_PATTERN, ParseObjectIdPipe } from './shared/pipes/parse-object-id.pipe.js';
