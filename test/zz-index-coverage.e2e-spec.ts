@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { formatKeys, formatShape, servingIndexes } from './support/index-coverage.js';
@@ -46,6 +46,7 @@ describe('index coverage (every recorded query is index-backed on MongoDB)', () 
         report.push(`${name}  ->  ${served}`);
       }
     }
+    mkdirSync(join(process.cwd(), 'reports'), { recursive: true });
     writeFileSync(join(process.cwd(), 'reports', 'index-coverage.txt'), `${report.join('\n')}\n`);
     expect(unserved).toEqual([]);
   });

@@ -1,8 +1,8 @@
 import { Types } from 'mongoose';
 
 import {
-  declaredIndexes,
   type DeclaredIndex,
+  declaredIndexes,
   type Direction,
   formatShape,
   type QueryShape,

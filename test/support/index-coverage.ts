@@ -187,8 +187,7 @@ export function servingIndexes(
         range: [...shape.filter.range, ...branch.range],
       }),
     );
-    if (or.length > 0 && found.every((index) => index !== undefined))
-      return found as DeclaredIndex[];
+    if (or.length > 0 && found.every((index) => index !== undefined)) return found;
   }
   return null;
 }

@@ -42,9 +42,7 @@ function record(shape: QueryShape, schema: Schema): void {
   seen.add(key);
   const line: RecordedShape = {
     ...shape,
-    indexes: declaredIndexes(
-      schema.indexes() as [Record<string, unknown>, Record<string, unknown>][],
-    ),
+    indexes: declaredIndexes(schema.indexes()),
     seenIn: currentTestFile(),
   };
   const dir = queryShapesDir();

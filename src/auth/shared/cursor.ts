@@ -82,7 +82,7 @@ export function afterFilter<T>(sort: KeysetSort, values: readonly unknown[]): Qu
     branch[field] = trusted({ [descending(order) ? '$lt' : '$gt']: values[k] });
     return branch;
   });
-  return { $or: branches } as QueryFilter<T>;
+  return { $or: branches };
 }
 
 /** In-memory counterpart of afterFilter, for lists ordered outside the database. */
