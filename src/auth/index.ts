@@ -26,5 +26,5 @@ export { Trim } from './shared/decorators/trim.decorator.js';
 export { ApiPageResponse, PageDto } from './shared/dto/paginated.dto.js';
 export { pageOffset, PaginationQueryDto } from './shared/dto/pagination-query.dto.js';
 export { DUPLICATE_KEY, isDuplicateKeyError, saveOr409 } from './shared/duplicate-key.js';
-export { paginate } from './shared/paginate.js';
+export { paginate, paginateInMemory } from './shared/paginate.js';
 export { OBJECT_ID_PATTERN, ParseObjectIdPipe } from './shared/pipes/parse-object-id.pipe.js';

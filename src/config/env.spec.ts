@@ -166,3 +166,46 @@ describe('MFA_ENCRYPTION_KEY', () => {
     expect(env({ MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64') })).toBeDefined();
   });
 });
+
+describe('MongoDB connection settings', () => {
+  it('builds indexes at start-up except in production, unless set explicitly', () => {
+    expect(env({}).MONGODB_AUTO_INDEX).toBe(true);
+    expect(env({ NODE_ENV: 'test' }).MONGODB_AUTO_INDEX).toBe(true);
+    expect(env({ NODE_ENV: 'production' }).MONGODB_AUTO_INDEX).toBe(false);
+    expect(env({ NODE_ENV: 'production', MONGODB_AUTO_INDEX: 'true' }).MONGODB_AUTO_INDEX).toBe(
+      true,
+    );
+    expect(env({ MONGODB_AUTO_INDEX: 'false' }).MONGODB_AUTO_INDEX).toBe(false);
+  });
+
+  it('has defaults for the pool and the timeouts', () => {
+    expect(env({})).toMatchObject({
+      MONGODB_POOL_SIZE: 100,
+      MONGODB_SERVER_SELECTION_TIMEOUT_MS: 5000,
+      MONGODB_SOCKET_TIMEOUT_MS: 30_000,
+    });
+    expect(
+      env({
+        MONGODB_POOL_SIZE: '20',
+        MONGODB_SERVER_SELECTION_TIMEOUT_MS: '30000',
+        MONGODB_SOCKET_TIMEOUT_MS: '0',
+      }),
+    ).toMatchObject({
+      MONGODB_POOL_SIZE: 20,
+      MONGODB_SERVER_SELECTION_TIMEOUT_MS: 30_000,
+      MONGODB_SOCKET_TIMEOUT_MS: 0,
+    });
+  });
+
+  it.each([
+    ['MONGODB_POOL_SIZE', '0'],
+    ['MONGODB_POOL_SIZE', '1.5'],
+    ['MONGODB_POOL_SIZE', 'many'],
+    ['MONGODB_SERVER_SELECTION_TIMEOUT_MS', '10'],
+    ['MONGODB_SERVER_SELECTION_TIMEOUT_MS', '-1'],
+    ['MONGODB_SOCKET_TIMEOUT_MS', '-1'],
+    ['MONGODB_SOCKET_TIMEOUT_MS', '1e9'],
+  ])('refuses %s=%s, naming the setting', (name, value) => {
+    expect(() => env({ [name]: value })).toThrow(new RegExp(name));
+  });
+});

@@ -77,6 +77,40 @@ export class Env {
   })
   MONGODB_URI!: string;
 
+  // ---- MongoDB connection (issue 12) ----
+  // Write concern, read preference and retryable writes come from MONGODB_URI's options
+  // (`?w=majority&readPreference=primary&retryWrites=true`, MongoDB's defaults on a replica set).
+  /**
+   * Build the declared indexes (and create collections) at start-up. Default: on, off in
+   * production, where `npm run db:indexes` builds them as a deploy step (see docs/deploy.md).
+   */
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  MONGODB_AUTO_INDEX!: boolean;
+
+  /** Most connections one API process opens to each MongoDB server (driver maxPoolSize). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  MONGODB_POOL_SIZE = 100;
+
+  /** How long an operation waits for a usable server (a primary for writes) before failing. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  MONGODB_SERVER_SELECTION_TIMEOUT_MS = 5000;
+
+  /** How long a connection waits for one answer before it is closed; 0 = no limit. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  MONGODB_SOCKET_TIMEOUT_MS = 30_000;
+  // ---- end MongoDB connection ----
+
   /** Largest accepted JSON body in bytes (413 beyond). */
   @Type(() => Number)
   @IsInt()
@@ -409,6 +443,7 @@ function checkMfaKey(env: Env): void {
 /** Defaults that depend on NODE_ENV: what is convenient in development is off in production. */
 function applyEnvironmentDefaults(env: Env): void {
   env.SWAGGER_ENABLED ??= env.NODE_ENV !== NodeEnv.Production;
+  env.MONGODB_AUTO_INDEX ??= env.NODE_ENV !== NodeEnv.Production;
 }
 // ---- end production defaults ----
 

@@ -5,7 +5,7 @@ import { Model } from 'mongoose';
 
 import type { AuthUser } from '../auth/index.js';
 import type { PageDto } from '../auth/index.js';
-import { pageOffset, paginate } from '../auth/index.js';
+import { paginate, paginateInMemory } from '../auth/index.js';
 import { listOwner } from '../common/ownership/owner-scope.js';
 import type { CreateTodoDto } from './dto/create-todo.dto.js';
 import type { ListTodosQueryDto, TodoSortField } from './dto/list-todos-query.dto.js';
@@ -117,17 +117,12 @@ export class TodosService {
       .sort({ createdAt: -1, _id: -1 })
       .limit(ANONYMOUS_TODO_WINDOW);
     const { field, direction } = sortSpec(query);
-    const skip = pageOffset(query);
     const ordered = [...newest].sort(
       (a, b) =>
         direction * (a[field].getTime() - b[field].getTime()) ||
         direction * a._id.toString().localeCompare(b._id.toString()),
     );
-    return {
-      items: ordered.slice(skip, skip + query.limit).map(toPublicTodo),
-      total: ordered.length,
-      page: query.page,
-      limit: query.limit,
-    };
+    const sort: Record<string, MongooseSortOrder> = { [field]: direction, _id: direction };
+    return paginateInMemory(ordered, query, sort, this.todos.schema, toPublicTodo);
   }
 }

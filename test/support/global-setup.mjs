@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,10 @@ export default async function globalSetup() {
   process.env.GUARDHOUSE_TEST_BUILD = fileURLToPath(
     new URL(`../../.cache/test-build/${process.pid}-${Date.now()}`, import.meta.url),
   );
+  // Query shapes recorded by query-recorder.ts for this run only (checked by the index test).
+  const shapes = fileURLToPath(new URL('../../reports/query-shapes', import.meta.url));
+  rmSync(shapes, { recursive: true, force: true });
+  process.env.GUARDHOUSE_QUERY_SHAPES = shapes;
   if (process.env.MONGODB_URI_TEST) return;
   const dataDir = mkdtempSync(join(tmpdir(), 'guardhouse-test-'));
   const ferretDb = await startFerretDb(dataDir);

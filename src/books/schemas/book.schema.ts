@@ -19,7 +19,7 @@ export class Book {
   category!: BookCategory;
 
   /** Owner: set from the access token, never from a request body. */
-  @Prop({ type: MongooseSchema.Types.ObjectId, ref: 'User', required: true, index: true })
+  @Prop({ type: MongooseSchema.Types.ObjectId, ref: 'User', required: true })
   owner!: Types.ObjectId;
 
   createdAt!: Date;
@@ -31,6 +31,8 @@ export const BookSchema = SchemaFactory.createForClass(Book);
 
 // A unique index rather than "find, then insert": two concurrent creates cannot both win.
 BookSchema.index({ owner: 1, title: 1 }, { unique: true });
+// A user's books, newest first (`_id` breaks ties); owner lookups use either index.
+BookSchema.index({ owner: 1, createdAt: -1, _id: -1 });
 
 export const BOOK_OWNERSHIP: OwnedOptions = { model: Book.name, ownerField: 'owner' };
 

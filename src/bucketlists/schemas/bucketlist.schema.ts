@@ -10,7 +10,7 @@ export class Bucketlist {
   name!: string;
 
   /** Owner: set from the access token, never from a request body. */
-  @Prop({ type: MongooseSchema.Types.ObjectId, ref: 'User', required: true, index: true })
+  @Prop({ type: MongooseSchema.Types.ObjectId, ref: 'User', required: true })
   owner!: Types.ObjectId;
 
   createdAt!: Date;
@@ -19,6 +19,9 @@ export class Bucketlist {
 
 export type BucketlistDocument = HydratedDocument<Bucketlist>;
 export const BucketlistSchema = SchemaFactory.createForClass(Bucketlist);
+// Newest first, per owner (users) and across owners (admins); also serves owner lookups.
+BucketlistSchema.index({ owner: 1, createdAt: -1, _id: -1 });
+BucketlistSchema.index({ createdAt: -1, _id: -1 });
 
 /** Private: anyone but the owner or an admin gets 404, as if the list did not exist. */
 export const BUCKETLIST_OWNERSHIP: OwnedOptions = {

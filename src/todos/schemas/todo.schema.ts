@@ -20,7 +20,7 @@ export class Todo {
   done!: boolean;
 
   /** Owner: set from the access token, never from a request body. */
-  @Prop({ type: MongooseSchema.Types.ObjectId, ref: 'User', required: true, index: true })
+  @Prop({ type: MongooseSchema.Types.ObjectId, ref: 'User', required: true })
   owner!: Types.ObjectId;
 
   createdAt!: Date;
@@ -29,7 +29,11 @@ export class Todo {
 
 export type TodoDocument = HydratedDocument<Todo>;
 export const TodoSchema = SchemaFactory.createForClass(Todo);
-// "Newest first" is the default order for every list, including the anonymous one.
-TodoSchema.index({ createdAt: -1 });
+// Both orders a list offers (`sort=createdAt|due`, `_id` breaks ties), per owner (users) and
+// across owners (admins, and the anonymous newest window); also serve owner lookups.
+TodoSchema.index({ owner: 1, createdAt: -1, _id: -1 });
+TodoSchema.index({ owner: 1, due: 1, _id: 1 });
+TodoSchema.index({ createdAt: -1, _id: -1 });
+TodoSchema.index({ due: 1, _id: 1 });
 
 export const TODO_OWNERSHIP: OwnedOptions = { model: Todo.name, ownerField: 'owner' };

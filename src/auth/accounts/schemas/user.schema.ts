@@ -43,4 +43,9 @@ export class User {
 
 export type UserDocument = HydratedDocument<User>;
 export const UserSchema = SchemaFactory.createForClass(User);
-UserSchema.index({ role: 1, active: 1 });
+// The admin list (oldest first, `_id` breaks ties) under each filter it accepts (role, active,
+// both, none); the first also serves the last-active-admin count.
+UserSchema.index({ role: 1, active: 1, createdAt: 1, _id: 1 });
+UserSchema.index({ role: 1, createdAt: 1, _id: 1 });
+UserSchema.index({ active: 1, createdAt: 1, _id: 1 });
+UserSchema.index({ createdAt: 1, _id: 1 });

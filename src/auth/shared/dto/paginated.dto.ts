@@ -1,7 +1,7 @@
 import { applyDecorators, Type as ClassType } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiProperty, getSchemaPath } from '@nestjs/swagger';
 
-/** Every list answers `{ items, total, page, limit }`. */
+/** Every list answers `{ items, total, page, limit, next }`. */
 export class PageDto<T> {
   // Each route narrows this to its own model with ApiPageResponse().
   @ApiProperty({ type: 'array', items: { type: 'object' } })
@@ -12,6 +12,13 @@ export class PageDto<T> {
   page!: number;
   @ApiProperty({ example: 20 })
   limit!: number;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Cursor of the next page (pass it as `after`); null on the last page',
+    example: 'WyJjcmVhdGVkQXQsX2lkIiwxNzAwMDAwMDAwMDAwLCI2NWYwMDAwMDAwMDAwMDAwMDAwMDAwMDAiXQ',
+  })
+  next!: string | null;
 }
 
 /** Documents a 200 whose body is a page of `model`. */

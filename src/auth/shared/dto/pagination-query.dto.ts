@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
 export const MAX_PAGE_SIZE = 100;
 
@@ -11,6 +11,9 @@ export const MAX_PAGE_SIZE = 100;
  * need to go further use the filters.
  */
 export const MAX_PAGE = 10_000;
+
+/** A cursor holds a few sort values and an id: far below this. */
+export const MAX_CURSOR_LENGTH = 512;
 
 export class PaginationQueryDto {
   // Optional for the client (defaults apply), always set after validation. `@Type(() => Number)`
@@ -35,6 +38,21 @@ export class PaginationQueryDto {
   @Min(1)
   @Max(MAX_PAGE_SIZE)
   limit: number = 20;
+
+  // Decoded and checked against the list's order by the paginator (cursor.ts): here only its
+  // alphabet and size, so that nothing else reaches the decoder.
+  @ApiPropertyOptional({
+    description:
+      'Keyset pagination: the `next` cursor of the previous page. Pages from that position in ' +
+      'the same order (stable, ties broken by id); not with `page` > 1.',
+    maxLength: MAX_CURSOR_LENGTH,
+    pattern: '^[A-Za-z0-9_-]+$',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_CURSOR_LENGTH)
+  @Matches(/^[A-Za-z0-9_-]+$/, { message: 'after must be a cursor from a previous page' })
+  after?: string;
 }
 
 /**
