@@ -17,8 +17,8 @@ import type { AuthModuleOptions } from '../auth.options.js';
 import { AUTH_OPTIONS } from '../auth.options.js';
 import type { PageDto } from '../shared/dto/paginated.dto.js';
 import type { PaginationQueryDto } from '../shared/dto/pagination-query.dto.js';
-import { pageOffset } from '../shared/dto/pagination-query.dto.js';
 import { isDuplicateKeyError } from '../shared/duplicate-key.js';
+import { paginate } from '../shared/paginate.js';
 import {
   RefreshToken,
   Session,
@@ -182,15 +182,15 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
       expiresAt: trusted({ $gt: now }),
       endsAt: trusted({ $gt: now }),
     };
-    const [docs, total] = await Promise.all([
-      this.sessions
-        .find(filter)
-        .sort({ createdAt: -1, _id: -1 })
-        .skip(pageOffset(query))
-        .limit(query.limit)
-        .lean(),
-      this.sessions.countDocuments(filter),
-    ]);
+    // Keyset or page, with the same cursor rules as every other list.
+    const page = await paginate(
+      this.sessions,
+      filter,
+      query,
+      { createdAt: -1, _id: -1 },
+      (doc) => doc,
+    );
+    const docs = page.items;
     const ids = docs.map((doc) => doc._id);
     const activity = ids.length
       ? await this.activity.find({ _id: trusted({ $in: ids }) }).lean()
@@ -203,7 +203,7 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
       ip: doc.ip ?? null,
       userAgent: doc.userAgent ?? null,
     }));
-    return { items, total, page: query.page, limit: query.limit };
+    return { ...page, items };
   }
 
   /**
