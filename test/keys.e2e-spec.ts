@@ -118,6 +118,8 @@ describe('production start-up', () => {
     MONGODB_URI: testDatabaseUri('keys_prod'),
     JWT_SECRET: secret,
     LOG_LEVEL: 'silent',
+    SMTP_URL: 'smtp://127.0.0.1:9',
+    PUBLIC_URL: 'https://guardhouse.example.com',
   });
 
   it.each([
@@ -134,7 +136,12 @@ describe('production start-up', () => {
     const secret = randomBytes(32).toString('hex');
     const t = await createTestApp({
       label: 'keys_prod',
-      env: { NODE_ENV: 'production', JWT_SECRET: secret },
+      env: {
+        NODE_ENV: 'production',
+        JWT_SECRET: secret,
+        SMTP_URL: 'smtp://127.0.0.1:9',
+        PUBLIC_URL: 'https://guardhouse.example.com',
+      },
     });
     try {
       const user = await signupAndLogin(t.app);

@@ -15,9 +15,22 @@ import { AccessGuard } from './guards/access.guard.js';
 import { JwtAuthGuard } from './guards/jwt-auth.guard.js';
 import { OwnershipGuard } from './guards/ownership.guard.js';
 import { RolesGuard } from './guards/roles.guard.js';
+import { VerifiedEmailGuard } from './guards/verified-email.guard.js';
+import { MailService } from './mail/mail.service.js';
 import { OwnedResources } from './ownership/owned-resources.service.js';
 import { PasswordService } from './password.service.js';
 import { PrincipalService } from './principal.service.js';
+import {
+  AccountToken,
+  AccountTokenSchema,
+  AccountTokenUse,
+  AccountTokenUseSchema,
+} from './recovery/account-token.schema.js';
+import { AccountTokensService } from './recovery/account-tokens.service.js';
+import { RecoveryController } from './recovery/recovery.controller.js';
+import { RecoveryService } from './recovery/recovery.service.js';
+import { RecoveryAttempt, RecoveryAttemptSchema } from './recovery/recovery-attempt.schema.js';
+import { RecoveryThrottleService } from './recovery/recovery-throttle.service.js';
 import {
   RefreshToken,
   RefreshTokenSchema,
@@ -74,9 +87,12 @@ export class AuthModule {
           { name: Session.name, schema: SessionSchema },
           { name: RefreshToken.name, schema: RefreshTokenSchema },
           { name: LoginFailure.name, schema: LoginFailureSchema },
+          { name: AccountToken.name, schema: AccountTokenSchema },
+          { name: AccountTokenUse.name, schema: AccountTokenUseSchema },
+          { name: RecoveryAttempt.name, schema: RecoveryAttemptSchema },
         ]),
       ],
-      controllers: [AuthController],
+      controllers: [AuthController, RecoveryController],
       providers: [
         {
           provide: TOKEN_KEYS,
@@ -117,6 +133,11 @@ export class AuthModule {
         OwnershipGuard,
         OwnedResources,
         AdminSeeder,
+        VerifiedEmailGuard,
+        MailService,
+        AccountTokensService,
+        RecoveryThrottleService,
+        RecoveryService,
         AccessGuard,
         { provide: APP_GUARD, useExisting: AccessGuard },
       ],

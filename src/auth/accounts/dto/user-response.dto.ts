@@ -8,11 +8,13 @@ export class UserResponseDto {
   name!: string;
   role!: Role;
   active!: boolean;
+  /** A link mailed to the address was used. */
+  emailVerified!: boolean;
   createdAt!: Date;
   updatedAt!: Date;
 }
 
 export function toUserResponse(user: AuthUser): UserResponseDto {
-  const { id, email, name, role, active, createdAt, updatedAt } = user;
-  return { id, email, name, role, active, createdAt, updatedAt };
+  const { id, email, name, role, active, emailVerified, createdAt, updatedAt } = user;
+  return { id, email, name, role, active, emailVerified, createdAt, updatedAt };
 }

@@ -22,6 +22,10 @@ export class User {
   @Prop({ default: true })
   active!: boolean;
 
+  /** Set when a link mailed to `email` was used (verification, reset, email change). */
+  @Prop({ default: false })
+  emailVerified!: boolean;
+
   /** Tokens issued before this instant are refused (password change). */
   @Prop({ type: Date, default: null })
   passwordChangedAt!: Date | null;
