@@ -5,7 +5,6 @@ import type { AuthModuleOptions } from '../auth.options.js';
 import { AUTH_OPTIONS } from '../auth.options.js';
 import type { AuthRequest } from '../core/auth-user.js';
 import { ALLOW_UNVERIFIED_KEY } from '../core/decorators/allow-unverified.decorator.js';
-import { OPTIONAL_AUTH_KEY } from '../core/decorators/optional-auth.decorator.js';
 import { IS_PUBLIC_KEY } from '../core/decorators/public.decorator.js';
 
 export const EMAIL_NOT_VERIFIED =
@@ -13,7 +12,8 @@ export const EMAIL_NOT_VERIFIED =
 
 /**
  * With `requireVerifiedEmail`, an account whose address is not verified gets 403 on every route
- * except public ones and those marked `@AllowUnverified()`. Runs after authentication.
+ * except public ones and those marked `@AllowUnverified()`. Runs after authentication. An
+ * `@OptionalAuth()` route is refused too when the caller sends a token (it may call it without).
  */
 @Injectable()
 export class VerifiedEmailGuard {
@@ -31,7 +31,7 @@ export class VerifiedEmailGuard {
     const user = context.switchToHttp().getRequest<AuthRequest>().user;
     if (!user || user.emailVerified) return true;
     const targets = [context.getHandler(), context.getClass()];
-    for (const key of [ALLOW_UNVERIFIED_KEY, IS_PUBLIC_KEY, OPTIONAL_AUTH_KEY]) {
+    for (const key of [ALLOW_UNVERIFIED_KEY, IS_PUBLIC_KEY]) {
       if (this.reflector.getAllAndOverride<boolean>(key, targets)) return true;
     }
     throw new ForbiddenException(EMAIL_NOT_VERIFIED);

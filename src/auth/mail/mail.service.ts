@@ -51,10 +51,10 @@ export class MailService implements OnModuleDestroy {
     return this.options?.productName ?? 'Guardhouse';
   }
 
-  /** `PUBLIC_URL` + path + `?token=…`: links never use the request's Host. */
-  link(path: string, token: string): string {
+  /** `PUBLIC_URL` + path (+ `?token=…`): links never use the request's Host. */
+  link(path: string, token?: string): string {
     const url = new URL(path, this.options?.publicUrl ?? 'http://localhost');
-    url.searchParams.set('token', token);
+    if (token !== undefined) url.searchParams.set('token', token);
     return url.toString();
   }
 

@@ -143,7 +143,7 @@ export class RecoveryService implements OnModuleInit {
         const owner = await this.users.findByEmail(email);
         if (!owner || !owner.active) return;
         this.mail.send(
-          mails.signupExisting(owner.email, this.product, this.mail.link(LINK_PATHS.login, '')),
+          mails.signupExisting(owner.email, this.product, this.mail.link(LINK_PATHS.login)),
         );
       });
     }
