@@ -29,7 +29,7 @@ describe('signup and login', () => {
     });
     expect(res.status).toBe(201);
     expect(Object.keys(res.body).sort()).toEqual(
-      ['active', 'createdAt', 'email', 'id', 'name', 'role', 'updatedAt'].sort(),
+      ['active', 'createdAt', 'email', 'emailVerified', 'id', 'name', 'role', 'updatedAt'].sort(),
     );
     expect(res.body).toMatchObject({
       email: 'ada@example.com',
