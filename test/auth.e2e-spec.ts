@@ -29,7 +29,17 @@ describe('signup and login', () => {
     });
     expect(res.status).toBe(201);
     expect(Object.keys(res.body).sort()).toEqual(
-      ['active', 'createdAt', 'email', 'id', 'mfaEnabled', 'name', 'role', 'updatedAt'].sort(),
+      [
+        'active',
+        'createdAt',
+        'email',
+        'emailVerified',
+        'id',
+        'mfaEnabled',
+        'name',
+        'role',
+        'updatedAt',
+      ].sort(),
     );
     expect(res.body).toMatchObject({
       email: 'ada@example.com',

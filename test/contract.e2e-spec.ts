@@ -32,6 +32,7 @@ describe('OpenAPI response contract', () => {
       name: 'A',
       role: 'user',
       active: true,
+      emailVerified: false,
       createdAt: '2026-01-01T00:00:00.000Z',
       updatedAt: '2026-01-01T00:00:00.000Z',
     };

@@ -118,6 +118,8 @@ describe('production start-up', () => {
     MONGODB_URI: testDatabaseUri('keys_prod'),
     JWT_SECRET: secret,
     LOG_LEVEL: 'silent',
+    SMTP_URL: 'smtp://127.0.0.1:9',
+    PUBLIC_URL: 'https://guardhouse.example.com',
   });
 
   it.each([
@@ -138,6 +140,8 @@ describe('production start-up', () => {
         NODE_ENV: 'production',
         JWT_SECRET: secret,
         MFA_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+        SMTP_URL: 'smtp://127.0.0.1:9',
+        PUBLIC_URL: 'https://guardhouse.example.com',
       },
     });
     try {

@@ -8,9 +8,11 @@ import {
   Ip,
   Patch,
   Post,
+  Res,
   UseInterceptors,
 } from '@nestjs/common';
 import {
+  ApiAcceptedResponse,
   ApiBadRequestResponse,
   ApiConflictResponse,
   ApiCreatedResponse,
@@ -28,6 +30,7 @@ import {
 import { toUserResponse, UserResponseDto } from './accounts/dto/user-response.dto.js';
 import { AuthService } from './auth.service.js';
 import type { AuthUser } from './core/auth-user.js';
+import { AllowUnverified } from './core/decorators/allow-unverified.decorator.js';
 import { Auth } from './core/decorators/auth.decorator.js';
 import { CurrentUser } from './core/decorators/current-user.decorator.js';
 import { Public } from './core/decorators/public.decorator.js';
@@ -39,6 +42,13 @@ import { SignupDto } from './dto/signup.dto.js';
 import { TokenResponseDto } from './dto/token-response.dto.js';
 import { AuthErrorHeadersInterceptor } from './interceptors/auth-error-headers.interceptor.js';
 import { MfaChallengeDto } from './mfa/dto/mfa.dto.js';
+import { AcceptedDto } from './recovery/dto/accepted.dto.js';
+import { RecoveryService } from './recovery/recovery.service.js';
+
+/** Express's and Fastify's response objects both have it. */
+interface StatusSettable {
+  status(code: number): unknown;
+}
 
 const RATE_LIMITED = 'Too many requests or failed logins (see Retry-After)';
 
@@ -46,8 +56,12 @@ const RATE_LIMITED = 'Too many requests or failed logins (see Retry-After)';
 @Controller('auth')
 @ApiTooManyRequestsResponse({ description: RATE_LIMITED })
 @UseInterceptors(AuthErrorHeadersInterceptor)
+@AllowUnverified()
 export class AuthController {
-  constructor(private readonly auth: AuthService) {}
+  constructor(
+    private readonly auth: AuthService,
+    private readonly recovery: RecoveryService,
+  ) {}
 
   @Post('signup')
   @Public()
@@ -58,8 +72,23 @@ export class AuthController {
     description: 'Invalid email, weak or over-long password, unknown fields',
   })
   @ApiConflictResponse({ description: 'Email is already registered' })
-  async signup(@Body() dto: SignupDto): Promise<UserResponseDto> {
-    return toUserResponse(await this.auth.signup(dto));
+  @ApiAcceptedResponse({
+    type: AcceptedDto,
+    description:
+      'With verified email required: the same answer for a new and a taken address; the link ' +
+      '(or, for a taken address, a notice to its owner) is in the mail',
+  })
+  async signup(
+    @Body() dto: SignupDto,
+    @Res({ passthrough: true }) response: StatusSettable,
+  ): Promise<UserResponseDto | AcceptedDto> {
+    if (this.recovery.verificationRequired) {
+      response.status(202);
+      return this.recovery.signupQuietly(dto.email, () => this.auth.signup(dto));
+    }
+    const user = await this.auth.signup(dto);
+    this.recovery.afterSignup(user);
+    return toUserResponse(user);
   }
 
   @Post('login')
@@ -131,12 +160,13 @@ export class AuthController {
   @ApiBadRequestResponse({
     description: 'Wrong current password, or a new password that breaks the rules',
   })
-  changePassword(
+  async changePassword(
     @CurrentUser() user: AuthUser,
     @Body() dto: ChangePasswordDto,
     @Ip() ip: string,
   ): Promise<void> {
-    return this.auth.changePassword(user, dto, ip);
+    await this.auth.changePassword(user, dto, ip);
+    await this.recovery.passwordChanged(user);
   }
 
   @Get('jwks.json')

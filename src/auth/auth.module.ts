@@ -15,6 +15,8 @@ import { AccessGuard } from './guards/access.guard.js';
 import { JwtAuthGuard } from './guards/jwt-auth.guard.js';
 import { OwnershipGuard } from './guards/ownership.guard.js';
 import { RolesGuard } from './guards/roles.guard.js';
+import { VerifiedEmailGuard } from './guards/verified-email.guard.js';
+import { MailService } from './mail/mail.service.js';
 import { AdminMfaController } from './mfa/admin-mfa.controller.js';
 import { MfaController } from './mfa/mfa.controller.js';
 import { MfaService } from './mfa/mfa.service.js';
@@ -31,6 +33,17 @@ import {
 import { OwnedResources } from './ownership/owned-resources.service.js';
 import { PasswordService } from './password.service.js';
 import { PrincipalService } from './principal.service.js';
+import {
+  AccountToken,
+  AccountTokenSchema,
+  AccountTokenUse,
+  AccountTokenUseSchema,
+} from './recovery/account-token.schema.js';
+import { AccountTokensService } from './recovery/account-tokens.service.js';
+import { RecoveryController } from './recovery/recovery.controller.js';
+import { RecoveryService } from './recovery/recovery.service.js';
+import { RecoveryAttempt, RecoveryAttemptSchema } from './recovery/recovery-attempt.schema.js';
+import { RecoveryThrottleService } from './recovery/recovery-throttle.service.js';
 import { AdminSessionsController } from './sessions/admin-sessions.controller.js';
 import {
   RefreshToken,
@@ -96,6 +109,9 @@ export class AuthModule {
           { name: MfaRecoveryCode.name, schema: MfaRecoveryCodeSchema },
           { name: MfaChallenge.name, schema: MfaChallengeSchema },
           { name: MfaUsed.name, schema: MfaUsedSchema },
+          { name: AccountToken.name, schema: AccountTokenSchema },
+          { name: AccountTokenUse.name, schema: AccountTokenUseSchema },
+          { name: RecoveryAttempt.name, schema: RecoveryAttemptSchema },
         ]),
       ],
       controllers: [
@@ -104,6 +120,7 @@ export class AuthModule {
         AdminSessionsController,
         MfaController,
         AdminMfaController,
+        RecoveryController,
       ],
       providers: [
         {
@@ -146,6 +163,11 @@ export class AuthModule {
         OwnershipGuard,
         OwnedResources,
         AdminSeeder,
+        VerifiedEmailGuard,
+        MailService,
+        AccountTokensService,
+        RecoveryThrottleService,
+        RecoveryService,
         AccessGuard,
         { provide: APP_GUARD, useExisting: AccessGuard },
       ],

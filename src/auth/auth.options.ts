@@ -77,6 +77,39 @@ export interface AuthModuleOptions {
   securityNotices?: SecurityNotices;
   /** Created (or promoted) at start-up when both are set; idempotent. */
   admin?: { email?: string; password?: string; name?: string };
+  /**
+   * Account mail: password reset, email verification, email change and security notices. Without
+   * it those routes answer 404 and nothing is mailed (the kit works as an API without mail).
+   */
+  mail?: MailOptions;
+  /**
+   * Unverified accounts get 403 everywhere except `/users/me`, the auth routes and public routes;
+   * signup then answers 202 alike for new and taken addresses. Needs `mail`. Default false.
+   */
+  requireVerifiedEmail?: boolean;
+}
+
+export interface MailOptions {
+  /** `smtp://` or `smtps://` URL (credentials included). Without it, messages go to `outboxDir`. */
+  smtpUrl?: string;
+  /** Where each message is written as an `.eml` file (and its link logged) without `smtpUrl`. */
+  outboxDir?: string;
+  /** The From header, e.g. `Guardhouse <no-reply@example.com>`. */
+  from: string;
+  /** Base URL of links in mail (never taken from a request's Host). */
+  publicUrl: string;
+  /** Named in every message. Default `Guardhouse`. */
+  productName?: string;
+  /** Sending attempts per message before it is given up (and logged). Default 3. */
+  attempts?: number;
+  /** Wait before the second attempt in ms, doubled for each later one. Default 1000. */
+  retryDelayMs?: number;
+  /** Mail-sending requests (reset, verification, email change) per address within the window. Default 5. */
+  maxPerAccount?: number;
+  /** Mail-sending and token requests per client IP (IPv6 /64) within the window. Default 20. */
+  maxPerIp?: number;
+  /** Default 900 (15 min). */
+  windowSeconds?: number;
 }
 
 export interface AuthModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {

@@ -1,7 +1,13 @@
 // Public API of the auth kit: what a host Nest application imports.
 export { AuthModule } from './auth.module.js';
-export type { AuthModuleAsyncOptions, AuthModuleOptions, JwtAlgorithm } from './auth.options.js';
+export type {
+  AuthModuleAsyncOptions,
+  AuthModuleOptions,
+  JwtAlgorithm,
+  MailOptions,
+} from './auth.options.js';
 export type { AuthRequest, AuthUser } from './core/auth-user.js';
+export { AllowUnverified } from './core/decorators/allow-unverified.decorator.js';
 export { Auth, BEARER_SCHEME } from './core/decorators/auth.decorator.js';
 export { CurrentUser } from './core/decorators/current-user.decorator.js';
 export { OptionalAuth } from './core/decorators/optional-auth.decorator.js';

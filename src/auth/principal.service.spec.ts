@@ -18,6 +18,7 @@ const user: AuthUserRecord = {
   name: 'A',
   role: 'user' as AuthUserRecord['role'],
   active: true,
+  emailVerified: true,
   createdAt: new Date(0),
   updatedAt: new Date(0),
   passwordChangedAt: null,

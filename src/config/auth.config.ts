@@ -31,5 +31,16 @@ export function authOptionsFromEnv(env: Env): AuthModuleOptions {
       issuer: env.MFA_ISSUER,
     },
     admin: { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD, name: env.ADMIN_NAME },
+    mail: {
+      smtpUrl: env.SMTP_URL,
+      outboxDir: env.MAIL_OUTBOX_DIR,
+      from: env.MAIL_FROM,
+      publicUrl: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`,
+      productName: 'Guardhouse',
+      maxPerAccount: env.MAIL_MAX_PER_ADDRESS,
+      maxPerIp: env.MAIL_MAX_PER_IP,
+      windowSeconds: env.MAIL_WINDOW_SECONDS,
+    },
+    requireVerifiedEmail: env.REQUIRE_VERIFIED_EMAIL,
   };
 }

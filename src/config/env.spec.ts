@@ -9,9 +9,46 @@ const MONGODB_URI = 'mongodb://127.0.0.1:27017/unit';
 const STRONG_SECRET = randomBytes(32).toString('hex');
 
 const MFA_KEY = randomBytes(32).toString('hex');
+const MAIL = { SMTP_URL: 'smtp://127.0.0.1:2525', PUBLIC_URL: 'https://app.example.com' };
 
 const env = (settings: Record<string, string | undefined>) =>
-  validateEnv({ MONGODB_URI, JWT_SECRET: STRONG_SECRET, MFA_ENCRYPTION_KEY: MFA_KEY, ...settings });
+  validateEnv({
+    MONGODB_URI,
+    JWT_SECRET: STRONG_SECRET,
+    MFA_ENCRYPTION_KEY: MFA_KEY,
+    ...MAIL,
+    ...settings,
+  });
+
+describe('account mail settings', () => {
+  it.each(['SMTP_URL', 'PUBLIC_URL'])(
+    'production refuses to start without %s, naming it',
+    (key) => {
+      expect(() => env({ NODE_ENV: 'production', [key]: undefined })).toThrow(
+        new RegExp(`${key}: required in production`),
+      );
+    },
+  );
+
+  it('development runs without SMTP_URL (outbox) and links to localhost by default', () => {
+    const settings = env({ NODE_ENV: 'development', SMTP_URL: undefined, PUBLIC_URL: undefined });
+    expect(settings.SMTP_URL).toBeUndefined();
+    expect(settings.MAIL_OUTBOX_DIR).toBe('.data/outbox');
+    expect(settings.PUBLIC_URL).toBe('http://localhost:3000');
+  });
+
+  it.each([
+    ['SMTP_URL', 'http://mail.example.com'],
+    ['PUBLIC_URL', 'javascript:alert(1)'],
+  ])('refuses %s=%p', (key, value) => {
+    expect(() => env({ [key]: value })).toThrow(new RegExp(key));
+  });
+
+  it('REQUIRE_VERIFIED_EMAIL is off by default', () => {
+    expect(env({}).REQUIRE_VERIFIED_EMAIL).toBe(false);
+    expect(env({ REQUIRE_VERIFIED_EMAIL: 'true' }).REQUIRE_VERIFIED_EMAIL).toBe(true);
+  });
+});
 
 describe('TRUST_PROXY', () => {
   it('is off by default: X-Forwarded-For is not trusted', () => {

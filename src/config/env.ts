@@ -336,6 +336,59 @@ export class Env {
   /** Set when no MFA_ENCRYPTION_KEY was given outside production and a random one was generated. */
   MFA_ENCRYPTION_KEY_GENERATED?: boolean;
   // ---- end second factor ----
+  // ---- account mail (issue 14) ----
+  /**
+   * SMTP server for account mail (reset, verification, email change, notices), e.g.
+   * `smtps://user:pass@smtp.example.com:465`. Required in production; without it elsewhere each
+   * message is written to MAIL_OUTBOX_DIR as an .eml file and its link is logged.
+   */
+  @IsOptional()
+  @Matches(/^smtps?:\/\/[^\s]+$/, { message: 'SMTP_URL must be an smtp:// or smtps:// URL' })
+  SMTP_URL?: string;
+
+  /** The From header of account mail. */
+  @IsString()
+  @MinLength(3)
+  MAIL_FROM = 'Guardhouse <no-reply@localhost>';
+
+  /**
+   * Base URL of the links in mail (the front end that shows the reset/verify pages); never taken
+   * from a request's Host header. Required in production; default http://localhost:PORT.
+   */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'PUBLIC_URL must be an http:// or https:// URL' })
+  PUBLIC_URL?: string;
+
+  /** Where mail goes without SMTP_URL (development). */
+  @IsString()
+  @MinLength(1)
+  MAIL_OUTBOX_DIR = '.data/outbox';
+
+  /**
+   * When true, accounts with an unverified address get 403 except on /api/users/me, /api/auth/*
+   * and public routes, and signup answers 202 alike for new and taken addresses.
+   */
+  @Transform(toBoolean)
+  @IsBoolean()
+  REQUIRE_VERIFIED_EMAIL = false;
+
+  /** Mail-sending requests (reset, verification, email change) per address within MAIL_WINDOW_SECONDS. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  MAIL_MAX_PER_ADDRESS = 5;
+
+  /** Mail-sending and mailed-token requests per client IP (IPv6 /64) within MAIL_WINDOW_SECONDS. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  MAIL_MAX_PER_IP = 20;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  MAIL_WINDOW_SECONDS = 900;
+  // ---- end account mail ----
 
   /** Set when no JWT_SECRET was given outside production and a random one was generated. */
   JWT_SECRET_GENERATED?: boolean;
@@ -359,6 +412,7 @@ export function validateEnv(raw: Record<string, unknown>): Env {
   checkSessionMaxAge(env);
   checkTrustProxy(env);
   checkMfaKey(env);
+  checkMail(env);
   return env;
 }
 
@@ -446,6 +500,23 @@ function applyEnvironmentDefaults(env: Env): void {
   env.MONGODB_AUTO_INDEX ??= env.NODE_ENV !== NodeEnv.Production;
 }
 // ---- end production defaults ----
+
+// ---- account mail (issue 14) ----
+/** Production mails real people: no outbox fallback, no links to localhost. */
+function checkMail(env: Env): void {
+  if (env.NODE_ENV === NodeEnv.Production) {
+    const missing = ['SMTP_URL', 'PUBLIC_URL'].filter(
+      (key) => !env[key as 'SMTP_URL' | 'PUBLIC_URL'],
+    );
+    if (missing.length > 0) {
+      throw new Error(
+        `Invalid configuration:\n${missing.map((key) => `  ${key}: required in production (account mail)`).join('\n')}`,
+      );
+    }
+  }
+  env.PUBLIC_URL ??= `http://localhost:${env.PORT}`;
+}
+// ---- end account mail ----
 
 // ---- TRUST_PROXY (issue 10, proxies) ----
 /**

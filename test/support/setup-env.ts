@@ -6,3 +6,5 @@ process.env.LOG_LEVEL ??= 'silent';
 
 // Before the test file builds its app, so every model records the queries it sends.
 installQueryRecorder();
+// Without SMTP_URL mail goes to the outbox: keep it out of the working tree.
+process.env.MAIL_OUTBOX_DIR ??= `${process.env.TMPDIR ?? '/tmp'}/guardhouse-test-outbox`;

@@ -9,6 +9,8 @@ export interface UserLifecycleListener {
   userChanged?(userId: string): Promise<void> | void;
   /** The account was disabled: its sessions end. */
   userDisabled?(userId: string): Promise<void> | void;
+  /** An admin disabled the account (after `userDisabled`): the owner is told. */
+  userDisabledByAdmin?(userId: string): Promise<void> | void;
   /** Hard delete, before the user document goes: remove everything the user owns. */
   userDeleting?(userId: string): Promise<void> | void;
   /**
@@ -38,6 +40,10 @@ export class UserLifecycle implements OnModuleDestroy {
   async disabled(userId: string): Promise<void> {
     for (const listener of this.listeners) await listener.userDisabled?.(userId);
     await this.changed(userId);
+  }
+
+  async disabledByAdmin(userId: string): Promise<void> {
+    for (const listener of this.listeners) await listener.userDisabledByAdmin?.(userId);
   }
 
   /** Listeners run in order, one at a time; each must be idempotent (no transactions on FerretDB). */

@@ -20,6 +20,7 @@ import {
 } from '@nestjs/swagger';
 
 import type { AuthUser } from '../core/auth-user.js';
+import { AllowUnverified } from '../core/decorators/allow-unverified.decorator.js';
 import { Auth } from '../core/decorators/auth.decorator.js';
 import { CurrentUser } from '../core/decorators/current-user.decorator.js';
 import { Role } from '../core/roles.js';
@@ -39,6 +40,7 @@ export class UsersController {
 
   @Get('me')
   @Auth()
+  @AllowUnverified()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'The signed-in user' })
   @ApiOkResponse({ type: UserResponseDto })
@@ -48,6 +50,7 @@ export class UsersController {
 
   @Patch('me')
   @Auth()
+  @AllowUnverified()
   @ApiOperation({ summary: 'Change your display name (the only field you may change here)' })
   @ApiBadRequestResponse({ description: 'Invalid name, or any other field' })
   @ApiOkResponse({ type: UserResponseDto })
@@ -61,6 +64,7 @@ export class UsersController {
   @Delete('me')
   @HttpCode(204)
   @Auth()
+  @AllowUnverified()
   @ApiOperation({ summary: 'Disable your account (data is kept, sessions end)' })
   @ApiNoContentResponse({ description: 'Account disabled' })
   @ApiConflictResponse({ description: 'You are the last active admin' })

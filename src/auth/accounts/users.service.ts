@@ -24,6 +24,8 @@ export interface AuthUserRecord extends AuthUser {
 export type EnsureAdminOutcome =
   'created' | 'present' | 'promoted' | 'password-mismatch' | 'disabled' | 'deleted';
 
+const EMAIL_TAKEN = 'Email is already registered';
+
 type SecurityState = Pick<UserSecurityChange, 'role' | 'active' | 'deletedAt'>;
 
 /** A user being deleted is already gone for everything that reads users. */
@@ -37,6 +39,7 @@ function toAuthUser(doc: UserDocument): AuthUserRecord {
     role: doc.role,
     active: doc.active,
     mfaEnabled: doc.mfaEnabled ?? false,
+    emailVerified: doc.emailVerified ?? false,
     passwordChangedAt: doc.passwordChangedAt ?? null,
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
@@ -85,6 +88,36 @@ export class UsersService {
   ): Promise<{ user: AuthUserRecord; passwordHash: string } | null> {
     const doc = await this.users.findOne({ email }).select('+passwordHash');
     return live(doc) ? { user: toAuthUser(doc), passwordHash: doc.passwordHash } : null;
+  }
+
+  async findByEmail(email: string): Promise<AuthUserRecord | null> {
+    const doc = await this.users.findOne({ email });
+    return live(doc) ? toAuthUser(doc) : null;
+  }
+
+  async setEmailVerified(id: string): Promise<void> {
+    await this.users.updateOne({ _id: id }, { $set: { emailVerified: true } });
+    await this.reapplySecurityState(id);
+    await this.lifecycle.changed(id);
+  }
+
+  /**
+   * Changes the address (confirmed from it, so verified). The unique index decides a race; on an
+   * update FerretDB reports the duplicate as code 1, not 11000, so the address is checked first
+   * and a late duplicate of either kind is still a 409.
+   */
+  async setEmail(id: string, email: string): Promise<void> {
+    const taken = await this.users.exists({ email });
+    if (taken && taken._id.toString() !== id) throw new ConflictException(EMAIL_TAKEN);
+    try {
+      await this.users.updateOne({ _id: id }, { $set: { email, emailVerified: true } });
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (isDuplicateKeyError(error) || code === 1) throw new ConflictException(EMAIL_TAKEN);
+      throw error;
+    }
+    await this.reapplySecurityState(id);
+    await this.lifecycle.changed(id);
   }
 
   async getPasswordHash(id: string): Promise<string | null> {
@@ -187,6 +220,8 @@ export class UsersService {
           name,
           passwordHash: await password.hash(),
           role: Role.Admin,
+          // Configured by whoever runs the service: there is no one to mail a link to first.
+          emailVerified: true,
         });
         return 'created';
       } catch (error) {
@@ -199,10 +234,18 @@ export class UsersService {
     if (existing.role !== Role.Admin) {
       if (!(await password.verify(existing.passwordHash))) return 'password-mismatch';
       await this.setSecurityState(existing._id.toString(), { role: Role.Admin });
+      await this.markConfiguredAdminVerified(existing);
       await this.lifecycle.changed(existing._id.toString());
       return existing.active ? 'promoted' : 'disabled';
     }
+    await this.markConfiguredAdminVerified(existing);
     return existing.active ? 'present' : 'disabled';
+  }
+
+  /** The configured admin counts as verified (also when its account predates verification). */
+  private async markConfiguredAdminVerified(doc: UserDocument): Promise<void> {
+    if (doc.emailVerified) return;
+    await this.users.updateOne({ _id: doc._id }, { $set: { emailVerified: true } });
   }
 
   private async applyAdminUpdate(id: string, changes: UpdateUserDto): Promise<AuthUserRecord> {
@@ -217,8 +260,10 @@ export class UsersService {
     if (changes.active !== undefined) set.active = changes.active;
     if (Object.keys(set).length > 0) {
       await this.setSecurityState(id, set);
-      if (set.active === false && user.active) await this.lifecycle.disabled(id);
-      else await this.lifecycle.changed(id);
+      if (set.active === false && user.active) {
+        await this.lifecycle.disabled(id);
+        await this.lifecycle.disabledByAdmin(id);
+      } else await this.lifecycle.changed(id);
     }
     return this.getById(id);
   }

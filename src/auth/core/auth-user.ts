@@ -7,6 +7,8 @@ export interface AuthUser {
   name: string;
   role: Role;
   active: boolean;
+  /** A link mailed to `email` was used; the configured admin counts as verified. */
+  emailVerified: boolean;
   createdAt: Date;
   updatedAt: Date;
   /** The second factor (TOTP) is on. */

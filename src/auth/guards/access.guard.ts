@@ -6,6 +6,7 @@ import { setAuthErrorHeaders } from '../interceptors/auth-error-headers.intercep
 import { JwtAuthGuard } from './jwt-auth.guard.js';
 import { OwnershipGuard } from './ownership.guard.js';
 import { RolesGuard } from './roles.guard.js';
+import { VerifiedEmailGuard } from './verified-email.guard.js';
 
 /**
  * The one global guard: authentication, then roles, then ownership, always in that order (a roles
@@ -19,6 +20,7 @@ export class AccessGuard implements CanActivate {
     private readonly roles: RolesGuard,
     private readonly ownership: OwnershipGuard,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly verifiedEmail: VerifiedEmailGuard,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -27,7 +29,12 @@ export class AccessGuard implements CanActivate {
       const ok = isObservable(authenticated)
         ? await lastValueFrom(authenticated)
         : await authenticated;
-      return ok && this.roles.canActivate(context) && (await this.ownership.canActivate(context));
+      return (
+        ok &&
+        this.verifiedEmail.canActivate(context) &&
+        this.roles.canActivate(context) &&
+        (await this.ownership.canActivate(context))
+      );
     } catch (error) {
       setAuthErrorHeaders(this.adapterHost, context, error);
       throw error;

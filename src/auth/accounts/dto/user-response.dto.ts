@@ -10,18 +10,21 @@ export class UserResponseDto {
   active!: boolean;
   /** The second factor (TOTP) is on. */
   mfaEnabled!: boolean;
+  /** A link mailed to the address was used. */
+  emailVerified!: boolean;
   createdAt!: Date;
   updatedAt!: Date;
 }
 
 export function toUserResponse(user: AuthUser): UserResponseDto {
-  const { id, email, name, role, active, createdAt, updatedAt } = user;
+  const { id, email, name, role, active, emailVerified, createdAt, updatedAt } = user;
   return {
     id,
     email,
     name,
     role,
     active,
+    emailVerified,
     mfaEnabled: user.mfaEnabled ?? false,
     createdAt,
     updatedAt,

@@ -25,6 +25,9 @@ export class User {
   /** A copy of "the TOTP second factor is on" for user views; mfa_factors decides at login. */
   @Prop({ default: false })
   mfaEnabled!: boolean;
+  /** Set when a link mailed to `email` was used (verification, reset, email change). */
+  @Prop({ default: false })
+  emailVerified!: boolean;
 
   /** Tokens issued before this instant are refused (password change). */
   @Prop({ type: Date, default: null })

@@ -1,0 +1,148 @@
+/** One message, ready to send: a plain-text and an HTML part, at most one link (its own). */
+export interface MailMessage {
+  kind: MailKind;
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  /** The message's one link, logged in development when there is no SMTP server. */
+  link?: string;
+}
+
+export type MailKind =
+  | 'password-reset'
+  | 'verify-email'
+  | 'signup-existing'
+  | 'email-change-confirm'
+  | 'email-change-requested'
+  | 'password-changed'
+  | 'password-was-reset'
+  | 'email-changed'
+  | 'account-disabled';
+
+const escapeHtml = (value: string): string =>
+  value.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
+
+interface Content {
+  subject: string;
+  /** Paragraphs of plain text. */
+  lines: string[];
+  action?: { label: string; url: string };
+  /** Said after the action. */
+  after?: string[];
+}
+
+const NOT_YOU = 'If this was not you, reset your password and contact your administrator.';
+
+function build(kind: MailKind, to: string, product: string, content: Content): MailMessage {
+  const paragraphs = [...content.lines];
+  const after = content.after ?? [];
+  const text = [
+    ...paragraphs,
+    ...(content.action ? [`${content.action.label}:\n${content.action.url}`] : []),
+    ...after,
+    `— ${product}`,
+  ].join('\n\n');
+  const p = (line: string) => `<p>${escapeHtml(line)}</p>`;
+  const html = [
+    '<!doctype html><html><body>',
+    ...paragraphs.map(p),
+    ...(content.action
+      ? [
+          `<p><a href="${escapeHtml(content.action.url)}">${escapeHtml(content.action.label)}</a></p>`,
+        ]
+      : []),
+    ...after.map(p),
+    p(`— ${product}`),
+    '</body></html>',
+  ].join('\n');
+  return {
+    kind,
+    to,
+    subject: `${product}: ${content.subject}`,
+    text,
+    html,
+    link: content.action?.url,
+  };
+}
+
+/** Every message the kit sends; none carries a password or a token other than its own link. */
+export const mails = {
+  passwordReset: (to: string, product: string, url: string, minutes: number) =>
+    build('password-reset', to, product, {
+      subject: 'reset your password',
+      lines: [`Someone asked to reset the password of your ${product} account (${to}).`],
+      action: { label: 'Choose a new password', url },
+      after: [
+        `The link works once, for ${minutes} minutes. If you did not ask for it, ignore this message: your password stays as it is.`,
+      ],
+    }),
+  verifyEmail: (to: string, product: string, url: string) =>
+    build('verify-email', to, product, {
+      subject: 'confirm your email address',
+      lines: [`Confirm that ${to} is the address of your ${product} account.`],
+      action: { label: 'Confirm this address', url },
+      after: ['If you did not create an account, ignore this message.'],
+    }),
+  signupExisting: (to: string, product: string, loginUrl: string) =>
+    build('signup-existing', to, product, {
+      subject: 'someone tried to sign up with your address',
+      lines: [
+        `Someone tried to create a ${product} account with ${to}, which already has one. No new account was created.`,
+        'If it was you, log in instead, or reset your password if you forgot it.',
+      ],
+      action: { label: `Open ${product}`, url: loginUrl },
+    }),
+  emailChangeConfirm: (to: string, product: string, url: string) =>
+    build('email-change-confirm', to, product, {
+      subject: 'confirm your new email address',
+      lines: [`Someone asked to use ${to} as the address of their ${product} account.`],
+      action: { label: 'Confirm the new address', url },
+      after: [
+        'The address changes only when this link is used. If it was not you, ignore this message.',
+      ],
+    }),
+  emailChangeRequested: (to: string, product: string, newEmail: string) =>
+    build('email-change-requested', to, product, {
+      subject: 'email change requested',
+      lines: [
+        `A change of your ${product} account's address to ${newEmail} was requested. It takes effect only when confirmed from the new address.`,
+        NOT_YOU,
+      ],
+    }),
+  passwordChanged: (to: string, product: string) =>
+    build('password-changed', to, product, {
+      subject: 'your password was changed',
+      lines: [
+        `The password of your ${product} account was changed and every session ended.`,
+        NOT_YOU,
+      ],
+    }),
+  passwordWasReset: (to: string, product: string) =>
+    build('password-was-reset', to, product, {
+      subject: 'your password was reset',
+      lines: [
+        `The password of your ${product} account was reset with a link sent to this address, and every session ended.`,
+        NOT_YOU,
+      ],
+    }),
+  emailChanged: (to: string, product: string, newEmail: string) =>
+    build('email-changed', to, product, {
+      subject: 'your email address was changed',
+      lines: [
+        `Your ${product} account now uses ${newEmail}; this address gets no further mail about it.`,
+        NOT_YOU,
+      ],
+    }),
+  accountDisabled: (to: string, product: string) =>
+    build('account-disabled', to, product, {
+      subject: 'your account was disabled',
+      lines: [
+        `An administrator disabled your ${product} account; you can no longer log in.`,
+        'Contact your administrator if you think this is a mistake.',
+      ],
+    }),
+};

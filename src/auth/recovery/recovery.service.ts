@@ -1,0 +1,262 @@
+import {
+  BadRequestException,
+  ConflictException,
+  Inject,
+  Injectable,
+  Logger,
+  NotFoundException,
+  OnModuleInit,
+} from '@nestjs/common';
+
+import { UserLifecycle } from '../accounts/user-lifecycle.service.js';
+import type { AuthUserRecord } from '../accounts/users.service.js';
+import { UsersService } from '../accounts/users.service.js';
+import type { AuthModuleOptions } from '../auth.options.js';
+import { AUTH_OPTIONS } from '../auth.options.js';
+import type { AuthUser } from '../core/auth-user.js';
+import { MailService } from '../mail/mail.service.js';
+import { mails } from '../mail/mail-templates.js';
+import { PasswordService } from '../password.service.js';
+import { SessionsService } from '../sessions/sessions.service.js';
+import { LoginThrottleService } from '../throttling/login-throttle.service.js';
+import type { TokenPurpose } from './account-token.schema.js';
+import type { ValidToken } from './account-tokens.service.js';
+import { AccountTokensService, TOKEN_TTL_MS } from './account-tokens.service.js';
+import type { AcceptedDto } from './dto/accepted.dto.js';
+import type { ChangeEmailDto } from './dto/change-email.dto.js';
+import { RecoveryThrottleService } from './recovery-throttle.service.js';
+
+/** One answer for every unusable token: unknown, expired, used, superseded or of another kind. */
+export const INVALID_LINK = 'This link is invalid or has expired; ask for a new one';
+
+/** Link paths under PUBLIC_URL: the page there reads `token` and POSTs it to the API. */
+export const LINK_PATHS = {
+  resetPassword: '/reset-password',
+  verifyEmail: '/verify-email',
+  confirmEmailChange: '/confirm-email',
+  login: '/login',
+} as const;
+
+export const ACCEPTED: Record<'forgot' | 'signup' | 'resend' | 'emailChange', AcceptedDto> = {
+  forgot: {
+    message: 'If an account uses this address, a link to reset its password has been sent to it.',
+  },
+  signup: { message: 'Check your inbox: we sent a link to this address to finish.' },
+  resend: { message: 'If your address is not verified yet, a new link has been sent to it.' },
+  emailChange: {
+    message:
+      'A confirmation link has been sent to the new address; the address changes when it is used.',
+  },
+};
+
+/**
+ * Password reset, email verification, email change and the security notices (OWASP Forgot
+ * Password guidance, ASVS 5.0 6.3/6.4). Whatever depends on whether an account exists runs after
+ * the response (MailService.defer), so answers and their timing are the same either way.
+ */
+@Injectable()
+export class RecoveryService implements OnModuleInit {
+  private readonly logger = new Logger(RecoveryService.name);
+  readonly verificationRequired: boolean;
+
+  constructor(
+    private readonly users: UsersService,
+    private readonly passwords: PasswordService,
+    private readonly sessions: SessionsService,
+    private readonly loginThrottle: LoginThrottleService,
+    private readonly throttle: RecoveryThrottleService,
+    private readonly tokens: AccountTokensService,
+    private readonly mail: MailService,
+    private readonly lifecycle: UserLifecycle,
+    @Inject(AUTH_OPTIONS) options: AuthModuleOptions,
+  ) {
+    this.verificationRequired = options.requireVerifiedEmail === true;
+    if (this.verificationRequired && !options.mail) {
+      throw new Error('requireVerifiedEmail needs the mail option (SMTP_URL or the outbox)');
+    }
+  }
+
+  onModuleInit(): void {
+    if (!this.mail.enabled) {
+      this.logger.warn('Mail is not configured: password reset and email verification are off');
+      return;
+    }
+    this.lifecycle.register({
+      userDisabledByAdmin: (userId) =>
+        this.notify(userId, (user) => mails.accountDisabled(user.email, this.product)),
+    });
+  }
+
+  private get product(): string {
+    return this.mail.productName;
+  }
+
+  async forgotPassword(email: string, ip: string): Promise<AcceptedDto> {
+    this.assertEnabled();
+    await this.throttle.hit('password-reset', ip, email);
+    this.mail.defer(async () => {
+      const user = await this.users.findByEmail(email);
+      // Unknown and disabled accounts get nothing; the answer was the same already.
+      if (!user || !user.active) return;
+      const token = await this.tokens.issue(user, 'password-reset');
+      const url = this.mail.link(LINK_PATHS.resetPassword, token);
+      this.mail.send(
+        mails.passwordReset(user.email, this.product, url, TOKEN_TTL_MS['password-reset'] / 60_000),
+      );
+    });
+    return ACCEPTED.forgot;
+  }
+
+  async resetPassword(token: string, newPassword: string, ip: string): Promise<void> {
+    this.assertEnabled();
+    await this.throttle.hit('password-reset-use', ip);
+    const { user, record } = await this.usable(token, 'password-reset');
+    await this.throttle.hit('password-reset-account', ip, user.email);
+    // Before the token is used up: a refused password leaves the link working.
+    this.passwords.assertAllowed(newPassword, 'newPassword');
+    const passwordHash = await this.passwords.hash(newPassword);
+    if (!(await this.tokens.consume(record.id))) throw new BadRequestException(INVALID_LINK);
+    await this.users.setPasswordHash(user.id, passwordHash);
+    await this.sessions.revokeAllForUser(user.id);
+    // The link went to this address: it is the owner's.
+    if (!user.emailVerified) await this.users.setEmailVerified(user.id);
+    await this.tokens.revokeAll(user.id);
+    this.mail.send(mails.passwordWasReset(user.email, this.product));
+  }
+
+  /** After signup: a verification link (nothing when mail is off). */
+  afterSignup(user: AuthUser): void {
+    if (!this.mail.enabled) return;
+    this.mail.defer(() => this.sendVerification(user.id));
+  }
+
+  /**
+   * Signup when verification is required: the same 202 for a new and a taken address; the owner
+   * of a taken one is told someone tried (ASVS 5.0 6.3.8). Both paths hash the password once.
+   */
+  async signupQuietly(email: string, create: () => Promise<AuthUser>): Promise<AcceptedDto> {
+    try {
+      this.afterSignup(await create());
+    } catch (error) {
+      if (!(error instanceof ConflictException)) throw error;
+      this.mail.defer(async () => {
+        const owner = await this.users.findByEmail(email);
+        if (!owner || !owner.active) return;
+        this.mail.send(
+          mails.signupExisting(owner.email, this.product, this.mail.link(LINK_PATHS.login)),
+        );
+      });
+    }
+    return ACCEPTED.signup;
+  }
+
+  async resendVerification(user: AuthUser, ip: string): Promise<AcceptedDto> {
+    this.assertEnabled();
+    await this.throttle.hit('verify-email', ip, user.email);
+    if (!user.emailVerified) this.mail.defer(() => this.sendVerification(user.id));
+    return ACCEPTED.resend;
+  }
+
+  async verifyEmail(token: string, ip: string): Promise<void> {
+    this.assertEnabled();
+    await this.throttle.hit('verify-email-use', ip);
+    const { user, record } = await this.usable(token, 'verify-email');
+    if (!(await this.tokens.consume(record.id))) throw new BadRequestException(INVALID_LINK);
+    await this.users.setEmailVerified(user.id);
+  }
+
+  /** Checking the current password is a login by another door: same limits as a login. */
+  async requestEmailChange(user: AuthUser, dto: ChangeEmailDto, ip: string): Promise<AcceptedDto> {
+    this.assertEnabled();
+    await this.loginThrottle.recordAttempt(user.email, ip);
+    const hash = await this.users.getPasswordHash(user.id);
+    if (!hash || !(await this.passwords.verify(dto.currentPassword, hash))) {
+      throw new BadRequestException('currentPassword is incorrect');
+    }
+    await this.loginThrottle.reset(user.email, ip);
+    if (dto.newEmail === user.email) {
+      throw new BadRequestException('newEmail is already the address of this account');
+    }
+    if (await this.users.findByEmail(dto.newEmail)) {
+      throw new ConflictException('Email is already registered');
+    }
+    // Counted per new address too: nobody floods a stranger's mailbox with confirmation links.
+    await this.throttle.hit('email-change', ip, dto.newEmail);
+    this.mail.defer(async () => {
+      const current = await this.users.findById(user.id);
+      if (!current || !current.active) return;
+      const token = await this.tokens.issue(current, 'email-change', dto.newEmail);
+      const url = this.mail.link(LINK_PATHS.confirmEmailChange, token);
+      this.mail.send(mails.emailChangeConfirm(dto.newEmail, this.product, url));
+      this.mail.send(mails.emailChangeRequested(current.email, this.product, dto.newEmail));
+    });
+    return ACCEPTED.emailChange;
+  }
+
+  async confirmEmailChange(token: string, ip: string): Promise<void> {
+    this.assertEnabled();
+    await this.throttle.hit('email-change-use', ip);
+    const { user, record } = await this.usable(token, 'email-change');
+    const newEmail = record.newEmail;
+    if (!newEmail) throw new BadRequestException(INVALID_LINK);
+    // Checked before the token is used: a taken address leaves it unused (409, not 400).
+    const owner = await this.users.findByEmail(newEmail);
+    if (owner && owner.id !== user.id) throw new ConflictException('Email is already registered');
+    if (!(await this.tokens.consume(record.id))) throw new BadRequestException(INVALID_LINK);
+    await this.users.setEmail(user.id, newEmail);
+    // Links mailed to the old address must not act on the account any more.
+    await this.tokens.revokeAll(user.id);
+    this.mail.send(mails.emailChanged(user.email, this.product, newEmail));
+  }
+
+  /** Notice after a password change by the owner; open reset links stop working. */
+  async passwordChanged(user: AuthUser): Promise<void> {
+    if (!this.mail.enabled) return;
+    await this.tokens.revokeAll(user.id);
+    this.mail.send(mails.passwordChanged(user.email, this.product));
+  }
+
+  private async sendVerification(userId: string): Promise<void> {
+    const user = await this.users.findById(userId);
+    if (!user || !user.active || user.emailVerified) return;
+    const token = await this.tokens.issue(user, 'verify-email');
+    const url = this.mail.link(LINK_PATHS.verifyEmail, token);
+    this.mail.send(mails.verifyEmail(user.email, this.product, url));
+  }
+
+  private notify(
+    userId: string,
+    build: (user: AuthUserRecord) => ReturnType<typeof mails.accountDisabled>,
+  ): void {
+    this.mail.defer(async () => {
+      const user = await this.users.findById(userId);
+      if (user) this.mail.send(build(user));
+    });
+  }
+
+  /** The account a token may act on now, or the one generic 400. */
+  private async usable(
+    token: string,
+    purpose: TokenPurpose,
+  ): Promise<{ user: AuthUserRecord; record: ValidToken }> {
+    const record = await this.tokens.find(token, purpose);
+    const user = record ? await this.users.findById(record.userId) : null;
+    if (
+      !record ||
+      !user ||
+      !user.active ||
+      // Issued to another address than the account's current one.
+      user.email !== record.email ||
+      // The password changed after the link was mailed (another reset, or a change).
+      (user.passwordChangedAt !== null &&
+        user.passwordChangedAt.getTime() > record.createdAt.getTime())
+    ) {
+      throw new BadRequestException(INVALID_LINK);
+    }
+    return { user, record };
+  }
+
+  private assertEnabled(): void {
+    if (!this.mail.enabled) throw new NotFoundException('Account mail is not enabled');
+  }
+}
