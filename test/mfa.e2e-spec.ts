@@ -5,6 +5,8 @@ import request from 'supertest';
 import type { TestApp } from './support/app.js';
 import { createTestApp } from './support/app.js';
 import { connectionOf } from './support/db.js';
+import type { TestSmtpServer } from './support/mail.js';
+import { mailIdle, startSmtpServer } from './support/mail.js';
 import type { TestUser } from './support/users.js';
 import { loginAdmin, signupAndLogin } from './support/users.js';
 
@@ -365,6 +367,49 @@ describe('TOTP second factor', () => {
       await request(server).delete(`/api/users/${user.id}/mfa`).set(admin.auth).expect(404);
       await request(server).delete('/api/users/nope/mfa').set(admin.auth).expect(400);
     });
+  });
+});
+
+describe('security notices by mail', () => {
+  let smtp: TestSmtpServer;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    smtp = await startSmtpServer();
+    t = await createTestApp({
+      label: 'mfa_mail',
+      env: { SMTP_URL: smtp.url, PUBLIC_URL: 'https://app.guardhouse.test' },
+    });
+  });
+
+  afterAll(async () => {
+    await t.close();
+    await smtp.close();
+  });
+
+  const mailTo = async (address: string, subject: RegExp) => {
+    await mailIdle(t.app);
+    return smtp.inbox(address).filter((m) => subject.test(m.parsed.subject ?? ''));
+  };
+
+  it('mails the owner when the factor is turned on, a recovery code is used, and an admin turns it off', async () => {
+    const user = await enrolledUser(t.app);
+    expect(await mailTo(user.email, /two-step login turned on/)).toHaveLength(1);
+
+    const mfaToken = await passwordStep(t.app, user);
+    await secondStep(t.app, { mfaToken, recoveryCode: user.recoveryCodes[0] }).expect(200);
+    const [used] = await mailTo(user.email, /a recovery code was used/);
+    expect(used.parsed.text).toContain('9 of your recovery codes remain');
+    // The notice names no code: neither the one used nor any other.
+    for (const code of user.recoveryCodes) expect(used.parsed.text).not.toContain(code);
+
+    const admin = await loginAdmin(t.app);
+    await request(t.app.getHttpServer())
+      .delete(`/api/users/${user.id}/mfa`)
+      .set(admin.auth)
+      .expect(204);
+    const [off] = await mailTo(user.email, /two-step login turned off/);
+    expect(off.parsed.text).toContain('An administrator turned off two-step login');
   });
 });
 

@@ -18,6 +18,9 @@ export type MailKind =
   | 'password-changed'
   | 'password-was-reset'
   | 'email-changed'
+  | 'mfa-enabled'
+  | 'mfa-disabled'
+  | 'recovery-code-used'
   | 'account-disabled';
 
 const escapeHtml = (value: string): string =>
@@ -134,6 +137,32 @@ export const mails = {
       subject: 'your email address was changed',
       lines: [
         `Your ${product} account now uses ${newEmail}; this address gets no further mail about it.`,
+        NOT_YOU,
+      ],
+    }),
+  mfaEnabled: (to: string, product: string) =>
+    build('mfa-enabled', to, product, {
+      subject: 'two-step login turned on',
+      lines: [
+        `Logging in to your ${product} account now takes a code from your authenticator app.`,
+        NOT_YOU,
+      ],
+    }),
+  mfaDisabled: (to: string, product: string, byAdmin: boolean) =>
+    build('mfa-disabled', to, product, {
+      subject: 'two-step login turned off',
+      lines: [
+        byAdmin
+          ? `An administrator turned off two-step login for your ${product} account and ended its sessions.`
+          : `Two-step login was turned off for your ${product} account.`,
+        NOT_YOU,
+      ],
+    }),
+  recoveryCodeUsed: (to: string, product: string, remaining: number) =>
+    build('recovery-code-used', to, product, {
+      subject: 'a recovery code was used',
+      lines: [
+        `A recovery code finished a login to your ${product} account. ${remaining} of your recovery codes remain.`,
         NOT_YOU,
       ],
     }),

@@ -23,6 +23,8 @@ import { UsersService } from '../accounts/users.service.js';
 import type { AuthModuleOptions } from '../auth.options.js';
 import { AUTH_OPTIONS } from '../auth.options.js';
 import type { AuthUser } from '../core/auth-user.js';
+import { MailService } from '../mail/mail.service.js';
+import { mails } from '../mail/mail-templates.js';
 import { PasswordService } from '../password.service.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { isDuplicateKeyError } from '../shared/duplicate-key.js';
@@ -85,11 +87,13 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
     private readonly sessions: SessionsService,
     private readonly throttle: LoginThrottleService,
     private readonly lifecycle: UserLifecycle,
+    mail: MailService,
     @Inject(AUTH_OPTIONS) options: AuthModuleOptions,
   ) {
     this.enabled = options.mfa !== undefined && options.mfa.enabled !== false;
     this.issuer = options.mfa?.issuer ?? 'Guardhouse';
-    this.notices = options.securityNotices ?? NO_SECURITY_NOTICES;
+    this.notices =
+      options.securityNotices ?? (mail.enabled ? mailedNotices(mail) : NO_SECURITY_NOTICES);
     if (this.enabled) {
       if (!options.mfa?.encryptionKey) {
         throw new Error('mfa.encryptionKey is required when the second factor is enabled');
@@ -390,4 +394,15 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
       this.logger.warn(`MFA purge failed: ${(error as Error).message}`);
     }
   }
+}
+
+/** The kit's own notices when it has a mailer: one message to the account's address each. */
+function mailedNotices(mail: MailService): SecurityNotices {
+  const product = mail.productName;
+  return {
+    recoveryCodeUsed: (user, remaining) =>
+      mail.send(mails.recoveryCodeUsed(user.email, product, remaining)),
+    mfaDisabled: (user, byAdmin) => mail.send(mails.mfaDisabled(user.email, product, byAdmin)),
+    mfaEnabled: (user) => mail.send(mails.mfaEnabled(user.email, product)),
+  };
 }

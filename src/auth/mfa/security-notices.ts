@@ -3,7 +3,7 @@ import type { AuthUser } from '../core/auth-user.js';
 /**
  * Security events the account owner should hear about, out of band (by mail). The kit calls
  * these after the change is made; a failure here is logged and never undoes it. The default does
- * nothing: a host (or the kit's mailer, once it exists) passes its own as
+ * nothing unless the kit has a mailer (`mail` option: then each notice is mailed); a host passes its own as
  * `AuthModuleOptions.securityNotices`.
  */
 export interface SecurityNotices {
