@@ -58,11 +58,14 @@ export class AuthService {
    * failure unless it succeeds, and the unknown-email path costs one bcrypt too.
    */
   async login(dto: LoginDto, ip: string): Promise<TokenResponseDto> {
-    await this.throttle.recordAttempt(dto.email, ip);
+    const attempt = await this.throttle.recordAttempt(dto.email, ip);
     const found = await this.users.findByEmailWithHash(dto.email);
     const valid = await this.passwords.verify(dto.password, found?.passwordHash);
-    if (!found || !valid) throw new UnauthorizedException(INVALID_CREDENTIALS);
-    await this.throttle.reset(dto.email, ip);
+    if (!found || !valid) {
+      await this.throttle.failed(attempt);
+      throw new UnauthorizedException(INVALID_CREDENTIALS);
+    }
+    await this.throttle.succeeded(attempt);
     if (!found.user.active) throw new ForbiddenException('This account is disabled');
     return this.tokens(await this.sessions.create(found.user.id));
   }
@@ -90,12 +93,13 @@ export class AuthService {
   /** Checking the current password is a login by another door: it counts against the same limits. */
   async changePassword(user: AuthUser, dto: ChangePasswordDto, ip: string): Promise<void> {
     this.passwords.assertAllowed(dto.newPassword, 'newPassword');
-    await this.throttle.recordAttempt(user.email, ip);
+    const attempt = await this.throttle.recordAttempt(user.email, ip);
     const hash = await this.users.getPasswordHash(user.id);
     if (!hash || !(await this.passwords.verify(dto.currentPassword, hash))) {
+      await this.throttle.failed(attempt);
       throw new BadRequestException('currentPassword is incorrect');
     }
-    await this.throttle.reset(user.email, ip);
+    await this.throttle.succeeded(attempt);
     await this.users.setPasswordHash(user.id, await this.passwords.hash(dto.newPassword));
     await this.sessions.revokeAllForUser(user.id);
   }
