@@ -1,105 +1,67 @@
-// `npm run bench`: builds the API, runs it on a throwaway embedded FerretDB and measures each
-// scenario below with autocannon, next to a bare node:http server as the ceiling of this machine.
+// `npm run bench`: builds the API, runs it at production settings (NODE_ENV=production, request
+// logging on, written to a file) on a throwaway embedded FerretDB, and measures each route with
+// autocannon next to its ceiling, measured in the same run: a bare node:http server for the
+// routes that read no database, the same server doing the same driver `findOne` for a read by id,
+// and bcrypt compares per second at the configured cost for login. Ratios taken in one run are
+// what to compare: absolute numbers move a lot between runs on a shared machine.
 // A benchmark, not a test: it asserts nothing about time. Everything listens on 127.0.0.1.
+//
+//   npm run bench                 the route table
+//   npm run bench -- --growth     the growth table instead: list, read by id, login and refresh
+//                                 at 100 and 10,000 documents (20,000 users), 1 and 32 clients
 //   BENCH_DURATION     measured seconds per row (default 5; each row also gets a 1 s warm-up)
-//   BENCH_CONNECTIONS  concurrent connections (default 20)
+//   BENCH_CONNECTIONS  concurrent connections of the route table (default 32)
+//   BENCH_LOGIN_CONNECTIONS  concurrent logins, and compares of its ceiling (default 8)
+//   BCRYPT_ROUNDS      bcrypt cost of the accounts and of the ceiling (default 12, as the API)
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import autocannon from 'autocannon';
+import bcrypt from 'bcrypt';
+import mongoose from 'mongoose';
 
 import { freePort, startFerretDb } from '../test/support/ferretdb.mjs';
 
+const { MongoClient, ObjectId } = mongoose.mongo;
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const growth = process.argv.includes('--growth');
 const duration = positiveNumber('BENCH_DURATION', 5);
-const connections = positiveNumber('BENCH_CONNECTIONS', 20);
+const connections = positiveNumber('BENCH_CONNECTIONS', 32);
+const rounds = positiveNumber('BCRYPT_ROUNDS', 12);
 const WARM_UP_SECONDS = 1;
 const PASSWORD = 'Bench-pass-1!';
+const DB_NAME = 'bench';
+const LOGIN_ACCOUNTS = 200;
+// bcrypt runs on libuv's 4 threads: more logins in flight only queue (and time out at cost 12).
+const LOGIN_CONNECTIONS = positiveNumber('BENCH_LOGIN_CONNECTIONS', 8);
+// A handful of compares per second at cost 12 on a small machine: login rows run longer.
+const LOGIN_DURATION = Math.max(duration, 10);
 const MOVIES = 50;
-
-/** A setup step hit a route the API does not have (yet): the row is reported, not run. */
-class RouteMissing extends Error {}
-
-/**
- * The rows of the table. `target` is the server to load; `setup` prepares what the requests
- * need (its result is passed to `request`) and may throw RouteMissing; `request` is one
- * autocannon request (method, path, headers, body, setupRequest).
- */
-const scenarios = [
-  {
-    name: 'node:http hello-world (ceiling)',
-    target: 'ceiling',
-    request: () => ({ path: '/' }),
-  },
-  {
-    name: 'GET /api/health',
-    request: () => ({ path: '/api/health' }),
-  },
-  {
-    name: 'GET /api/movies (public list)',
-    setup: (fixtures) => fixtures.movies(),
-    request: () => ({ path: '/api/movies?page=1&limit=20' }),
-  },
-  {
-    name: 'GET /api/movies/:id (public read)',
-    setup: (fixtures) => fixtures.movies(),
-    request: ({ ids }) => ({ path: `/api/movies/${ids[Math.floor(ids.length / 2)]}` }),
-  },
-  {
-    name: 'GET /api/users/me (authenticated read)',
-    setup: (fixtures) => fixtures.user(),
-    request: ({ token }) => ({ path: '/api/users/me', headers: bearer(token) }),
-  },
-  {
-    name: 'POST /api/movies (authenticated create)',
-    setup: (fixtures) => fixtures.user(),
-    request: ({ token }) => {
-      let next = 0;
-      return {
-        method: 'POST',
-        path: '/api/movies',
-        headers: { ...bearer(token), 'content-type': 'application/json' },
-        // Movie names are unique: a new one for every request.
-        setupRequest: (request) => ({
-          ...request,
-          body: JSON.stringify({
-            name: `Bench movie ${process.pid}-${Date.now()}-${next++}`,
-            casts: ['Bench Actor'],
-            genres: ['drama'],
-          }),
-        }),
-      };
-    },
-  },
-  {
-    name: 'POST /api/auth/login',
-    setup: (fixtures) => fixtures.user(),
-    request: ({ email }) => ({
-      method: 'POST',
-      path: '/api/auth/login',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, password: PASSWORD }),
-    }),
-  },
-];
 
 const children = [];
 let workDir;
 let database;
+let client;
 
 async function main() {
-  console.log(`Guardhouse benchmark, ${new Date().toISOString()}`);
+  console.log(`Guardhouse benchmark${growth ? ' (growth)' : ''}, ${new Date().toISOString()}`);
   console.log(
     `Node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? '?'}), ` +
       `${(totalmem() / 2 ** 30).toFixed(1)} GiB memory, ` +
       `load average ${loadavg()[0].toFixed(2)} (other work on the machine skews the numbers)`,
   );
   console.log(
-    `Each row: ${WARM_UP_SECONDS} s warm-up, then ${duration} s with ${connections} connections; ` +
-      `SESSION_CACHE_TTL_MS=${process.env.SESSION_CACHE_TTL_MS ?? '5000'}`,
+    `NODE_ENV=production, LOG_LEVEL=info (request log to a file), BCRYPT_ROUNDS=${rounds}, ` +
+      `SESSION_CACHE_TTL_MS=${process.env.SESSION_CACHE_TTL_MS ?? '5000'}; each row: ` +
+      `${WARM_UP_SECONDS} s warm-up, then ${duration} s` +
+      (growth ? '' : ` with ${connections} connections`) +
+      ` (login: ${LOGIN_DURATION} s` +
+      (growth ? ')' : `, ${LOGIN_CONNECTIONS} connections, as its ceiling)`),
   );
   console.log('');
 
@@ -112,185 +74,413 @@ async function main() {
 
   workDir = mkdtempSync(join(tmpdir(), 'guardhouse-bench-'));
   database = await startFerretDb(join(workDir, 'ferretdb'));
+  const uri = `${database.uri}/${DB_NAME}`;
+  const logFile = join(workDir, 'api.log');
   const apiPort = await freePort();
-  const api = startProcess('API', [join(root, 'dist', 'main.js')], {
-    MONGODB_URI: `${database.uri}/bench`,
-    HOST: '127.0.0.1',
-    PORT: String(apiPort),
-    LOG_LEVEL: 'warn',
-    SESSION_CACHE_TTL_MS: process.env.SESSION_CACHE_TTL_MS ?? '5000',
-    // The login row measures login itself, not the per-IP limiter (everything comes from 127.0.0.1).
-    AUTH_RATE_LIMIT: '100000000',
-    LOGIN_MAX_FAILURES_PER_IP: '100000000',
-    // Every attempt counts against the account until it succeeds, and 20 connections log in at once.
-    LOGIN_MAX_FAILURES_PER_ACCOUNT: '100000000',
-    // In-flight logins count as failures until they succeed: keep the account slowdown out too.
-    LOGIN_ACCOUNT_SLOWDOWN_AFTER: '100000000',
-  });
+  const api = startProcess(
+    'API',
+    [join(root, 'dist', 'main.js')],
+    {
+      NODE_ENV: 'production',
+      JWT_SECRET: randomBytes(48).toString('base64'),
+      MONGODB_URI: uri,
+      HOST: '127.0.0.1',
+      PORT: String(apiPort),
+      LOG_LEVEL: 'info',
+      BCRYPT_ROUNDS: String(rounds),
+      SESSION_CACHE_TTL_MS: process.env.SESSION_CACHE_TTL_MS ?? '5000',
+      // Every request comes from 127.0.0.1: the per-IP limits would measure the limiter, not login.
+      AUTH_RATE_LIMIT: '100000000',
+      LOGIN_MAX_FAILURES_PER_IP: '100000000',
+      // Production needs these; the benchmarked routes send no mail and read no second factor.
+      MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      SMTP_URL: 'smtp://127.0.0.1:9',
+      PUBLIC_URL: 'https://bench.invalid',
+      // A throwaway database: build the indexes at start-up instead of `npm run db:indexes`.
+      MONGODB_AUTO_INDEX: 'true',
+    },
+    logFile,
+  );
   const ceilingPort = await freePort();
   const ceiling = startProcess('ceiling', ['--input-type=module', '-e', CEILING_SERVER], {
     PORT: String(ceilingPort),
+    MONGODB_URI: uri,
   });
-  const targets = {
-    api: `http://127.0.0.1:${apiPort}`,
-    ceiling: `http://127.0.0.1:${ceilingPort}`,
-  };
-  await waitForOk(`${targets.ceiling}/`, ceiling);
-  await waitForOk(`${targets.api}/api/health`, api);
+  const api_ = `http://127.0.0.1:${apiPort}`;
+  const bare = `http://127.0.0.1:${ceilingPort}`;
+  await waitForOk(`${bare}/`, ceiling);
+  await waitForOk(`${api_}/api/health`, api);
+  client = await new MongoClient(uri).connect();
+  const db = client.db(DB_NAME);
+  const hash = await bcrypt.hash(PASSWORD, rounds);
+  const owner = await seedUsers(db, hash, 0, 1, 'owner');
 
-  const fixtures = new Fixtures(targets.api);
-  const rows = [];
-  for (const scenario of scenarios) {
-    console.error(`Measuring ${scenario.name}...`);
-    rows.push(await measure(scenario, targets[scenario.target ?? 'api'], fixtures));
-  }
-  printTable(rows);
+  if (growth) await growthTable(db, hash, owner, api_);
+  else await routeTable(db, hash, owner, api_, bare);
+
+  const lines = readFileSync(logFile, 'utf8')
+    .split('\n')
+    .filter((line) => line.includes('"reqId"'));
+  console.log('');
+  console.log(`Request log: ${lines.length} lines written to the log file during the run.`);
 }
 
-async function measure(scenario, url, fixtures) {
-  let request;
-  try {
-    request = scenario.request(scenario.setup ? await scenario.setup(fixtures) : undefined);
-    await probe(url, request);
-  } catch (error) {
-    if (error instanceof RouteMissing) return { name: scenario.name, missing: 'route missing' };
-    return { name: scenario.name, missing: `setup failed: ${error.message}` };
+async function routeTable(db, hash, owner, api, bare) {
+  const movieIds = await seedMovies(db, owner, 0, MOVIES);
+  const accounts = await seedUsers(db, hash, 0, LOGIN_ACCOUNTS, 'login');
+  const token = await login(api, accounts[0]);
+  const id = movieIds[Math.floor(movieIds.length / 2)];
+  const hello = { name: 'node:http hello-world', ...(await load(bare, get('/'), connections)) };
+  const findOne = {
+    name: 'node:http + driver findOne',
+    ...(await load(bare, get(`/movies/${id}`), connections)),
+  };
+  console.error('Measuring bcrypt compares/s...');
+  const compares = { name: `bcrypt compare, cost ${rounds}`, rps: await bcryptRate(hash) };
+  const rows = [
+    { name: 'GET /api/health', ceiling: hello, target: '' },
+    {
+      name: 'GET /api/users/me',
+      ceiling: hello,
+      target: '≥ 0.35×, p99 ≤ 10 ms',
+      request: get('/api/users/me', token),
+    },
+    {
+      name: 'GET /api/movies/:id',
+      ceiling: findOne,
+      target: '≥ 0.7×',
+      request: get(`/api/movies/${id}`),
+    },
+    {
+      name: 'GET /api/movies (page of 20)',
+      ceiling: hello,
+      target: '',
+      request: get('/api/movies?page=1&limit=20'),
+    },
+    {
+      name: 'POST /api/auth/login (200 accounts)',
+      ceiling: compares,
+      target: '≥ 0.8×',
+      request: loginRequest(accounts),
+    },
+  ];
+  rows[0].request = get('/api/health');
+  for (const row of rows) {
+    console.error(`Measuring ${row.name}...`);
+    const login = row.ceiling === compares;
+    Object.assign(
+      row,
+      await load(api, row.request, login ? LOGIN_CONNECTIONS : connections, login),
+    );
   }
-  const options = { url, connections, requests: [request], timeout: 20 };
+  printTable(
+    ['route', 'req/s', 'p50 ms', 'p99 ms', 'ceiling', 'ceiling/s', 'ratio', 'target'],
+    [hello, findOne, compares]
+      .map((c) => [c.name, fixed(c.rps), ms(c.p50), ms(c.p99), '', '', '', ''])
+      .concat(
+        rows.map((row) => [
+          row.name,
+          fixed(row.rps),
+          ms(row.p50),
+          ms(row.p99),
+          row.ceiling.name,
+          fixed(row.ceiling.rps),
+          `${(row.rps / row.ceiling.rps).toFixed(2)}×`,
+          row.target,
+        ]),
+      ),
+  );
+  printFailures(rows);
+}
+
+async function growthTable(db, hash, owner, api) {
+  const rows = [];
+  let movies = 0;
+  let users = 1;
+  let tokens = 0;
+  for (const [size, userCount] of [
+    [100, 100],
+    [10_000, 20_000],
+  ]) {
+    console.error(`Seeding ${size} movies, ${userCount} users, ${size} refresh tokens...`);
+    await seedMovies(db, owner, movies, size - movies);
+    movies = size;
+    await seedUsers(db, hash, users, userCount - users, 'user');
+    users = userCount;
+    await seedSessions(db, owner, size - tokens);
+    tokens = size;
+    const ids = await db
+      .collection('movies')
+      .find({}, { projection: { _id: 1 } })
+      .toArray();
+    const id = ids[Math.floor(ids.length / 2)]._id.toString();
+    // Accounts spread over the whole collection, so a scan does not always stop early.
+    const step = Math.max(1, Math.floor(userCount / LOGIN_ACCOUNTS));
+    const accounts = Array.from({ length: Math.min(LOGIN_ACCOUNTS, userCount) }, (_, i) =>
+      i * step < 1 ? 'owner-0@bench.example' : `user-${i * step}@bench.example`,
+    );
+    const pool = await seedSessions(db, owner, 4 * 32 + 64);
+    for (const clients of [1, 32]) {
+      const scenarios = [
+        { name: 'GET /api/movies (page of 20)', request: get('/api/movies?page=1&limit=20') },
+        { name: 'GET /api/movies/:id', request: get(`/api/movies/${id}`) },
+        { name: 'POST /api/auth/login', request: loginRequest(accounts) },
+        { name: 'POST /api/auth/refresh', request: refreshRequest(pool) },
+      ];
+      for (const { name, request } of scenarios) {
+        console.error(`Measuring ${name} at ${size} documents, ${clients} clients...`);
+        const login = name.includes('login');
+        rows.push({ name, size, clients, ...(await load(api, request, clients, login)) });
+      }
+    }
+  }
+  printTable(
+    ['route', 'documents', 'clients', 'req/s', 'p50 ms', 'p99 ms'],
+    rows.map((row) => [
+      row.name,
+      row.name.includes('login') ? `${row.size === 100 ? 100 : 20_000} users` : String(row.size),
+      String(row.clients),
+      fixed(row.rps),
+      // Nothing answered within the row: latency is at least the row's duration.
+      row.completed === 0 ? `> ${row.seconds * 1000}` : ms(row.p50),
+      row.completed === 0 ? `> ${row.seconds * 1000}` : ms(row.p99),
+    ]),
+  );
+  printFailures(rows.map((row) => ({ ...row, name: `${row.name} (${row.size}, ${row.clients})` })));
+}
+
+/** One autocannon run after a warm-up; non-2xx answers and errors are reported with the row. */
+async function load(url, request, conns, login = false) {
+  const options = { url, connections: conns, requests: [request], timeout: login ? 60 : 10 };
   await autocannon({ ...options, duration: WARM_UP_SECONDS });
-  const result = await autocannon({ ...options, duration });
+  const result = await autocannon({ ...options, duration: login ? LOGIN_DURATION : duration });
   const failures = Object.entries(result.statusCodeStats ?? {})
     .filter(([status]) => !status.startsWith('2'))
     .map(([status, { count }]) => `${count} × ${status}`);
-  if (result.errors > 0) failures.push(`${result.errors} connection errors`);
+  if (result.errors > 0) failures.push(`${result.errors} errors (${result.timeouts} timeouts)`);
   return {
-    name: scenario.name,
     rps: result.requests.average,
+    completed: result.requests.total,
+    seconds: login ? LOGIN_DURATION : duration,
     p50: result.latency.p50,
     p99: result.latency.p99,
     failures,
   };
 }
 
-/** One request as autocannon would send it: a 404 means the route does not exist yet. */
-async function probe(url, { method = 'GET', path, headers = {}, body, setupRequest }) {
-  const request = setupRequest ? setupRequest({ method, path, headers, body }) : { body };
-  const res = await fetch(`${url}${path}`, { method, headers, body: request.body });
-  await res.arrayBuffer();
-  if (res.status === 404) throw new RouteMissing(`${method} ${path}`);
-  if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}`);
-}
-
-/** Data the authenticated and movie rows need, created once through the API itself. */
-class Fixtures {
-  #url;
-  #user;
-  #movies;
-
-  constructor(url) {
-    this.#url = url;
-  }
-
-  user() {
-    this.#user ??= (async () => {
-      const email = `bench-${process.pid}-${Date.now()}@example.com`;
-      await this.#post('/api/auth/signup', { email, password: PASSWORD, name: 'Bench User' });
-      const { accessToken } = await this.#post('/api/auth/login', { email, password: PASSWORD });
-      if (typeof accessToken !== 'string') throw new Error('login returned no accessToken');
-      return { email, token: accessToken };
-    })();
-    return this.#user;
-  }
-
-  movies() {
-    this.#movies ??= (async () => {
-      const { token } = await this.user();
-      const ids = [];
-      for (let i = 0; i < MOVIES; i++) {
-        const movie = await this.#post(
-          '/api/movies',
-          { name: `Bench fixture ${process.pid}-${i}`, casts: ['A. Actor'], genres: ['drama'] },
-          token,
-        );
-        ids.push(movie.id ?? movie._id);
+/** bcrypt compares per second at the accounts' cost, as many in flight as the login row. */
+async function bcryptRate(hash) {
+  await bcrypt.compare(PASSWORD, hash);
+  let done = 0;
+  const end = Date.now() + LOGIN_DURATION * 1000;
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: LOGIN_CONNECTIONS }, async () => {
+      while (Date.now() < end) {
+        await bcrypt.compare(PASSWORD, hash);
+        done++;
       }
-      return { ids };
-    })();
-    return this.#movies;
-  }
-
-  async #post(path, body, token) {
-    const res = await fetch(`${this.#url}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? bearer(token) : {}) },
-      body: JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (res.status === 404) throw new RouteMissing(`POST ${path}`);
-    if (!res.ok) throw new Error(`POST ${path} answered ${res.status}: ${text.slice(0, 200)}`);
-    return JSON.parse(text);
-  }
+    }),
+  );
+  return done / ((Date.now() - started) / 1000);
 }
 
-function printTable(rows) {
-  const ceiling = rows[0]?.rps;
-  const header = ['scenario', 'requests/s', 'p50 ms', 'p99 ms', 'ratio to ceiling'];
-  const measured = rows.filter((row) => !row.missing);
-  const cells = measured.map((row) => [
-    row.name,
-    row.rps.toFixed(0),
-    milliseconds(row.p50),
-    milliseconds(row.p99),
-    ceiling ? (row.rps / ceiling).toFixed(2) : '',
-  ]);
-  const names = rows.map((row) => row.name);
+function get(path, token) {
+  return { method: 'GET', path, headers: token ? { authorization: `Bearer ${token}` } : {} };
+}
+
+function loginRequest(emails) {
+  let next = 0;
+  return {
+    method: 'POST',
+    path: '/api/auth/login',
+    headers: { 'content-type': 'application/json' },
+    setupRequest: (request) => ({
+      ...request,
+      body: JSON.stringify({ email: emails[next++ % emails.length], password: PASSWORD }),
+    }),
+  };
+}
+
+/** Each refresh spends one live token and returns the next one to the pool. */
+function refreshRequest(pool) {
+  return {
+    method: 'POST',
+    path: '/api/auth/refresh',
+    headers: { 'content-type': 'application/json' },
+    setupRequest: (request) => ({
+      ...request,
+      body: JSON.stringify({ refreshToken: pool.shift() ?? 'pool-exhausted' }),
+    }),
+    onResponse: (status, body) => {
+      if (status === 200) pool.push(JSON.parse(body).refreshToken);
+    },
+  };
+}
+
+async function login(api, email) {
+  const res = await fetch(`${api}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password: PASSWORD }),
+  });
+  const body = await res.json();
+  if (!res.ok) throw new Error(`login answered ${res.status}: ${JSON.stringify(body)}`);
+  return body.accessToken;
+}
+
+/** Users straight through the driver, all with one precomputed hash (signup would bcrypt each). */
+async function seedUsers(db, hash, from, count, prefix) {
+  const now = new Date();
+  const emails = [];
+  for (let start = from; start < from + count; start += 1000) {
+    const batch = [];
+    for (let i = start; i < Math.min(from + count, start + 1000); i++) {
+      const email = `${prefix}-${i}@bench.example`;
+      emails.push(email);
+      batch.push({
+        email,
+        name: `Bench ${i}`,
+        passwordHash: hash,
+        role: 'user',
+        active: true,
+        passwordChangedAt: null,
+        deletedAt: null,
+        createdAt: now,
+        updatedAt: now,
+      });
+    }
+    await db.collection('users').insertMany(batch);
+  }
+  if (prefix === 'owner') {
+    return (await db.collection('users').findOne({ email: emails[0] }))._id;
+  }
+  return emails;
+}
+
+async function seedMovies(db, owner, from, count) {
+  const ids = [];
+  for (let start = from; start < from + count; start += 1000) {
+    const batch = [];
+    for (let i = start; i < Math.min(from + count, start + 1000); i++) {
+      const now = new Date(Date.now() + i);
+      batch.push({
+        _id: new ObjectId(),
+        name: `Bench movie ${i}`,
+        casts: ['A. Actor'],
+        genres: ['drama'],
+        addedBy: owner,
+        createdAt: now,
+        updatedAt: now,
+      });
+    }
+    await db.collection('movies').insertMany(batch);
+    ids.push(...batch.map((movie) => movie._id.toString()));
+  }
+  return ids;
+}
+
+/** Sessions with a live refresh token each, as login creates them; returns the tokens. */
+async function seedSessions(db, user, count) {
+  const tokens = [];
+  const now = new Date();
+  const ends = new Date(Date.now() + 24 * 3600 * 1000);
+  for (let start = 0; start < count; start += 1000) {
+    const sessions = [];
+    const rows = [];
+    for (let i = start; i < Math.min(count, start + 1000); i++) {
+      const id = randomBytes(16).toString('base64url');
+      const token = randomBytes(32).toString('base64url');
+      tokens.push(token);
+      sessions.push({
+        _id: id,
+        user,
+        expiresAt: ends,
+        endsAt: ends,
+        createdAt: now,
+        updatedAt: now,
+      });
+      rows.push({
+        hash: createHash('sha256').update(token).digest('hex'),
+        session: id,
+        user,
+        parent: `session:${id}`,
+        expiresAt: ends,
+        createdAt: now,
+      });
+    }
+    await db.collection('sessions').insertMany(sessions);
+    await db.collection('refresh_tokens').insertMany(rows);
+  }
+  return tokens;
+}
+
+function printTable(header, cells) {
   const widths = header.map((title, i) =>
-    Math.max(
-      title.length,
-      ...(i === 0 ? names : cells.map((line) => line[i])).map((t) => t.length),
-    ),
+    Math.max(title.length, ...cells.map((line) => line[i].length)),
   );
   const format = (line) =>
-    line.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+    '| ' +
+    line
+      .map((cell, i) =>
+        i === 0 || i === header.length - 1 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]),
+      )
+      .join(' | ') +
+    ' |';
   console.log(format(header));
-  console.log(widths.map((width) => '-'.repeat(width)).join('  '));
-  for (const row of rows) {
-    if (row.missing) console.log(`${row.name.padEnd(widths[0])}  n/a (${row.missing})`);
-    else console.log(format(cells[measured.indexOf(row)]));
-  }
-  const failing = measured.filter((row) => row.failures.length > 0);
-  if (failing.length > 0) {
-    console.log('');
-    for (const row of failing) {
-      console.log(`! ${row.name}: ${row.failures.join(', ')} (included in the numbers above)`);
-    }
-  }
+  console.log('|' + widths.map((width) => '-'.repeat(width + 2)).join('|') + '|');
+  for (const line of cells) console.log(format(line));
+}
+
+function printFailures(rows) {
+  const failing = rows.filter((row) => row.failures?.length > 0);
+  if (failing.length === 0) return;
+  console.log('');
+  for (const row of failing)
+    console.log(`! ${row.name}: ${row.failures.join(', ')} (included above)`);
+}
+
+function fixed(value) {
+  return value === undefined ? '' : value < 10 ? value.toFixed(1) : value.toFixed(0);
 }
 
 /** autocannon measures whole milliseconds. */
-function milliseconds(value) {
+function ms(value) {
+  if (value === undefined) return '';
   return value < 1 ? '<1' : value.toFixed(0);
 }
 
+// The ceilings: what node:http alone answers, and the same with the driver's findOne by id.
 const CEILING_SERVER = `
 import { createServer } from 'node:http';
-createServer((req, res) => {
+import mongoose from 'mongoose';
+const { MongoClient, ObjectId } = mongoose.mongo;
+const movies = (await new MongoClient(process.env.MONGODB_URI).connect()).db().collection('movies');
+createServer(async (req, res) => {
+  if (req.url.startsWith('/movies/')) {
+    const movie = await movies.findOne({ _id: new ObjectId(req.url.slice(8)) });
+    res.writeHead(movie ? 200 : 404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(movie));
+    return;
+  }
   res.writeHead(200, { 'content-type': 'text/plain' });
   res.end('hello world');
 }).listen(Number(process.env.PORT), '127.0.0.1');
 `;
 
-function startProcess(name, args, env) {
+function startProcess(name, args, env, logFile) {
+  const out = logFile ? openSync(logFile, 'a') : 'pipe';
   const child = spawn(process.execPath, args, {
     cwd: root,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', out, 'pipe'],
   });
   child.output = '';
   const keep = (chunk) => (child.output = (child.output + chunk).slice(-4000));
-  child.stdout.on('data', keep);
+  child.stdout?.on('data', keep);
   child.stderr.on('data', keep);
   child.label = name;
+  child.logFile = logFile;
   child.exited = new Promise((resolve) => child.once('exit', resolve));
   children.push(child);
   return child;
@@ -305,14 +495,11 @@ async function waitForOk(url, child) {
     );
     if (ok) return;
     if (child.exitCode !== null || Date.now() > deadline) {
-      throw new Error(`${child.label} did not answer ${url}:\n${child.output}`);
+      const log = child.logFile ? readFileSync(child.logFile, 'utf8').slice(-4000) : '';
+      throw new Error(`${child.label} did not answer ${url}:\n${child.output}${log}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-}
-
-function bearer(token) {
-  return { authorization: `Bearer ${token}` };
 }
 
 function positiveNumber(name, fallback) {
@@ -326,6 +513,7 @@ function positiveNumber(name, fallback) {
 let cleaning;
 function cleanUp() {
   cleaning ??= (async () => {
+    await client?.close();
     await Promise.all(
       children.map(async (child) => {
         if (child.exitCode !== null || child.signalCode !== null) return;
@@ -351,7 +539,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 try {
   await main();
 } catch (error) {
-  console.error(`bench failed: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`bench failed: ${error instanceof Error ? error.stack : String(error)}`);
   process.exitCode = 1;
 } finally {
   await cleanUp();

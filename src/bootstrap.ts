@@ -94,6 +94,14 @@ async function configureApp(app: NestFastifyApplication, env: Env): Promise<void
   // General per-IP limit on the auth routes (login failures are also limited per account in
   // MongoDB by the auth kit). @nestjs/throttler 6 is CommonJS requiring the ESM-only Nest 12,
   // which jest cannot load on Node 20, so the Fastify plugin does this job.
+  // Other routes get no rate-limit hook at all (the allow list below then only guards the
+  // not-found handler): deciding per request cost every authenticated read a client key.
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRoute', (route) => {
+      if (!isRateLimited(route.url)) route.config = { ...route.config, rateLimit: false };
+    });
   await app.register(rateLimit, {
     global: true,
     max: env.AUTH_RATE_LIMIT,

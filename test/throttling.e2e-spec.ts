@@ -99,6 +99,16 @@ describe('failed-login throttling per account', () => {
     for (const ip of ips) expect(ip).not.toMatch(/^203\.0\.113\./);
   });
 
+  it('lets three times the limit of simultaneous logins with the right password all in', async () => {
+    const user = await signupAndLogin(a.app);
+    const results = await Promise.all(
+      Array.from({ length: 9 }, (_, i) => login(i % 2 ? b.app : a.app, user.email, user.password)),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array.from({ length: 9 }, () => 200));
+    for (const res of results) expect(typeof res.body.accessToken).toBe('string');
+    expect(await failureIps(a.app, user.email)).toEqual([]);
+  });
+
   it('lets at most the limit of 20 parallel guesses through', async () => {
     const user = await signupAndLogin(a.app);
     const results = await Promise.all(

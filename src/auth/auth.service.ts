@@ -67,14 +67,19 @@ export class AuthService {
     ip: string,
     userAgent?: string,
   ): Promise<TokenResponseDto | MfaChallengeDto> {
-    await this.throttle.recordAttempt(dto.email, ip);
+    const attempt = await this.throttle.recordAttempt(dto.email, ip);
     const found = await this.users.findByEmailWithHash(dto.email);
     const valid = await this.passwords.verify(dto.password, found?.passwordHash);
-    if (!found || !valid) throw new UnauthorizedException(INVALID_CREDENTIALS);
+    if (!found || !valid) {
+      await this.throttle.failed(attempt);
+      throw new UnauthorizedException(INVALID_CREDENTIALS);
+    }
     if (found.user.active && (await this.mfa.isRequired(found.user.id))) {
+      // Counted as a failure until the code is right (MfaService clears it then).
+      await this.throttle.failed(attempt);
       return this.mfa.challenge(found.user, dto.email);
     }
-    await this.throttle.reset(dto.email, ip);
+    await this.throttle.succeeded(attempt);
     if (!found.user.active) throw new ForbiddenException('This account is disabled');
     return this.tokens(await this.sessions.create(found.user.id, { ip, userAgent }));
   }
@@ -113,12 +118,13 @@ export class AuthService {
   /** Checking the current password is a login by another door: it counts against the same limits. */
   async changePassword(user: AuthUser, dto: ChangePasswordDto, ip: string): Promise<void> {
     this.passwords.assertAllowed(dto.newPassword, 'newPassword');
-    await this.throttle.recordAttempt(user.email, ip);
+    const attempt = await this.throttle.recordAttempt(user.email, ip);
     const hash = await this.users.getPasswordHash(user.id);
     if (!hash || !(await this.passwords.verify(dto.currentPassword, hash))) {
+      await this.throttle.failed(attempt);
       throw new BadRequestException('currentPassword is incorrect');
     }
-    await this.throttle.reset(user.email, ip);
+    await this.throttle.succeeded(attempt);
     await this.users.setPasswordHash(user.id, await this.passwords.hash(dto.newPassword));
     await this.sessions.revokeAllForUser(user.id);
   }

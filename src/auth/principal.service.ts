@@ -51,6 +51,8 @@ export class PrincipalService implements OnModuleInit {
   /** Lookups started before this generation are never stored (marks were dropped to bound memory). */
   private storeFloor = 0;
   private lookupsInFlight = 0;
+  /** Lookups in flight by cache key. */
+  private readonly running = new Map<string, Promise<Omit<CacheEntry, 'expiresAt'>>>();
 
   constructor(
     private readonly users: UsersService,
@@ -97,6 +99,24 @@ export class PrincipalService implements OnModuleInit {
     const key = `${userId}:${sessionId}`;
     const cached = this.cache.get(key);
     if (cached && cached.expiresAt > now) return cached;
+    // Concurrent requests of one session share one lookup (an eviction drops it from here).
+    const running = this.running.get(key);
+    if (running) return running;
+    const lookup = this.load(key, userId, sessionId, now);
+    this.running.set(key, lookup);
+    try {
+      return await lookup;
+    } finally {
+      if (this.running.get(key) === lookup) this.running.delete(key);
+    }
+  }
+
+  private async load(
+    key: string,
+    userId: string,
+    sessionId: string,
+    now: number,
+  ): Promise<Omit<CacheEntry, 'expiresAt'>> {
     const startedAt = this.generation;
     this.lookupsInFlight++;
     let answer: Omit<CacheEntry, 'expiresAt'>;
@@ -131,6 +151,7 @@ export class PrincipalService implements OnModuleInit {
 
   private evictKey(key: string): void {
     this.cache.delete(key);
+    this.running.delete(key);
     this.keyEvictions.set(key, ++this.generation);
     this.boundEvictionMarks();
   }
@@ -138,6 +159,9 @@ export class PrincipalService implements OnModuleInit {
   private evictUser(userId: string): void {
     for (const key of this.cache.keys()) {
       if (key.startsWith(`${userId}:`)) this.cache.delete(key);
+    }
+    for (const key of this.running.keys()) {
+      if (key.startsWith(`${userId}:`)) this.running.delete(key);
     }
     this.userEvictions.set(userId, ++this.generation);
     this.boundEvictionMarks();

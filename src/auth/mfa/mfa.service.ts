@@ -153,7 +153,7 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
     const factor = await this.factors.findById(user.id);
     if (!factor) throw new ConflictException('Start the enrolment first');
     if (factor.confirmedAt) throw new ConflictException('The second factor is already on');
-    await this.throttle.recordAttempt(user.email, ip);
+    await this.throttle.countAttempt(user.email, ip);
     const step = this.matchCode(box, factor, user.id, code);
     if (step === null) throw new BadRequestException('code is incorrect');
     if (!(await this.useOnce(`totp:${user.id}:${step}`, user.id, this.stepExpiry()))) {
@@ -233,7 +233,7 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
     if (!challenge || challenge.expiresAt.getTime() <= Date.now()) {
       throw new UnauthorizedException(INVALID_TOKEN);
     }
-    await this.throttle.recordAttempt(challenge.email, ip);
+    await this.throttle.countAttempt(challenge.email, ip);
     const userId = challenge.user.toString();
     const user = await this.users.findById(userId);
     const factor = await this.factors.findById(userId);
@@ -334,7 +334,7 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
     ip: string,
     reset = true,
   ): Promise<void> {
-    await this.throttle.recordAttempt(user.email, ip);
+    await this.throttle.countAttempt(user.email, ip);
     const hash = await this.users.getPasswordHash(user.id);
     if (!hash || !(await this.passwords.verify(password, hash))) {
       throw new BadRequestException('password is incorrect');

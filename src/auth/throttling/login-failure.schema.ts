@@ -22,6 +22,14 @@ export class LoginFailure {
 
   @Prop({ required: true })
   at!: Date;
+
+  /**
+   * The password check of this attempt is still running: it may yet succeed, so it makes other
+   * attempts wait rather than be refused. Set to false once it failed; a record left pending
+   * (its instance died mid-check) counts as a failure after PENDING_STALE_MS.
+   */
+  @Prop({ default: false })
+  pending!: boolean;
 }
 
 export const LoginFailureSchema = SchemaFactory.createForClass(LoginFailure);
