@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { Secret, TOTP } from 'otpauth';
 import type { Test } from 'supertest';
 import request from 'supertest';
 
@@ -106,6 +107,31 @@ async function createBucketlist({ app, owner }: Context): Promise<Record<string,
   return { id: res.body.id };
 }
 
+/** A new login of the owner; its session id (the access token's `sid`). */
+async function ownerSession({ app, owner }: Context): Promise<string> {
+  const res = await request(app.getHttpServer())
+    .post('/api/auth/login')
+    .send({ email: owner.email, password: owner.password });
+  const payload = res.body.accessToken.split('.')[1] as string;
+  return (JSON.parse(Buffer.from(payload, 'base64url').toString()) as { sid: string }).sid;
+}
+
+/** A new account with its TOTP second factor on. */
+async function userWithMfa({ app }: Context): Promise<Record<string, string>> {
+  const user = await signupAndLogin(app);
+  const start = await request(app.getHttpServer())
+    .post('/api/auth/mfa/totp')
+    .set(user.auth)
+    .send({ password: user.password });
+  const code = new TOTP({ secret: Secret.fromBase32(start.body.secret) }).generate();
+  await request(app.getHttpServer())
+    .post('/api/auth/mfa/totp/confirm')
+    .set(user.auth)
+    .send({ code })
+    .expect(200);
+  return { id: user.id };
+}
+
 const ROWS: Row[] = [
   { route: 'GET /api/health', expect: all(200) },
 
@@ -142,6 +168,84 @@ const ROWS: Row[] = [
       req.send({ currentPassword: actor?.password ?? 'whatever', newPassword: 'An0ther!pass' }),
   },
   { route: 'GET /api/auth/jwks.json', expect: all(200) },
+
+  // Recovery and verification links: the emailed token is the credential, so without one every
+  // caller gets the same 400 (and a 202 that reveals nothing for a reset request).
+  {
+    route: 'POST /api/auth/password/forgot',
+    expect: all(202),
+    body: ({ owner }) => ({ email: owner.email }),
+  },
+  {
+    route: 'POST /api/auth/password/reset',
+    expect: all(400),
+    body: () => ({ token: 'A'.repeat(43), newPassword: 'An0ther!pass' }),
+  },
+  {
+    route: 'POST /api/auth/email/verify',
+    expect: all(400),
+    body: () => ({ token: 'A'.repeat(43) }),
+  },
+  {
+    route: 'POST /api/auth/email/change/confirm',
+    expect: all(400),
+    body: () => ({ token: 'A'.repeat(43) }),
+  },
+  { route: 'POST /api/auth/email/resend', expect: loggedIn(202) },
+  {
+    route: 'POST /api/users/me/email',
+    expect: loggedIn(202),
+    send: (req, _ctx, actor) =>
+      req.send({
+        newEmail: `moved-${unique()}@example.com`,
+        currentPassword: actor?.password ?? 'whatever',
+      }),
+  },
+
+  // Second factor: your own only; an admin may switch off another account's (lost phone).
+  { route: 'GET /api/auth/mfa', expect: loggedIn(200) },
+  {
+    route: 'POST /api/auth/mfa/totp',
+    expect: loggedIn(201),
+    freshUsers: true,
+    send: (req, _ctx, actor) => req.send({ password: actor?.password ?? 'whatever' }),
+  },
+  // Nobody has started an enrolment, nor has the factor on: logged-in callers get 409.
+  {
+    route: 'POST /api/auth/mfa/totp/confirm',
+    expect: loggedIn(409),
+    body: () => ({ code: '123456' }),
+  },
+  {
+    route: 'DELETE /api/auth/mfa/totp',
+    expect: loggedIn(409),
+    send: (req, _ctx, actor) =>
+      req.send({ password: actor?.password ?? 'whatever', code: '123456' }),
+  },
+  {
+    route: 'POST /api/auth/login/mfa',
+    expect: all(401),
+    body: () => ({ mfaToken: 'A'.repeat(43), code: '123456' }),
+  },
+  { route: 'DELETE /api/users/:id/mfa', expect: adminOnly(204), params: userWithMfa },
+
+  // Sessions: your own list; another user's session id is a 404, like an unknown one.
+  { route: 'GET /api/auth/sessions', expect: loggedIn(200) },
+  {
+    route: 'DELETE /api/auth/sessions/:id',
+    expect: { anonymous: 401, user: 204, other: 404, admin: 404 },
+    params: async (ctx) => ({ id: await ownerSession(ctx) }),
+  },
+  {
+    route: 'GET /api/users/:id/sessions',
+    expect: adminOnly(200),
+    params: ({ owner }) => Promise.resolve({ id: owner.id }),
+  },
+  {
+    route: 'DELETE /api/users/:id/sessions/:sessionId',
+    expect: adminOnly(204),
+    params: async (ctx) => ({ id: ctx.owner.id, sessionId: await ownerSession(ctx) }),
+  },
 
   { route: 'GET /api/users/me', expect: loggedIn(200) },
   { route: 'PATCH /api/users/me', expect: loggedIn(200), body: () => ({ name: 'Renamed' }) },
@@ -297,7 +401,7 @@ describe('access matrix', () => {
   let shared: Context;
 
   beforeAll(async () => {
-    t = await createTestApp({ label: 'matrix' });
+    t = await createTestApp({ label: 'matrix', env: { MAIL_MAX_PER_IP: '100000' } });
     const [owner, other, admin] = await Promise.all([
       signupAndLogin(t.app),
       signupAndLogin(t.app),

@@ -33,6 +33,7 @@ describe('OpenAPI response contract', () => {
       role: 'user',
       active: true,
       emailVerified: false,
+      mfaEnabled: false,
       createdAt: '2026-01-01T00:00:00.000Z',
       updatedAt: '2026-01-01T00:00:00.000Z',
     };

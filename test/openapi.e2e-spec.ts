@@ -15,6 +15,7 @@ interface Operation {
   responses?: Record<string, unknown>;
   security?: Record<string, string[]>[];
   requestBody?: { content?: Record<string, { schema?: unknown }> };
+  parameters?: { name: string; in: string; required?: boolean }[];
 }
 
 interface LintReport {
@@ -93,6 +94,19 @@ describe('OpenAPI document (npm run openapi)', () => {
         responses: true,
       });
     }
+  });
+
+  it('requires no header a browser cannot send (Swagger UI must be able to call every route)', () => {
+    const required = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.entries(item)
+        .filter(([method]) => METHODS.includes(method))
+        .flatMap(([method, operation]) =>
+          (operation.parameters ?? [])
+            .filter((p) => p.in === 'header' && p.required)
+            .map((p) => `${method.toUpperCase()} ${path}: ${p.name}`),
+        ),
+    );
+    expect(required).toEqual([]);
   });
 
   it('declares security, request schemas and the error answers of every operation', () => {

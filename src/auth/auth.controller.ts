@@ -3,7 +3,6 @@ import {
   Controller,
   Get,
   Header,
-  Headers,
   HttpCode,
   Ip,
   Patch,
@@ -34,6 +33,7 @@ import { AllowUnverified } from './core/decorators/allow-unverified.decorator.js
 import { Auth } from './core/decorators/auth.decorator.js';
 import { CurrentUser } from './core/decorators/current-user.decorator.js';
 import { Public } from './core/decorators/public.decorator.js';
+import { UserAgent } from './core/decorators/user-agent.decorator.js';
 import { ChangePasswordDto } from './dto/change-password.dto.js';
 import { JwksDto } from './dto/jwks.dto.js';
 import { LoginDto } from './dto/login.dto.js';
@@ -112,7 +112,7 @@ export class AuthController {
   login(
     @Body() dto: LoginDto,
     @Ip() ip: string,
-    @Headers('user-agent') userAgent?: string,
+    @UserAgent() userAgent?: string,
   ): Promise<TokenResponseDto | MfaChallengeDto> {
     return this.auth.login(dto, ip, userAgent);
   }

@@ -4,7 +4,6 @@ import {
   Delete,
   Get,
   Header,
-  Headers,
   HttpCode,
   Ip,
   Post,
@@ -29,6 +28,7 @@ import type { AuthUser } from '../core/auth-user.js';
 import { Auth } from '../core/decorators/auth.decorator.js';
 import { CurrentUser } from '../core/decorators/current-user.decorator.js';
 import { Public } from '../core/decorators/public.decorator.js';
+import { UserAgent } from '../core/decorators/user-agent.decorator.js';
 import { AuthErrorHeadersInterceptor } from '../interceptors/auth-error-headers.interceptor.js';
 import {
   DisableTotpDto,
@@ -73,7 +73,7 @@ export class MfaController {
   finishLogin(
     @Body() dto: MfaLoginDto,
     @Ip() ip: string,
-    @Headers('user-agent') userAgent?: string,
+    @UserAgent() userAgent?: string,
   ): Promise<MfaTokenResponseDto> {
     return this.auth.loginWithSecondFactor(dto, ip, userAgent);
   }

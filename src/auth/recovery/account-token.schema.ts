@@ -36,7 +36,7 @@ export class AccountToken {
 }
 
 export const AccountTokenSchema = SchemaFactory.createForClass(AccountToken);
-AccountTokenSchema.index({ user: 1, purpose: 1, createdAt: -1 });
+AccountTokenSchema.index({ user: 1, purpose: 1, createdAt: -1, _id: -1 });
 AccountTokenSchema.index({ expiresAt: 1 });
 
 /**
