@@ -59,7 +59,10 @@ describe('book covers', () => {
     it.each<[ImageFormat]>([['jpeg'], ['png'], ['webp'], ['gif']])(
       'takes a %s cover and serves a WebP thumbnail that fits 150×150',
       async (format) => {
-        const res = await make.coverUpload(alice, coverOf(await solidImage(format, 400, 300), format));
+        const res = await make.coverUpload(
+          alice,
+          coverOf(await solidImage(format, 400, 300), format),
+        );
         expect(res.status).toBe(201);
         expect(res.body.coverUrl).toBe(`/api/books/${res.body.id}/cover`);
         const cover = await fetchCover(alice, res.body.id);
@@ -81,7 +84,11 @@ describe('book covers', () => {
     });
 
     it('shrinks a tall image to 150 high', async () => {
-      const { id } = await make.book(alice, {}, coverOf(await solidImage('jpeg', 300, 1200), 'jpeg'));
+      const { id } = await make.book(
+        alice,
+        {},
+        coverOf(await solidImage('jpeg', 300, 1200), 'jpeg'),
+      );
       const meta = await sharp((await fetchCover(alice, id)).body as Buffer).metadata();
       expect([meta.width, meta.height]).toEqual([38, 150]);
     });
@@ -157,7 +164,11 @@ describe('book covers', () => {
 
     it.each(cases)('refuses %s declared as image/png with 400', async (_name, build, filename) => {
       const before = await counts();
-      const res = await make.coverUpload(alice, { image: await build(), filename, contentType: 'image/png' });
+      const res = await make.coverUpload(alice, {
+        image: await build(),
+        filename,
+        contentType: 'image/png',
+      });
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
       expect(res.body.message).toMatch(/cover_image/);
@@ -266,7 +277,9 @@ describe('book covers', () => {
       const before = await counts();
       const jpeg = await solidImage('jpeg');
       const file = { filename: 'a.jpg', contentType: 'image/jpeg' };
-      const two = await make.coverUpload(alice, { image: jpeg, ...file }).attach('cover_image', jpeg, file);
+      const two = await make
+        .coverUpload(alice, { image: jpeg, ...file })
+        .attach('cover_image', jpeg, file);
       expect(two.status).toBe(400);
       const other = await request(server)
         .post('/api/books')

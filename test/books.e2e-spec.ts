@@ -102,7 +102,8 @@ describe('books', () => {
     });
 
     it('refuses a title sent twice (an array) with 400', async () => {
-      const res = await make.bookForm(alice, { category: 'poetry' })
+      const res = await make
+        .bookForm(alice, { category: 'poetry' })
         .field('title', 'One')
         .field('title', 'Two');
       expect(res.status).toBe(400);
@@ -110,7 +111,11 @@ describe('books', () => {
     });
 
     it('never takes the owner from the body: an owner field is refused (400)', async () => {
-      const res = await make.bookForm(alice, { title: 'Spoofed', category: 'poetry', owner: bob.id });
+      const res = await make.bookForm(alice, {
+        title: 'Spoofed',
+        category: 'poetry',
+        owner: bob.id,
+      });
       expect(res.status).toBe(400);
       expect(await books().countDocuments({ title: 'Spoofed' })).toBe(0);
       expect(await books().countDocuments({ owner: new Types.ObjectId(bob.id) })).toBe(0);

@@ -102,11 +102,7 @@ export interface Fixtures {
    * The multipart create request itself, not yet sent and not checked, for specs whose subject is
    * that request (refused covers, missing fields…). No `title`/`category` defaults are added.
    */
-  bookForm(
-    owner: TestUser | undefined,
-    fields: Record<string, string>,
-    cover?: CoverChoice,
-  ): Test;
+  bookForm(owner: TestUser | undefined, fields: Record<string, string>, cover?: CoverChoice): Test;
   /**
    * A book create with default fields and `cover` (default: this spec's default cover), not yet
    * sent and not checked, for specs whose subject is the cover (refused images, limits…).
