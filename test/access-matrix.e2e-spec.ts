@@ -9,9 +9,11 @@ import request from 'supertest';
 
 import type { TestApp } from './support/app.js';
 import { createTestApp } from './support/app.js';
+import type { Fixtures } from './support/fixtures.js';
+import { fixtures } from './support/fixtures.js';
 import { blackPng } from './support/images.js';
 import type { TestUser } from './support/users.js';
-import { loginAdmin, signupAndLogin, STRONG_PASSWORD } from './support/users.js';
+import { STRONG_PASSWORD } from './support/users.js';
 
 /**
  * Every route the app registers × {anonymous, user (the owner), other user, admin} → status.
@@ -27,6 +29,7 @@ interface Context {
   owner: TestUser;
   other: TestUser;
   admin: TestUser;
+  make: Fixtures;
 }
 
 interface Row {
@@ -68,13 +71,11 @@ const ownerOrAdmin = (status: number, others = 403): Record<Actor, number> => ({
 
 const unique = (): string => randomBytes(6).toString('hex');
 
-async function createMovie({ app, owner }: Context): Promise<Record<string, string>> {
-  const res = await request(app.getHttpServer())
-    .post('/api/movies')
-    .set(owner.auth)
-    .send({ name: `Matrix ${unique()}`, casts: ['a'], genres: ['b'] });
-  return { id: res.body.id };
-}
+/** Route parameters of a new resource of this kind, owned by the row's owner. */
+const owned =
+  (kind: 'movie' | 'book' | 'todo' | 'bucketlist') =>
+  ({ make, owner }: Context): Promise<Record<string, string>> =>
+    make[kind](owner).then(({ id }) => ({ id }));
 
 /** A multipart book form: the text fields plus a small PNG `cover_image`. */
 function bookForm(req: Test, fields: Record<string, string>): Test {
@@ -83,28 +84,6 @@ function bookForm(req: Test, fields: Record<string, string>): Test {
     filename: 'c.png',
     contentType: 'image/png',
   });
-}
-
-async function createBook({ app, owner }: Context): Promise<Record<string, string>> {
-  const req = request(app.getHttpServer()).post('/api/books').set(owner.auth);
-  const res = await bookForm(req, { title: `Matrix ${unique()}`, category: 'poetry' });
-  return { id: res.body.id };
-}
-
-async function createTodo({ app, owner }: Context): Promise<Record<string, string>> {
-  const res = await request(app.getHttpServer())
-    .post('/api/todos')
-    .set(owner.auth)
-    .send({ title: `Matrix ${unique()}`, due: '2030-01-01' });
-  return { id: res.body.id };
-}
-
-async function createBucketlist({ app, owner }: Context): Promise<Record<string, string>> {
-  const res = await request(app.getHttpServer())
-    .post('/api/bucketlists')
-    .set(owner.auth)
-    .send({ name: `Matrix ${unique()}` });
-  return { id: res.body.id };
 }
 
 /** A new login of the owner; its session id (the access token's `sid`). */
@@ -117,8 +96,8 @@ async function ownerSession({ app, owner }: Context): Promise<string> {
 }
 
 /** A new account with its TOTP second factor on. */
-async function userWithMfa({ app }: Context): Promise<Record<string, string>> {
-  const user = await signupAndLogin(app);
+async function userWithMfa({ app, make }: Context): Promise<Record<string, string>> {
+  const user = await make.user();
   const start = await request(app.getHttpServer())
     .post('/api/auth/mfa/totp')
     .set(user.auth)
@@ -266,11 +245,11 @@ const ROWS: Row[] = [
   {
     route: 'DELETE /api/users/:id',
     expect: adminOnly(204),
-    params: async ({ app }) => ({ id: (await signupAndLogin(app)).id }),
+    params: async ({ make }) => ({ id: (await make.user()).id }),
   },
 
   { route: 'GET /api/movies', expect: all(200) },
-  { route: 'GET /api/movies/:id', expect: all(200), params: createMovie },
+  { route: 'GET /api/movies/:id', expect: all(200), params: owned('movie') },
   {
     route: 'POST /api/movies',
     expect: loggedIn(201),
@@ -279,20 +258,20 @@ const ROWS: Row[] = [
   {
     route: 'PUT /api/movies/:id',
     expect: ownerOrAdmin(200),
-    params: createMovie,
+    params: owned('movie'),
     body: () => ({ name: `Matrix ${unique()}`, casts: ['c'], genres: ['d'] }),
   },
   {
     route: 'PATCH /api/movies/:id',
     expect: ownerOrAdmin(200),
-    params: createMovie,
+    params: owned('movie'),
     body: () => ({ casts: ['e'] }),
   },
-  { route: 'DELETE /api/movies/:id', expect: ownerOrAdmin(204), params: createMovie },
+  { route: 'DELETE /api/movies/:id', expect: ownerOrAdmin(204), params: owned('movie') },
 
   { route: 'GET /api/books', expect: loggedIn(200) },
-  { route: 'GET /api/books/:id', expect: loggedIn(200), params: createBook },
-  { route: 'GET /api/books/:id/cover', expect: loggedIn(200), params: createBook },
+  { route: 'GET /api/books/:id', expect: loggedIn(200), params: owned('book') },
+  { route: 'GET /api/books/:id/cover', expect: loggedIn(200), params: owned('book') },
   {
     route: 'POST /api/books',
     expect: loggedIn(201),
@@ -301,16 +280,16 @@ const ROWS: Row[] = [
   {
     route: 'PUT /api/books/:id',
     expect: ownerOrAdmin(200),
-    params: createBook,
+    params: owned('book'),
     body: () => ({ title: `Matrix ${unique()}`, category: 'horror' }),
   },
   {
     route: 'PATCH /api/books/:id',
     expect: ownerOrAdmin(200),
-    params: createBook,
+    params: owned('book'),
     send: (req) => bookForm(req, { description: 'New cover' }),
   },
-  { route: 'DELETE /api/books/:id', expect: ownerOrAdmin(204), params: createBook },
+  { route: 'DELETE /api/books/:id', expect: ownerOrAdmin(204), params: owned('book') },
 
   // Anonymous callers get the public view of the newest todos (@OptionalAuth).
   { route: 'GET /api/todos', expect: all(200) },
@@ -319,25 +298,25 @@ const ROWS: Row[] = [
     expect: loggedIn(201),
     body: () => ({ title: `Matrix ${unique()}`, due: '2030-01-01' }),
   },
-  { route: 'GET /api/todos/:id', expect: ownerOrAdmin(200), params: createTodo },
+  { route: 'GET /api/todos/:id', expect: ownerOrAdmin(200), params: owned('todo') },
   {
     route: 'PUT /api/todos/:id',
     expect: ownerOrAdmin(200),
-    params: createTodo,
+    params: owned('todo'),
     body: () => ({ title: `Matrix ${unique()}`, due: '2031-01-01T09:00:00Z' }),
   },
   {
     route: 'PATCH /api/todos/:id',
     expect: ownerOrAdmin(200),
-    params: createTodo,
+    params: owned('todo'),
     body: () => ({ description: 'changed' }),
   },
-  { route: 'DELETE /api/todos/:id', expect: ownerOrAdmin(204), params: createTodo },
+  { route: 'DELETE /api/todos/:id', expect: ownerOrAdmin(204), params: owned('todo') },
   // The owner is refused too: marking done is the admin's call.
   {
     route: 'PATCH /api/todos/:id/done',
     expect: adminOnly(200),
-    params: createTodo,
+    params: owned('todo'),
     body: () => ({ done: true }),
   },
 
@@ -348,23 +327,27 @@ const ROWS: Row[] = [
     expect: loggedIn(201),
     body: () => ({ name: `Matrix ${unique()}` }),
   },
-  { route: 'GET /api/bucketlists/:id', expect: ownerOrAdmin(200, 404), params: createBucketlist },
+  {
+    route: 'GET /api/bucketlists/:id',
+    expect: ownerOrAdmin(200, 404),
+    params: owned('bucketlist'),
+  },
   {
     route: 'PUT /api/bucketlists/:id',
     expect: ownerOrAdmin(200, 404),
-    params: createBucketlist,
+    params: owned('bucketlist'),
     body: () => ({ name: `Matrix ${unique()}` }),
   },
   {
     route: 'PATCH /api/bucketlists/:id',
     expect: ownerOrAdmin(200, 404),
-    params: createBucketlist,
+    params: owned('bucketlist'),
     body: () => ({ name: `Matrix ${unique()}` }),
   },
   {
     route: 'DELETE /api/bucketlists/:id',
     expect: ownerOrAdmin(204, 404),
-    params: createBucketlist,
+    params: owned('bucketlist'),
   },
 ];
 
@@ -402,25 +385,12 @@ describe('access matrix', () => {
 
   beforeAll(async () => {
     t = await createTestApp({ label: 'matrix', env: { MAIL_MAX_PER_IP: '100000' } });
-    const [owner, other, admin] = await Promise.all([
-      signupAndLogin(t.app),
-      signupAndLogin(t.app),
-      loginAdmin(t.app),
-    ]);
-    shared = { app: t.app, owner, other, admin };
+    const make = fixtures(t.app);
+    const [owner, other, admin] = await Promise.all([make.user(), make.user(), make.admin()]);
+    shared = { app: t.app, owner, other, admin, make };
   });
 
   afterAll(() => t.close());
-
-  async function freshAdmin(): Promise<TestUser> {
-    const user = await signupAndLogin(t.app);
-    await request(t.app.getHttpServer())
-      .patch(`/api/users/${user.id}`)
-      .set(shared.admin.auth)
-      .send({ role: 'admin' })
-      .expect(200);
-    return user;
-  }
 
   it('has exactly one row for every registered route', () => {
     const registered = registeredRoutes(t.app)
@@ -443,9 +413,9 @@ describe('access matrix', () => {
       const ctx: Context = row.freshUsers
         ? {
             ...shared,
-            owner: await signupAndLogin(t.app),
-            other: await signupAndLogin(t.app),
-            admin: await freshAdmin(),
+            owner: await shared.make.user(),
+            other: await shared.make.user(),
+            admin: await shared.make.newAdmin(shared.admin),
           }
         : shared;
       const params = row.params ? await row.params(ctx) : {};

@@ -5,6 +5,8 @@ import request from 'supertest';
 import type { TestApp } from './support/app.js';
 import { createTestApp } from './support/app.js';
 import { connectionOf } from './support/db.js';
+import type { Fixtures } from './support/fixtures.js';
+import { fixtures } from './support/fixtures.js';
 import { solidImage } from './support/images.js';
 import type { TestUser } from './support/users.js';
 import { login, loginAdmin, signupAndLogin, STRONG_PASSWORD } from './support/users.js';
@@ -20,6 +22,7 @@ describe('accounts', () => {
   let server: ReturnType<TestApp['app']['getHttpServer']>;
   let db: Connection;
   let admin: TestUser;
+  let make: Fixtures;
   let counter = 0;
   /**
    * Other instances on this database. They stay open until the end: passport keeps one global
@@ -31,7 +34,8 @@ describe('accounts', () => {
     t = await createTestApp({ label: 'accounts' });
     server = t.app.getHttpServer();
     db = connectionOf(t.app);
-    admin = await loginAdmin(t.app);
+    make = fixtures(t.app);
+    admin = await make.admin();
   });
 
   afterAll(async () => {
@@ -49,14 +53,6 @@ describe('accounts', () => {
   const byEmail = (email: string) => db.collection('users').findOne({ email });
   const uniqueEmail = (label: string) => `${label}-${Date.now()}-${++counter}@example.com`;
 
-  async function promote(user: TestUser): Promise<void> {
-    await request(server)
-      .patch(`/api/users/${user.id}`)
-      .set(admin.auth)
-      .send({ role: 'admin' })
-      .expect(200);
-  }
-
   /**
    * Another start on this database with another configured admin. No principal cache on it: its
    * strategy serves every app from here on, and the tests below expect changes to apply at once.
@@ -72,7 +68,7 @@ describe('accounts', () => {
   describe('the configured admin at start-up', () => {
     it('does not promote a stranger who signed up with the admin email first', async () => {
       const email = uniqueEmail('squatter');
-      const stranger = await signupAndLogin(t.app, { email, password: STRONG_PASSWORD });
+      const stranger = await make.user({ email, password: STRONG_PASSWORD });
       await restartWithAdmin(email, 'Configured-admin-pass-1!');
       expect(await byEmail(email)).toMatchObject({ role: 'user', active: true });
       await request(server).get('/api/users').set(stranger.auth).expect(403);
@@ -81,7 +77,7 @@ describe('accounts', () => {
     it('promotes an existing account whose password is the configured one', async () => {
       const email = uniqueEmail('owner');
       const password = 'Configured-admin-pass-2!';
-      await signupAndLogin(t.app, { email, password });
+      await make.user({ email, password });
       await restartWithAdmin(email, password);
       expect(await byEmail(email)).toMatchObject({ role: 'admin', active: true });
       const owner = await login(t.app, email, password);
@@ -91,8 +87,8 @@ describe('accounts', () => {
     it('leaves a disabled configured admin disabled', async () => {
       const email = uniqueEmail('retired');
       const password = 'Configured-admin-pass-3!';
-      const retired = await signupAndLogin(t.app, { email, password });
-      await promote(retired);
+      const retired = await make.user({ email, password });
+      await make.promote(retired, admin);
       await request(server)
         .patch(`/api/users/${retired.id}`)
         .set(admin.auth)
@@ -115,8 +111,8 @@ describe('accounts', () => {
           .send({ role: 'user' })
           .expect(200);
       }
-      const other = await signupAndLogin(t.app);
-      await promote(other);
+      const other = await make.user();
+      await make.promote(other, admin);
       let first = admin;
       let second = other;
       for (let round = 0; round < 6; round++) {
@@ -154,7 +150,7 @@ describe('accounts', () => {
 
   describe('a disable racing the user’s own writes (FerretDB updates are read-modify-write)', () => {
     it('stays disabled when the user renames themself at the same moment', async () => {
-      let victim = await signupAndLogin(t.app);
+      let victim = await make.user();
       for (let round = 0; round < 25; round++) {
         const disable = request(server)
           .patch(`/api/users/${victim.id}`)
@@ -184,7 +180,7 @@ describe('accounts', () => {
 
   describe('a delete that stopped half-way', () => {
     it('treats a user marked deleted as gone, and a second delete finishes the job', async () => {
-      const user = await signupAndLogin(t.app);
+      const user = await make.user();
       // What a delete leaves when its process dies right after the first step.
       await db
         .collection('users')
@@ -206,7 +202,7 @@ describe('accounts', () => {
 
   describe('covers of books that are gone', () => {
     it('answers 404 for a cover whose book no longer exists', async () => {
-      const owner = await signupAndLogin(t.app);
+      const owner = await make.user();
       const created = await request(server)
         .post('/api/books')
         .set(owner.auth)

@@ -8,10 +8,11 @@ import request from 'supertest';
 
 import type { TestApp } from './support/app.js';
 import { createTestApp } from './support/app.js';
+import type { Fixtures } from './support/fixtures.js';
+import { coverOf, fixtures } from './support/fixtures.js';
 import type { ImageFormat } from './support/images.js';
-import { blackPng, CONTENT_TYPES, photoLikeJpeg, solidImage } from './support/images.js';
+import { blackPng, photoLikeJpeg, solidImage } from './support/images.js';
 import type { TestUser } from './support/users.js';
-import { signupAndLogin } from './support/users.js';
 
 /** The cover pipeline: formats by content, size limits, thumbnails, storage, caching. */
 describe('book covers', () => {
@@ -20,13 +21,14 @@ describe('book covers', () => {
   let db: Connection;
   let alice: TestUser;
   let bob: TestUser;
-  let counter = 0;
+  let make: Fixtures;
 
   beforeAll(async () => {
     t = await createTestApp({ label: 'covers' });
     server = t.app.getHttpServer();
     db = t.app.get<Connection>(getConnectionToken());
-    [alice, bob] = await Promise.all([signupAndLogin(t.app), signupAndLogin(t.app)]);
+    make = fixtures(t.app, { cover: coverOf(await solidImage('jpeg'), 'jpeg') });
+    [alice, bob] = await Promise.all([make.user(), make.user()]);
   });
 
   afterAll(() => t.close());
@@ -38,28 +40,6 @@ describe('book covers', () => {
     covers: await covers().countDocuments(),
   });
   const storedCover = (id: string) => covers().findOne({ _id: new Types.ObjectId(id) });
-
-  const upload = (
-    user: TestUser,
-    image: Buffer,
-    file: { filename: string; contentType: string },
-    title = `Book ${++counter}`,
-  ) =>
-    request(server)
-      .post('/api/books')
-      .set(user.auth)
-      .field('title', title)
-      .field('category', 'science')
-      .attach('cover_image', image, file);
-
-  const uploadAs = (user: TestUser, format: ImageFormat, image: Buffer) =>
-    upload(user, image, { filename: `cover.${format}`, contentType: CONTENT_TYPES[format] });
-
-  async function createBook(user: TestUser, image?: Buffer): Promise<string> {
-    const res = await uploadAs(user, 'jpeg', image ?? (await solidImage('jpeg')));
-    expect(res.status).toBe(201);
-    return res.body.id as string;
-  }
 
   /** GET /cover with the body collected as bytes whatever the content type. */
   const fetchCover = (
@@ -79,7 +59,10 @@ describe('book covers', () => {
     it.each<[ImageFormat]>([['jpeg'], ['png'], ['webp'], ['gif']])(
       'takes a %s cover and serves a WebP thumbnail that fits 150×150',
       async (format) => {
-        const res = await uploadAs(alice, format, await solidImage(format, 400, 300));
+        const res = await make.coverUpload(
+          alice,
+          coverOf(await solidImage(format, 400, 300), format),
+        );
         expect(res.status).toBe(201);
         expect(res.body.coverUrl).toBe(`/api/books/${res.body.id}/cover`);
         const cover = await fetchCover(alice, res.body.id);
@@ -95,13 +78,17 @@ describe('book covers', () => {
     );
 
     it('never enlarges a small image', async () => {
-      const id = await createBook(alice, await solidImage('jpeg', 40, 30));
+      const { id } = await make.book(alice, {}, coverOf(await solidImage('jpeg', 40, 30), 'jpeg'));
       const meta = await sharp((await fetchCover(alice, id)).body as Buffer).metadata();
       expect([meta.width, meta.height]).toEqual([40, 30]);
     });
 
     it('shrinks a tall image to 150 high', async () => {
-      const id = await createBook(alice, await solidImage('jpeg', 300, 1200));
+      const { id } = await make.book(
+        alice,
+        {},
+        coverOf(await solidImage('jpeg', 300, 1200), 'jpeg'),
+      );
       const meta = await sharp((await fetchCover(alice, id)).body as Buffer).metadata();
       expect([meta.width, meta.height]).toEqual([38, 150]);
     });
@@ -116,7 +103,7 @@ describe('book covers', () => {
         .withExif({ IFD0: { Copyright: 'secret-owner', Artist: 'GPS-and-name' } })
         .toBuffer();
       expect((await sharp(tagged).metadata()).exif).toBeDefined();
-      const id = await createBook(alice, tagged);
+      const { id } = await make.book(alice, {}, coverOf(tagged, 'jpeg'));
       const bytes = (await fetchCover(alice, id)).body as Buffer;
       const meta = await sharp(bytes).metadata();
       expect([meta.width, meta.height]).toEqual([50, 150]);
@@ -129,7 +116,7 @@ describe('book covers', () => {
 
     it('stores a photo-sized JPEG as a thumbnail of a few KB in book_covers', async () => {
       const photo = await photoLikeJpeg(1200, 800);
-      const id = await createBook(alice, photo);
+      const { id } = await make.book(alice, {}, coverOf(photo, 'jpeg'));
       const stored = await storedCover(id);
       expect(stored).toMatchObject({ contentType: 'image/webp', width: 150, height: 100 });
       const data = Buffer.from(stored?.data.buffer as Uint8Array);
@@ -175,9 +162,13 @@ describe('book covers', () => {
       ],
     ];
 
-    it.each(cases)('refuses %s declared as image/png with 400', async (_name, make, filename) => {
+    it.each(cases)('refuses %s declared as image/png with 400', async (_name, build, filename) => {
       const before = await counts();
-      const res = await upload(alice, await make(), { filename, contentType: 'image/png' });
+      const res = await make.coverUpload(alice, {
+        image: await build(),
+        filename,
+        contentType: 'image/png',
+      });
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
       expect(res.body.message).toMatch(/cover_image/);
@@ -210,7 +201,7 @@ describe('book covers', () => {
     it('refuses a file over 5 MB with 413', async () => {
       const before = await counts();
       const big = Buffer.concat([await solidImage('jpeg'), Buffer.alloc(5 * 1024 * 1024)]);
-      const res = await uploadAs(alice, 'jpeg', big);
+      const res = await make.coverUpload(alice, coverOf(big, 'jpeg'));
       expect(res.status).toBe(413);
       expect(res.body).toMatchObject({ statusCode: 413, error: 'Payload Too Large' });
       expect(await counts()).toEqual(before);
@@ -221,7 +212,7 @@ describe('book covers', () => {
       expect(bomb.length).toBeLessThan(256 * 1024); // ~200 KB that would decode to 1.2 GB of RGB
       expect((await sharp(bomb, { limitInputPixels: false }).metadata()).width).toBe(20000);
       const before = await counts();
-      const res = await uploadAs(alice, 'png', bomb);
+      const res = await make.coverUpload(alice, coverOf(bomb, 'png'));
       expect(res.status).toBe(400);
       // The size comes from the header check, which runs before any pixel is decoded.
       expect(res.body.message).toMatch(/20000×20000.*megapixels/);
@@ -230,7 +221,7 @@ describe('book covers', () => {
 
     it('refuses an image just over 16 megapixels (400)', async () => {
       const before = await counts();
-      const res = await uploadAs(alice, 'png', blackPng(4000, 4001));
+      const res = await make.coverUpload(alice, coverOf(blackPng(4000, 4001), 'png'));
       expect(res.status).toBe(400);
       expect(await counts()).toEqual(before);
     });
@@ -286,7 +277,9 @@ describe('book covers', () => {
       const before = await counts();
       const jpeg = await solidImage('jpeg');
       const file = { filename: 'a.jpg', contentType: 'image/jpeg' };
-      const two = await upload(alice, jpeg, file).attach('cover_image', jpeg, file);
+      const two = await make
+        .coverUpload(alice, { image: jpeg, ...file })
+        .attach('cover_image', jpeg, file);
       expect(two.status).toBe(400);
       const other = await request(server)
         .post('/api/books')
@@ -304,7 +297,7 @@ describe('book covers', () => {
     let etag: string;
 
     beforeAll(async () => {
-      id = await createBook(alice);
+      ({ id } = await make.book(alice));
       const stored = await storedCover(id);
       etag = `"${stored?.sha256 as string}"`;
     });
@@ -366,7 +359,7 @@ describe('book covers', () => {
     };
 
     it('replaces the cover on PATCH: new bytes and ETag, still one cover, old one gone', async () => {
-      const id = await createBook(alice);
+      const { id } = await make.book(alice);
       const old = await fetchCover(alice, id);
       const before = await counts();
       const res = await patchCover(alice, id, await solidImage('png', 120, 240), {
@@ -387,7 +380,7 @@ describe('book covers', () => {
     });
 
     it('replaces the cover on PUT too', async () => {
-      const id = await createBook(alice);
+      const { id } = await make.book(alice);
       const old = await storedCover(id);
       const res = await request(server)
         .put(`/api/books/${id}`)
@@ -406,7 +399,7 @@ describe('book covers', () => {
     });
 
     it('keeps the cover when a PATCH brings no file', async () => {
-      const id = await createBook(alice);
+      const { id } = await make.book(alice);
       const old = await storedCover(id);
       await request(server)
         .patch(`/api/books/${id}`)
@@ -417,7 +410,7 @@ describe('book covers', () => {
     });
 
     it('leaves book and cover untouched when the new cover is not an image (400)', async () => {
-      const id = await createBook(alice);
+      const { id } = await make.book(alice);
       const book = await books().findOne({ _id: new Types.ObjectId(id) });
       const cover = await storedCover(id);
       const res = await patchCover(alice, id, Buffer.from('not an image'), { title: 'Changed?' });
@@ -427,7 +420,7 @@ describe('book covers', () => {
     });
 
     it("refuses another user's new cover (403) and keeps the owner's", async () => {
-      const id = await createBook(alice);
+      const { id } = await make.book(alice);
       const cover = await storedCover(id);
       const res = await patchCover(bob, id, await solidImage('png'));
       expect(res.status).toBe(403);
@@ -435,7 +428,7 @@ describe('book covers', () => {
     });
 
     it('deletes the cover with its book: no orphans', async () => {
-      const id = await createBook(alice);
+      const { id } = await make.book(alice);
       const before = await counts();
       await request(server).delete(`/api/books/${id}`).set(alice.auth).expect(204);
       expect(await counts()).toEqual({ books: before.books - 1, covers: before.covers - 1 });

@@ -6,20 +6,10 @@ import request from 'supertest';
 
 import type { TestApp } from './support/app.js';
 import { createTestApp } from './support/app.js';
+import type { BookBody, Fixtures } from './support/fixtures.js';
+import { fixtures } from './support/fixtures.js';
 import { solidImage } from './support/images.js';
 import type { TestUser } from './support/users.js';
-import { loginAdmin, signupAndLogin } from './support/users.js';
-
-interface BookBody {
-  id: string;
-  title: string;
-  description: string;
-  category: string;
-  owner: string;
-  coverUrl: string;
-  createdAt: string;
-  updatedAt: string;
-}
 
 /** Books over HTTP: create, read, list, update, delete, ownership and the user-delete cascade. */
 describe('books', () => {
@@ -30,18 +20,17 @@ describe('books', () => {
   let bob: TestUser;
   let admin: TestUser;
   let jpeg: Buffer;
-  let seq = 0;
+  let make: Fixtures;
 
   beforeAll(async () => {
     t = await createTestApp({ label: 'books' });
     server = t.app.getHttpServer();
     db = t.app.get<Connection>(getConnectionToken());
-    [alice, bob, admin, jpeg] = await Promise.all([
-      signupAndLogin(t.app),
-      signupAndLogin(t.app),
-      loginAdmin(t.app),
-      solidImage('jpeg', 300, 200),
-    ]);
+    jpeg = await solidImage('jpeg', 300, 200);
+    make = fixtures(t.app, {
+      cover: { image: jpeg, filename: 'cover.jpg', contentType: 'image/jpeg' },
+    });
+    [alice, bob, admin] = await Promise.all([make.user(), make.user(), make.admin()]);
   });
 
   afterAll(() => t.close());
@@ -52,33 +41,9 @@ describe('books', () => {
   const storedCover = (id: string) => covers().findOne({ _id: new Types.ObjectId(id) });
   const snapshot = async (id: string) => ({ book: await stored(id), cover: await storedCover(id) });
 
-  /** A multipart create with the given text fields and (unless `null`) a JPEG cover. */
-  function postBook(
-    user: TestUser | undefined,
-    fields: Record<string, string>,
-    cover = true,
-  ): Test {
-    let req = request(server).post('/api/books');
-    if (user) req = req.set(user.auth);
-    for (const [name, value] of Object.entries(fields)) req = req.field(name, value);
-    return cover
-      ? req.attach('cover_image', jpeg, { filename: 'cover.jpg', contentType: 'image/jpeg' })
-      : req;
-  }
-
-  async function createBook(
-    user: TestUser,
-    fields: Record<string, string> = {},
-  ): Promise<BookBody> {
-    seq += 1;
-    const res = await postBook(user, { title: `Book ${seq}`, category: 'fantasy', ...fields });
-    expect(res.status).toBe(201);
-    return res.body as BookBody;
-  }
-
   describe('create', () => {
     it('creates a book from a multipart form, owned by the caller', async () => {
-      const res = await postBook(alice, {
+      const res = await make.bookForm(alice, {
         title: '  The Left Hand of Darkness ',
         description: 'Winter.',
         category: 'science',
@@ -109,12 +74,12 @@ describe('books', () => {
     });
 
     it("accepts the category with a space ('picture book')", async () => {
-      const book = await createBook(alice, { category: 'picture book' });
+      const book = await make.book(alice, { category: 'picture book' });
       expect(book.category).toBe('picture book');
     });
 
     it('needs a login', async () => {
-      const res = await postBook(undefined, { title: 'Anonymous', category: 'poetry' });
+      const res = await make.bookForm(undefined, { title: 'Anonymous', category: 'poetry' });
       expect(res.status).toBe(401);
       expect(await books().countDocuments({ title: 'Anonymous' })).toBe(0);
     });
@@ -129,7 +94,7 @@ describe('books', () => {
       ['an unknown field', { title: 'Extra', category: 'poetry', isbn: '123' }],
     ])('refuses %s with 400 and stores nothing', async (_why, fields) => {
       const before = await books().countDocuments();
-      const res = await postBook(alice, fields);
+      const res = await make.bookForm(alice, fields);
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
       expect(await books().countDocuments()).toBe(before);
@@ -137,7 +102,8 @@ describe('books', () => {
     });
 
     it('refuses a title sent twice (an array) with 400', async () => {
-      const res = await postBook(alice, { category: 'poetry' })
+      const res = await make
+        .bookForm(alice, { category: 'poetry' })
         .field('title', 'One')
         .field('title', 'Two');
       expect(res.status).toBe(400);
@@ -145,19 +111,23 @@ describe('books', () => {
     });
 
     it('never takes the owner from the body: an owner field is refused (400)', async () => {
-      const res = await postBook(alice, { title: 'Spoofed', category: 'poetry', owner: bob.id });
+      const res = await make.bookForm(alice, {
+        title: 'Spoofed',
+        category: 'poetry',
+        owner: bob.id,
+      });
       expect(res.status).toBe(400);
       expect(await books().countDocuments({ title: 'Spoofed' })).toBe(0);
       expect(await books().countDocuments({ owner: new Types.ObjectId(bob.id) })).toBe(0);
     });
 
     it('refuses a duplicate title for one owner (409) and allows it for another user', async () => {
-      await createBook(alice, { title: 'Dune' });
-      const again = await postBook(alice, { title: 'Dune', category: 'science' });
+      await make.book(alice, { title: 'Dune' });
+      const again = await make.bookForm(alice, { title: 'Dune', category: 'science' });
       expect(again.status).toBe(409);
       expect(again.body).toMatchObject({ statusCode: 409, error: 'Conflict' });
       expect(await books().countDocuments({ title: 'Dune' })).toBe(1);
-      const bobs = await postBook(bob, { title: 'Dune', category: 'science' });
+      const bobs = await make.bookForm(bob, { title: 'Dune', category: 'science' });
       expect(bobs.status).toBe(201);
       expect(await books().countDocuments({ title: 'Dune' })).toBe(2);
       expect(await covers().countDocuments()).toBe(await books().countDocuments());
@@ -165,7 +135,7 @@ describe('books', () => {
 
     it('lets exactly one of concurrent creates with one title win, and leaves no stray cover', async () => {
       const results = await Promise.all(
-        [1, 2, 3].map(() => postBook(alice, { title: 'Race', category: 'thriller' })),
+        [1, 2, 3].map(() => make.bookForm(alice, { title: 'Race', category: 'thriller' })),
       );
       expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409]);
       expect(await books().countDocuments({ title: 'Race' })).toBe(1);
@@ -178,16 +148,16 @@ describe('books', () => {
     let carolBooks: BookBody[];
 
     beforeAll(async () => {
-      carol = await signupAndLogin(t.app);
+      carol = await make.user();
       carolBooks = [];
       for (const [title, category] of [
         ['Poems 1', 'poetry'],
         ['Poems 2', 'poetry'],
         ['Scary', 'horror'],
       ]) {
-        carolBooks.push(await createBook(carol, { title, category }));
+        carolBooks.push(await make.book(carol, { title, category }));
       }
-      await createBook(bob, { title: "Bob's", category: 'poetry' });
+      await make.book(bob, { title: "Bob's", category: 'poetry' });
     });
 
     it('reads one book as any signed-in user, not anonymously', async () => {
@@ -260,7 +230,7 @@ describe('books', () => {
 
   describe('update', () => {
     it('changes fields with a JSON PATCH', async () => {
-      const book = await createBook(alice);
+      const book = await make.book(alice);
       const res = await request(server)
         .patch(`/api/books/${book.id}`)
         .set(alice.auth)
@@ -277,7 +247,7 @@ describe('books', () => {
     });
 
     it('changes fields with a multipart PATCH without a file', async () => {
-      const book = await createBook(alice);
+      const book = await make.book(alice);
       const res = await request(server)
         .patch(`/api/books/${book.id}`)
         .set(alice.auth)
@@ -287,7 +257,7 @@ describe('books', () => {
     });
 
     it('replaces every text field with PUT (description reset when omitted)', async () => {
-      const book = await createBook(alice, { description: 'Old description' });
+      const book = await make.book(alice, { description: 'Old description' });
       const res = await request(server)
         .put(`/api/books/${book.id}`)
         .set(alice.auth)
@@ -306,8 +276,8 @@ describe('books', () => {
     });
 
     it('refuses a rename to one of your own titles (409) and changes nothing', async () => {
-      await createBook(alice, { title: 'Taken title' });
-      const book = await createBook(alice);
+      await make.book(alice, { title: 'Taken title' });
+      const book = await make.book(alice);
       const before = await snapshot(book.id);
       const res = await request(server)
         .patch(`/api/books/${book.id}`)
@@ -316,7 +286,7 @@ describe('books', () => {
       expect(res.status).toBe(409);
       expect(await snapshot(book.id)).toEqual(before);
       // Another user's title is no conflict.
-      await createBook(bob, { title: "Bob's own title" });
+      await make.book(bob, { title: "Bob's own title" });
       await request(server)
         .patch(`/api/books/${book.id}`)
         .set(alice.auth)
@@ -325,7 +295,7 @@ describe('books', () => {
     });
 
     it('lets one of two concurrent renames to one title win', async () => {
-      const [a, b] = [await createBook(alice), await createBook(alice)];
+      const [a, b] = [await make.book(alice), await make.book(alice)];
       const results = await Promise.all(
         [a, b].map((book) =>
           request(server)
@@ -358,7 +328,7 @@ describe('books', () => {
       ],
       ['DELETE', (id) => request(server).delete(`/api/books/${id}`)],
     ])("refuses another user's %s with 403 and changes nothing", async (_name, send) => {
-      const book = await createBook(alice);
+      const book = await make.book(alice);
       const before = await snapshot(book.id);
       const res = await send(book.id).set(bob.auth);
       expect(res.status).toBe(403);
@@ -366,7 +336,7 @@ describe('books', () => {
     });
 
     it('refuses an owner field in an update (400) and keeps the owner', async () => {
-      const book = await createBook(alice);
+      const book = await make.book(alice);
       const before = await snapshot(book.id);
       const json = await request(server)
         .patch(`/api/books/${book.id}`)
@@ -387,7 +357,7 @@ describe('books', () => {
     });
 
     it('refuses operator objects in a JSON update (400)', async () => {
-      const book = await createBook(alice);
+      const book = await make.book(alice);
       const before = await snapshot(book.id);
       const res = await request(server)
         .patch(`/api/books/${book.id}`)
@@ -398,7 +368,7 @@ describe('books', () => {
     });
 
     it("lets an admin update anyone's book; the owner stays", async () => {
-      const book = await createBook(alice);
+      const book = await make.book(alice);
       const res = await request(server)
         .patch(`/api/books/${book.id}`)
         .set(admin.auth)
@@ -423,7 +393,7 @@ describe('books', () => {
 
   describe('delete', () => {
     it('deletes your own book and its cover', async () => {
-      const book = await createBook(alice);
+      const book = await make.book(alice);
       await request(server).delete(`/api/books/${book.id}`).set(alice.auth).expect(204);
       expect(await snapshot(book.id)).toEqual({ book: null, cover: null });
       await request(server).get(`/api/books/${book.id}`).set(alice.auth).expect(404);
@@ -431,13 +401,13 @@ describe('books', () => {
     });
 
     it("lets an admin delete anyone's book, cover included", async () => {
-      const book = await createBook(bob);
+      const book = await make.book(bob);
       await request(server).delete(`/api/books/${book.id}`).set(admin.auth).expect(204);
       expect(await snapshot(book.id)).toEqual({ book: null, cover: null });
     });
 
     it('anonymous callers get 401 and nothing goes', async () => {
-      const book = await createBook(alice);
+      const book = await make.book(alice);
       await request(server).delete(`/api/books/${book.id}`).expect(401);
       expect((await snapshot(book.id)).book).not.toBeNull();
     });
@@ -514,9 +484,9 @@ describe('books', () => {
 
   describe('deleting a user', () => {
     it("deletes the user's books and covers, and nobody else's", async () => {
-      const doomed = await signupAndLogin(t.app);
-      const theirs = [await createBook(doomed), await createBook(doomed), await createBook(doomed)];
-      const survivor = await createBook(bob);
+      const doomed = await make.user();
+      const theirs = [await make.book(doomed), await make.book(doomed), await make.book(doomed)];
+      const survivor = await make.book(bob);
       const before = {
         books: await books().countDocuments(),
         covers: await covers().countDocuments(),

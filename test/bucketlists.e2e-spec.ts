@@ -6,14 +6,9 @@ import request from 'supertest';
 import { OwnedResources } from '../src/auth/index.js';
 import type { TestApp } from './support/app.js';
 import { createTestApp } from './support/app.js';
+import type { BucketlistBody, Fixtures } from './support/fixtures.js';
+import { fixtures } from './support/fixtures.js';
 import type { TestUser } from './support/users.js';
-import { loginAdmin, signupAndLogin } from './support/users.js';
-
-interface BucketlistBody {
-  id: string;
-  name: string;
-  owner: string;
-}
 
 describe('bucket lists', () => {
   let t: TestApp;
@@ -22,24 +17,19 @@ describe('bucket lists', () => {
   let admin: TestUser;
   let alice: TestUser;
   let bob: TestUser;
+  let make: Fixtures;
 
   beforeAll(async () => {
     t = await createTestApp({ label: 'bucketlists' });
     server = t.app.getHttpServer();
     lists = t.app.get<Connection>(getConnectionToken()).collection('bucketlists');
-    admin = await loginAdmin(t.app);
-    alice = await signupAndLogin(t.app);
-    bob = await signupAndLogin(t.app);
+    make = fixtures(t.app);
+    admin = await make.admin();
+    alice = await make.user();
+    bob = await make.user();
   });
 
   afterAll(() => t.close());
-
-  let counter = 0;
-  async function createList(who: TestUser, name = `List ${++counter}`): Promise<BucketlistBody> {
-    const res = await request(server).post('/api/bucketlists').set(who.auth).send({ name });
-    expect(res.status).toBe(201);
-    return res.body as BucketlistBody;
-  }
 
   const stored = (id: string) => lists.findOne({ _id: new Types.ObjectId(id) });
   const ownersOf = (res: request.Response) =>
@@ -96,7 +86,7 @@ describe('bucket lists', () => {
 
   describe('list', () => {
     beforeAll(async () => {
-      for (const who of [alice, bob, bob, admin]) await createList(who);
+      for (const who of [alice, bob, bob, admin]) await make.bucketlist(who);
     });
 
     it("shows a user only their own lists, never anyone else's", async () => {
@@ -165,7 +155,7 @@ describe('bucket lists', () => {
     let missingBody: unknown;
 
     beforeAll(async () => {
-      target = await createList(alice, 'Climb Kilimanjaro');
+      target = await make.bucketlist(alice, { name: 'Climb Kilimanjaro' });
       const missing = new Types.ObjectId().toString();
       const res = await request(server).get(`/api/bucketlists/${missing}`).set(bob.auth);
       expect(res.status).toBe(404);
@@ -211,7 +201,7 @@ describe('bucket lists', () => {
 
   describe('the owner', () => {
     it('reads, replaces, renames and deletes their list', async () => {
-      const list = await createList(alice);
+      const list = await make.bucketlist(alice);
       const got = await request(server).get(`/api/bucketlists/${list.id}`).set(alice.auth);
       expect(got.status).toBe(200);
       expect(got.body).toEqual(list);
@@ -237,7 +227,7 @@ describe('bucket lists', () => {
       ['PATCH', 'patch', { userId: '0123456789abcdef01234567' }],
       ['PUT', 'put', {}],
     ] as const)('cannot send %s %j (400); nothing changes', async (_m, method, body) => {
-      const list = await createList(alice);
+      const list = await make.bucketlist(alice);
       const before = await stored(list.id);
       await request(server)
         [method](`/api/bucketlists/${list.id}`)
@@ -250,7 +240,7 @@ describe('bucket lists', () => {
 
   describe('an admin', () => {
     it('reads, replaces, renames and deletes any list', async () => {
-      const list = await createList(bob);
+      const list = await make.bucketlist(bob);
       await request(server).get(`/api/bucketlists/${list.id}`).set(admin.auth).expect(200);
       const put = await request(server)
         .put(`/api/bucketlists/${list.id}`)
@@ -311,8 +301,8 @@ describe('bucket lists', () => {
         .countDocuments({ owner: new Types.ObjectId(owner) });
 
     it("removes the user's todos and bucket lists and leaves everyone else's", async () => {
-      const doomed = await signupAndLogin(t.app);
-      const keeper = await signupAndLogin(t.app);
+      const doomed = await make.user();
+      const keeper = await make.user();
       await seed(doomed);
       await seed(keeper);
       expect(await count('todos', doomed.id)).toBe(2);
@@ -332,8 +322,8 @@ describe('bucket lists', () => {
     });
 
     it('refuses a non-admin (403) and deletes nothing', async () => {
-      const victim = await signupAndLogin(t.app);
-      const attacker = await signupAndLogin(t.app);
+      const victim = await make.user();
+      const attacker = await make.user();
       await seed(victim);
       await request(server).delete(`/api/users/${victim.id}`).set(attacker.auth).expect(403);
       expect(await count('todos', victim.id)).toBe(2);

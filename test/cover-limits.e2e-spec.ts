@@ -5,8 +5,10 @@ import request from 'supertest';
 
 import type { TestApp } from './support/app.js';
 import { createTestApp } from './support/app.js';
+import type { Fixtures } from './support/fixtures.js';
+import { coverOf, fixtures } from './support/fixtures.js';
 import type { TestUser } from './support/users.js';
-import { signupAndLogin, STRONG_PASSWORD } from './support/users.js';
+import { STRONG_PASSWORD } from './support/users.js';
 
 /**
  * A solid-colour 16-bit PNG, Adam7-interlaced: a few hundred KB on disk, but libvips must hold
@@ -22,24 +24,17 @@ function interlaced16BitPng(width: number, height: number, channels: 3 | 4): Pro
     .toBuffer();
 }
 
-let counter = 0;
-const uploadCover = (t: TestApp, user: TestUser, image: Buffer) =>
-  request(t.app.getHttpServer())
-    .post('/api/books')
-    .set(user.auth)
-    .field('title', `Limited ${++counter}`)
-    .field('category', 'science')
-    .attach('cover_image', image, { filename: 'cover.png', contentType: 'image/png' });
-
 describe('cover decoding budget', () => {
   let t: TestApp;
   let alice: TestUser;
+  let make: Fixtures;
   let db: Connection;
 
   beforeAll(async () => {
     t = await createTestApp({ label: 'cover_budget' });
     db = t.app.get<Connection>(getConnectionToken());
-    alice = await signupAndLogin(t.app);
+    make = fixtures(t.app);
+    alice = await make.user();
   });
 
   afterAll(() => t.close());
@@ -55,7 +50,7 @@ describe('cover decoding budget', () => {
     const meta = await sharp(bomb, { limitInputPixels: false }).metadata();
     expect(meta).toMatchObject({ width: 5000, height: 5000, depth: 'ushort', isProgressive: true });
     const before = await counts();
-    const res = await uploadCover(t, alice, bomb);
+    const res = await make.coverUpload(alice, coverOf(bomb));
     expect(res.status).toBe(400);
     // Named from the header check: a failed decode would answer "could not be decoded".
     expect(res.body.message).toMatch(/5000×5000.*at most 16 megapixels/);
@@ -65,21 +60,22 @@ describe('cover decoding budget', () => {
   it('refuses a 16-bit image under the pixel limit that would still need over 64 MB (400)', async () => {
     const heavy = await interlaced16BitPng(3000, 3000, 4); // 9 MP × 8 bytes = 72 MB
     const before = await counts();
-    const res = await uploadCover(t, alice, heavy);
+    const res = await make.coverUpload(alice, coverOf(heavy));
     expect(res.status).toBe(400);
     expect(res.body.message).toMatch(/3000×3000.*72 MB to decode.*at most 64 MB/);
     expect(await counts()).toEqual(before);
   });
 
   it('still takes an ordinary 8-bit cover', async () => {
-    const res = await uploadCover(
-      t,
+    const res = await make.coverUpload(
       alice,
-      await sharp({
-        create: { width: 800, height: 600, channels: 3, background: '#123456' },
-      })
-        .png()
-        .toBuffer(),
+      coverOf(
+        await sharp({
+          create: { width: 800, height: 600, channels: 3, background: '#123456' },
+        })
+          .png()
+          .toBuffer(),
+      ),
     );
     expect(res.status).toBe(201);
   });
@@ -88,6 +84,7 @@ describe('cover decoding budget', () => {
 describe('cover jobs under load', () => {
   let t: TestApp;
   let alice: TestUser;
+  let make: Fixtures;
   let bob: TestUser;
 
   beforeAll(async () => {
@@ -95,7 +92,8 @@ describe('cover jobs under load', () => {
       label: 'cover_load',
       env: { COVER_JOBS_CONCURRENCY: '2', COVER_JOBS_QUEUE: '2' },
     });
-    [alice, bob] = await Promise.all([signupAndLogin(t.app), signupAndLogin(t.app)]);
+    make = fixtures(t.app);
+    [alice, bob] = await Promise.all([make.user(), make.user()]);
   });
 
   afterAll(() => t.close());
@@ -109,7 +107,7 @@ describe('cover jobs under load', () => {
       .toBuffer();
     const server = t.app.getHttpServer();
     const [uploads, login] = await Promise.all([
-      Promise.all(Array.from({ length: 12 }, () => uploadCover(t, alice, cover))),
+      Promise.all(Array.from({ length: 12 }, () => make.coverUpload(alice, coverOf(cover)))),
       request(server).post('/api/auth/login').send({ email: bob.email, password: STRONG_PASSWORD }),
     ]);
     expect(login.status).toBe(200);
@@ -131,11 +129,13 @@ describe('cover jobs under load', () => {
 describe('cover uploads per user', () => {
   let t: TestApp;
   let alice: TestUser;
+  let make: Fixtures;
   let bob: TestUser;
 
   beforeAll(async () => {
     t = await createTestApp({ label: 'cover_rate', env: { COVER_UPLOADS_PER_MINUTE: '3' } });
-    [alice, bob] = await Promise.all([signupAndLogin(t.app), signupAndLogin(t.app)]);
+    make = fixtures(t.app);
+    [alice, bob] = await Promise.all([make.user(), make.user()]);
   });
 
   afterAll(() => t.close());
@@ -149,11 +149,11 @@ describe('cover uploads per user', () => {
     const server = t.app.getHttpServer();
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const res = await uploadCover(t, alice, image);
+      const res = await make.coverUpload(alice, coverOf(image));
       expect(res.status).toBe(201);
       ids.push(res.body.id as string);
     }
-    const refused = await uploadCover(t, alice, image);
+    const refused = await make.coverUpload(alice, coverOf(image));
     expect(refused.status).toBe(429);
     expect(refused.body).toMatchObject({ statusCode: 429, error: 'Too Many Requests' });
     const retryAfter = Number(refused.headers['retry-after']);
@@ -171,6 +171,6 @@ describe('cover uploads per user', () => {
       .send({ description: 'Still editable' })
       .expect(200);
     // Another user has their own allowance.
-    expect((await uploadCover(t, bob, image)).status).toBe(201);
+    expect((await make.coverUpload(bob, coverOf(image))).status).toBe(201);
   });
 });

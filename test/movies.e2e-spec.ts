@@ -5,8 +5,9 @@ import request from 'supertest';
 
 import type { TestApp } from './support/app.js';
 import { createTestApp } from './support/app.js';
+import type { Fixtures } from './support/fixtures.js';
+import { fixtures } from './support/fixtures.js';
 import type { TestUser } from './support/users.js';
-import { loginAdmin, signupAndLogin } from './support/users.js';
 
 describe('movies', () => {
   let t: TestApp;
@@ -15,35 +16,22 @@ describe('movies', () => {
   let owner: TestUser;
   let other: TestUser;
   let admin: TestUser;
-  let seq = 0;
+  let make: Fixtures;
 
   beforeAll(async () => {
     t = await createTestApp({ label: 'movies' });
     server = t.app.getHttpServer();
     db = t.app.get<Connection>(getConnectionToken());
-    [owner, other, admin] = await Promise.all([
-      signupAndLogin(t.app),
-      signupAndLogin(t.app),
-      loginAdmin(t.app),
-    ]);
+    make = fixtures(t.app);
+    [owner, other, admin] = await Promise.all([make.user(), make.user(), make.admin()]);
   });
 
   afterAll(() => t.close());
 
-  async function createMovie(by: TestUser, fields: Record<string, unknown> = {}) {
-    seq += 1;
-    const res = await request(server)
-      .post('/api/movies')
-      .set(by.auth)
-      .send({ name: `Movie ${seq}`, casts: ['Actor'], genres: ['drama'], ...fields });
-    expect(res.status).toBe(201);
-    return res.body as { id: string; name: string; addedBy: string };
-  }
-
   const stored = (id: string) => db.collection('movies').findOne({ _id: new Types.ObjectId(id) });
 
   it('creates a movie owned by the caller', async () => {
-    const movie = await createMovie(owner, { name: 'The Owner Movie' });
+    const movie = await make.movie(owner, { name: 'The Owner Movie' });
     expect(movie.addedBy).toBe(owner.id);
     expect((await stored(movie.id))?.addedBy).toEqual(new Types.ObjectId(owner.id));
   });
@@ -76,7 +64,7 @@ describe('movies', () => {
   });
 
   it('refuses a duplicate name with 409', async () => {
-    await createMovie(owner, { name: 'Unique Name' });
+    await make.movie(owner, { name: 'Unique Name' });
     const res = await request(server)
       .post('/api/movies')
       .set(other.auth)
@@ -86,7 +74,7 @@ describe('movies', () => {
   });
 
   it('lists and reads movies without a login', async () => {
-    const movie = await createMovie(owner);
+    const movie = await make.movie(owner);
     const list = await request(server).get('/api/movies').expect(200);
     expect(list.body).toMatchObject({ page: 1, limit: 20 });
     expect(list.body.total).toBeGreaterThan(0);
@@ -95,8 +83,8 @@ describe('movies', () => {
   });
 
   it('paginates, caps the page size and filters by genre and addedBy', async () => {
-    const mine = await createMovie(other, { genres: ['noir', 'crime'] });
-    await createMovie(other, { genres: ['noir'] });
+    const mine = await make.movie(other, { genres: ['noir', 'crime'] });
+    await make.movie(other, { genres: ['noir'] });
     const byGenre = await request(server).get('/api/movies?genre=noir').expect(200);
     expect(byGenre.body.total).toBe(2);
     const crime = await request(server).get('/api/movies?genre=crime').expect(200);
@@ -126,7 +114,7 @@ describe('movies', () => {
   });
 
   it('lets the owner PUT and PATCH', async () => {
-    const movie = await createMovie(owner);
+    const movie = await make.movie(owner);
     const put = await request(server)
       .put(`/api/movies/${movie.id}`)
       .set(owner.auth)
@@ -154,7 +142,7 @@ describe('movies', () => {
   });
 
   it('refuses another user with 403 and changes nothing', async () => {
-    const movie = await createMovie(owner);
+    const movie = await make.movie(owner);
     const before = await stored(movie.id);
     await request(server)
       .patch(`/api/movies/${movie.id}`)
@@ -171,7 +159,7 @@ describe('movies', () => {
   });
 
   it('never lets an update change the owner', async () => {
-    const movie = await createMovie(owner);
+    const movie = await make.movie(owner);
     await request(server)
       .patch(`/api/movies/${movie.id}`)
       .set(owner.auth)
@@ -181,7 +169,7 @@ describe('movies', () => {
   });
 
   it("lets an admin update and delete anyone's movie", async () => {
-    const movie = await createMovie(owner);
+    const movie = await make.movie(owner);
     const res = await request(server)
       .patch(`/api/movies/${movie.id}`)
       .set(admin.auth)
@@ -193,14 +181,14 @@ describe('movies', () => {
   });
 
   it('lets the owner delete', async () => {
-    const movie = await createMovie(owner);
+    const movie = await make.movie(owner);
     await request(server).delete(`/api/movies/${movie.id}`).set(owner.auth).expect(204);
     await request(server).get(`/api/movies/${movie.id}`).expect(404);
   });
 
   it('refuses a rename onto an existing name with 409', async () => {
-    const a = await createMovie(owner);
-    const b = await createMovie(owner);
+    const a = await make.movie(owner);
+    const b = await make.movie(owner);
     await request(server)
       .patch(`/api/movies/${b.id}`)
       .set(owner.auth)

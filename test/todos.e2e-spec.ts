@@ -5,18 +5,10 @@ import request from 'supertest';
 
 import type { TestApp } from './support/app.js';
 import { createTestApp } from './support/app.js';
+import type { Fixtures, TodoBody } from './support/fixtures.js';
+import { fixtures } from './support/fixtures.js';
 import { forgeToken } from './support/tokens.js';
 import type { TestUser } from './support/users.js';
-import { loginAdmin, signupAndLogin } from './support/users.js';
-
-interface TodoBody {
-  id: string;
-  title: string;
-  description: string;
-  due: string;
-  done: boolean;
-  owner: string;
-}
 
 describe('todos', () => {
   let t: TestApp;
@@ -25,36 +17,19 @@ describe('todos', () => {
   let admin: TestUser;
   let alice: TestUser;
   let bob: TestUser;
+  let make: Fixtures;
 
   beforeAll(async () => {
     t = await createTestApp({ label: 'todos' });
     server = t.app.getHttpServer();
     todos = t.app.get<Connection>(getConnectionToken()).collection('todos');
-    admin = await loginAdmin(t.app);
-    alice = await signupAndLogin(t.app);
-    bob = await signupAndLogin(t.app);
+    make = fixtures(t.app);
+    admin = await make.admin();
+    alice = await make.user();
+    bob = await make.user();
   });
 
   afterAll(() => t.close());
-
-  let counter = 0;
-  async function createTodo(
-    who: TestUser,
-    body: Partial<{ title: string; description: string; due: string }> = {},
-  ): Promise<TodoBody> {
-    counter += 1;
-    const res = await request(server)
-      .post('/api/todos')
-      .set(who.auth)
-      .send({
-        title: `Todo ${counter}`,
-        description: `Secret notes ${counter}`,
-        due: '2030-01-01T12:00:00Z',
-        ...body,
-      });
-    expect(res.status).toBe(201);
-    return res.body as TodoBody;
-  }
 
   const stored = (id: string) => todos.findOne({ _id: new Types.ObjectId(id) });
   const ids = (res: request.Response) => (res.body.items as { id: string }[]).map((i) => i.id);
@@ -82,7 +57,7 @@ describe('todos', () => {
     });
 
     it('keeps an explicit offset in the due date', async () => {
-      const todo = await createTodo(alice, { due: '2030-05-01T19:30+02:00' });
+      const todo = await make.todo(alice, { due: '2030-05-01T19:30+02:00' });
       expect(todo.due).toBe('2030-05-01T17:30:00.000Z');
     });
 
@@ -157,7 +132,7 @@ describe('todos', () => {
   describe('list', () => {
     beforeAll(async () => {
       // More than five todos across users, so the anonymous window has something to cut.
-      for (const who of [alice, bob, admin, bob, alice, bob, alice]) await createTodo(who);
+      for (const who of [alice, bob, admin, bob, alice, bob, alice]) await make.todo(who);
     });
 
     it('gives anonymous callers the 5 newest todos of everyone, public fields only', async () => {
@@ -216,8 +191,8 @@ describe('todos', () => {
       const order = ['2031-03-01', '2031-01-01', '2031-04-01', '2031-02-01'];
 
       beforeAll(async () => {
-        carol = await signupAndLogin(t.app);
-        for (const due of order) await createTodo(carol, { due });
+        carol = await make.user();
+        for (const due of order) await make.todo(carol, { due });
       });
 
       it('sorts ascending and descending on the due date', async () => {
@@ -289,7 +264,7 @@ describe('todos', () => {
     });
 
     it('answers a disabled account with 403 and a deleted one with 401', async () => {
-      const gone = await signupAndLogin(t.app);
+      const gone = await make.user();
       await request(server).delete('/api/users/me').set(gone.auth).expect(204);
       await request(server).get('/api/todos').set(gone.auth).expect(403);
       await request(server).delete(`/api/users/${gone.id}`).set(admin.auth).expect(204);
@@ -299,7 +274,7 @@ describe('todos', () => {
 
   describe('read, update and delete', () => {
     it('lets the owner and an admin read a todo; others get 403, anonymous 401', async () => {
-      const todo = await createTodo(alice);
+      const todo = await make.todo(alice);
       const own = await request(server).get(`/api/todos/${todo.id}`).set(alice.auth).expect(200);
       expect(own.body).toEqual(todo);
       await request(server).get(`/api/todos/${todo.id}`).set(admin.auth).expect(200);
@@ -318,7 +293,7 @@ describe('todos', () => {
     });
 
     it('lets the owner PATCH some fields and PUT all of them', async () => {
-      const todo = await createTodo(alice);
+      const todo = await make.todo(alice);
       const patched = await request(server)
         .patch(`/api/todos/${todo.id}`)
         .set(alice.auth)
@@ -359,7 +334,7 @@ describe('todos', () => {
     ] as const)(
       "refuses another user's %s with 403 and changes nothing",
       async (_m, method, body) => {
-        const todo = await createTodo(alice);
+        const todo = await make.todo(alice);
         const before = await stored(todo.id);
         const res = await request(server)[method](`/api/todos/${todo.id}`).set(bob.auth).send(body);
         expect(res.status).toBe(403);
@@ -368,7 +343,7 @@ describe('todos', () => {
     );
 
     it("refuses another user's DELETE with 403 and keeps the todo", async () => {
-      const todo = await createTodo(alice);
+      const todo = await make.todo(alice);
       await request(server).delete(`/api/todos/${todo.id}`).set(bob.auth).expect(403);
       expect(await stored(todo.id)).not.toBeNull();
     });
@@ -378,7 +353,7 @@ describe('todos', () => {
       ['userId', { userId: '0123456789abcdef01234567' }],
       ['done', { done: true }],
     ])('refuses %s in an update body (400), even from an admin', async (_field, body) => {
-      const todo = await createTodo(alice);
+      const todo = await make.todo(alice);
       const before = await stored(todo.id);
       for (const who of [alice, admin]) {
         await request(server).patch(`/api/todos/${todo.id}`).set(who.auth).send(body).expect(400);
@@ -392,7 +367,7 @@ describe('todos', () => {
     });
 
     it('refuses a bad due date in an update (400)', async () => {
-      const todo = await createTodo(alice);
+      const todo = await make.todo(alice);
       const before = await stored(todo.id);
       await request(server)
         .patch(`/api/todos/${todo.id}`)
@@ -411,14 +386,14 @@ describe('todos', () => {
     });
 
     it('lets the owner delete their todo', async () => {
-      const todo = await createTodo(alice);
+      const todo = await make.todo(alice);
       await request(server).delete(`/api/todos/${todo.id}`).set(alice.auth).expect(204);
       expect(await stored(todo.id)).toBeNull();
       await request(server).get(`/api/todos/${todo.id}`).set(alice.auth).expect(404);
     });
 
     it("lets an admin update and delete someone else's todo", async () => {
-      const todo = await createTodo(bob);
+      const todo = await make.todo(bob);
       const res = await request(server)
         .patch(`/api/todos/${todo.id}`)
         .set(admin.auth)
@@ -432,7 +407,7 @@ describe('todos', () => {
 
   describe('PATCH /todos/:id/done (admin only)', () => {
     it('refuses the owner and other users with 403 and leaves done unchanged', async () => {
-      const todo = await createTodo(alice);
+      const todo = await make.todo(alice);
       for (const who of [alice, bob]) {
         const res = await request(server)
           .patch(`/api/todos/${todo.id}/done`)
@@ -454,7 +429,7 @@ describe('todos', () => {
     });
 
     it('lets an admin mark any todo done and undone', async () => {
-      const todo = await createTodo(bob);
+      const todo = await make.todo(bob);
       const done = await request(server)
         .patch(`/api/todos/${todo.id}/done`)
         .set(admin.auth)
@@ -483,7 +458,7 @@ describe('todos', () => {
       ['nothing', {}],
       ['an extra field', { done: true, title: 'x' }],
     ])('refuses %s as done (400)', async (_why, body) => {
-      const todo = await createTodo(alice);
+      const todo = await make.todo(alice);
       await request(server)
         .patch(`/api/todos/${todo.id}/done`)
         .set(admin.auth)

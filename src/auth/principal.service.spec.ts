@@ -1,12 +1,15 @@
-import { UnauthorizedException } from '@nestjs/common';
+import { jest } from '@jest/globals';
+import { ForbiddenException, UnauthorizedException } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
 
 import type { AccessTokenPayload } from './access-token.js';
 import { UserLifecycle } from './accounts/user-lifecycle.service.js';
-import type { UsersService } from './accounts/users.service.js';
 import type { AuthUserRecord } from './accounts/users.service.js';
+import { UsersService } from './accounts/users.service.js';
+import { AUTH_OPTIONS } from './auth.options.js';
 import { PrincipalService } from './principal.service.js';
 import { newSessionId } from './sessions/session.schema.js';
-import type { SessionsService } from './sessions/sessions.service.js';
+import { SessionsService } from './sessions/sessions.service.js';
 
 type RevokedListener = (sessionIds: string[] | 'all', userId: string) => void;
 
@@ -122,5 +125,141 @@ describe('PrincipalService cache and concurrent revocation', () => {
     await expect(s.principals.resolve(s.payload)).resolves.toMatchObject({ id: USER_ID });
     s.endSession();
     await expect(s.principals.resolve(s.payload)).resolves.toMatchObject({ id: USER_ID });
+  });
+});
+
+/**
+ * The cache through a Nest testing module: stubbed users and sessions that count their reads,
+ * the real UserLifecycle (the channel users changes arrive through).
+ */
+describe('PrincipalService session cache', () => {
+  const TTL_MS = 5000;
+
+  async function cacheSetUp() {
+    const state = {
+      user: { ...user },
+      sessionOpen: true,
+      userReads: 0,
+      sessionReads: 0,
+    };
+    let revoked: RevokedListener = () => undefined;
+    const users = {
+      findById: () => {
+        state.userReads++;
+        return Promise.resolve({ ...state.user });
+      },
+    };
+    const sessions = {
+      onRevoked: (listener: RevokedListener) => (revoked = listener),
+      activeUntil: () => {
+        state.sessionReads++;
+        return Promise.resolve(state.sessionOpen ? new Date(Date.now() + 3600_000) : null);
+      },
+      touch: () => Promise.resolve(),
+    };
+    const moduleRef = await Test.createTestingModule({
+      providers: [
+        PrincipalService,
+        UserLifecycle,
+        { provide: UsersService, useValue: users },
+        { provide: SessionsService, useValue: sessions },
+        {
+          provide: AUTH_OPTIONS,
+          useValue: { jwt: { issuer: 'i', audience: 'a' }, sessionCacheTtlMs: TTL_MS },
+        },
+      ],
+    }).compile();
+    await moduleRef.init();
+    const now = Math.floor(Date.now() / 1000);
+    const payload: AccessTokenPayload = {
+      sub: USER_ID,
+      sid: newSessionId(),
+      iat: now,
+      exp: now + 900,
+      iss: 'i',
+      aud: 'a',
+    };
+    return {
+      principals: moduleRef.get(PrincipalService),
+      lifecycle: moduleRef.get(UserLifecycle),
+      state,
+      payload,
+      revoke: (ids: string[] | 'all') => revoked(ids, USER_ID),
+    };
+  }
+
+  beforeEach(() => {
+    // Only the clock is fake: the cache reads Date.now().
+    jest.useFakeTimers({
+      now: new Date('2030-01-01T00:00:00Z'),
+      doNotFake: [
+        'hrtime',
+        'nextTick',
+        'performance',
+        'queueMicrotask',
+        'setImmediate',
+        'clearImmediate',
+        'setInterval',
+        'clearInterval',
+        'setTimeout',
+        'clearTimeout',
+      ],
+    });
+  });
+  afterEach(() => jest.useRealTimers());
+
+  it('answers from the cache within the TTL without reading users or sessions again', async () => {
+    const s = await cacheSetUp();
+    await s.principals.resolve(s.payload);
+    s.state.sessionOpen = false;
+    jest.advanceTimersByTime(TTL_MS - 1);
+    await expect(s.principals.resolve(s.payload)).resolves.toMatchObject({ id: USER_ID });
+    expect([s.state.userReads, s.state.sessionReads]).toEqual([1, 1]);
+  });
+
+  it('reads again once the TTL has passed', async () => {
+    const s = await cacheSetUp();
+    await s.principals.resolve(s.payload);
+    s.state.sessionOpen = false;
+    jest.advanceTimersByTime(TTL_MS);
+    await expect(s.principals.resolve(s.payload)).rejects.toBeInstanceOf(UnauthorizedException);
+    expect([s.state.userReads, s.state.sessionReads]).toEqual([2, 2]);
+  });
+
+  it('evicts the session on logout (its revocation), not the other sessions', async () => {
+    const s = await cacheSetUp();
+    const otherSession = { ...s.payload, sid: newSessionId() };
+    await s.principals.resolve(s.payload);
+    await s.principals.resolve(otherSession);
+    s.state.sessionOpen = false;
+    s.revoke([s.payload.sid]);
+    await expect(s.principals.resolve(s.payload)).rejects.toBeInstanceOf(UnauthorizedException);
+    await expect(s.principals.resolve(otherSession)).resolves.toMatchObject({ id: USER_ID });
+  });
+
+  it('evicts every session of the user on a password change', async () => {
+    const s = await cacheSetUp();
+    await s.principals.resolve(s.payload);
+    // The password changed a second after the token was issued: the token is now too old.
+    jest.advanceTimersByTime(1000);
+    s.state.user = { ...s.state.user, passwordChangedAt: new Date(Date.now()) };
+    await s.lifecycle.changed(USER_ID);
+    await expect(s.principals.resolve(s.payload)).rejects.toBeInstanceOf(UnauthorizedException);
+  });
+
+  it('evicts the user when the account is disabled (403 from then on)', async () => {
+    const s = await cacheSetUp();
+    await s.principals.resolve(s.payload);
+    s.state.user = { ...s.state.user, active: false };
+    await s.lifecycle.disabled(USER_ID);
+    await expect(s.principals.resolve(s.payload)).rejects.toBeInstanceOf(ForbiddenException);
+  });
+
+  it('evicts every session of the user when all are revoked', async () => {
+    const s = await cacheSetUp();
+    await s.principals.resolve(s.payload);
+    s.state.sessionOpen = false;
+    s.revoke('all');
+    await expect(s.principals.resolve(s.payload)).rejects.toBeInstanceOf(UnauthorizedException);
   });
 });

@@ -7,9 +7,11 @@ import type { TestApp } from '../support/app.js';
 import { createTestApp } from '../support/app.js';
 import { formatViolation, takeContractViolations } from '../support/contract.js';
 import { ALL_COLLECTIONS, snapshot } from '../support/db.js';
+import type { Fixtures } from '../support/fixtures.js';
+import { coverOf, fixtures } from '../support/fixtures.js';
 import { blackPng } from '../support/images.js';
 import type { TestUser } from '../support/users.js';
-import { login, loginAdmin, signupAndLogin } from '../support/users.js';
+import { login } from '../support/users.js';
 
 /**
  * Property-based: whatever a client sends to any route of the OpenAPI document (hostile JSON
@@ -332,38 +334,13 @@ const operations = operationsOf(await buildOpenApiDocument(t.app));
 describe('fuzzing every route of the OpenAPI document', () => {
   let user: TestUser;
   let admin: TestUser;
+  let make: Fixtures;
   /** Ids of real documents by the collection in the route (`movies`, `users`…). */
   const existingIds: Record<string, string[]> = {};
   const remember = (kind: string, id: string) => (existingIds[kind] ??= []).push(id);
   const idsFor = (path: string) => () => existingIds[path.split('/')[2]] ?? [];
 
   const server = () => t.app.getHttpServer();
-
-  async function seedResources(owner: TestUser): Promise<void> {
-    const created = await Promise.all([
-      request(server())
-        .post('/api/movies')
-        .set(owner.auth)
-        .send({ name: 'Fuzz', casts: ['A'], genres: ['drama'] }),
-      request(server())
-        .post('/api/todos')
-        .set(owner.auth)
-        .send({ title: 'Fuzz', due: '2031-01-01' }),
-      request(server()).post('/api/bucketlists').set(owner.auth).send({ name: 'Fuzz' }),
-      request(server())
-        .post('/api/books')
-        .set(owner.auth)
-        .field('title', 'Fuzz')
-        .field('category', 'poetry')
-        .field('description', 'fuzz')
-        .attach('cover_image', blackPng(20, 20), { filename: 'c.png', contentType: 'image/png' }),
-    ]);
-    for (const [index, kind] of ['movies', 'todos', 'bucketlists', 'books'].entries()) {
-      const res = created[index];
-      if (res.status !== 201) throw new Error(`seeding failed: ${res.status} ${res.text}`);
-      remember(kind, res.body.id as string);
-    }
-  }
 
   /** Signs in again when a fuzzed request ended the session, or disabled or deleted the account. */
   async function stillSignedIn(who: TestUser, relogin: () => Promise<TestUser>): Promise<TestUser> {
@@ -372,9 +349,19 @@ describe('fuzzing every route of the OpenAPI document', () => {
   }
 
   beforeAll(async () => {
-    user = await signupAndLogin(t.app);
-    admin = await loginAdmin(t.app);
-    await seedResources(user);
+    make = fixtures(t.app, { cover: coverOf(blackPng(20, 20)) });
+    user = await make.user();
+    admin = await make.admin();
+    const [movie, todo, bucketlist, book] = await Promise.all([
+      make.movie(user, { name: 'Fuzz', casts: ['A'], genres: ['drama'] }),
+      make.todo(user, { title: 'Fuzz', due: '2031-01-01' }),
+      make.bucketlist(user, { name: 'Fuzz' }),
+      make.book(user, { title: 'Fuzz', category: 'poetry', description: 'fuzz' }),
+    ]);
+    remember('movies', movie.id);
+    remember('todos', todo.id);
+    remember('bucketlists', bucketlist.id);
+    remember('books', book.id);
     remember('users', user.id);
     remember('users', admin.id);
   });
@@ -406,13 +393,11 @@ describe('fuzzing every route of the OpenAPI document', () => {
     it(`${name}: only declared answers, no 5xx, nothing written when refused`, async () => {
       // A fuzzed request may have ended the session, or disabled or deleted the account.
       user = await stillSignedIn(user, async () => {
-        const again = await login(t.app, user.email, user.password).catch(() =>
-          signupAndLogin(t.app),
-        );
+        const again = await login(t.app, user.email, user.password).catch(() => make.user());
         remember('users', again.id);
         return again;
       });
-      admin = await stillSignedIn(admin, () => loginAdmin(t.app));
+      admin = await stillSignedIn(admin, () => make.admin());
       let before = await snapshot(t.app, UNCHANGED_WHEN_REFUSED);
       await fc.assert(
         fc.asyncProperty(requestArb(operation, idsFor(operation.path)), async (input) => {

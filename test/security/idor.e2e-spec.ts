@@ -1,12 +1,15 @@
+import { randomUUID } from 'node:crypto';
+
 import type { Test } from 'supertest';
 import request from 'supertest';
 
 import type { TestApp } from '../support/app.js';
 import { createTestApp } from '../support/app.js';
 import { expectUnchangedAfter } from '../support/db.js';
+import type { Fixtures } from '../support/fixtures.js';
+import { fixtures } from '../support/fixtures.js';
 import { blackPng } from '../support/images.js';
 import type { TestUser } from '../support/users.js';
-import { signupAndLogin } from '../support/users.js';
 
 /**
  * Insecure direct object references: a logged-in user acts on something that is not theirs by
@@ -22,6 +25,7 @@ interface Context {
   victim: TestUser;
   /** A normal user who owns none of them. */
   attacker: TestUser;
+  make: Fixtures;
 }
 
 interface IdorRow {
@@ -38,48 +42,28 @@ interface IdorRow {
   secret?: (ctx: Context) => string;
 }
 
-async function victimMovie({ app, victim }: Context): Promise<Record<string, string>> {
-  const res = await request(app.getHttpServer())
-    .post('/api/movies')
-    .set(victim.auth)
-    .send({ name: `Victim's movie ${Date.now()}-${Math.random()}`, casts: ['a'], genres: ['b'] })
-    .expect(201);
-  return { id: res.body.id };
-}
+/** The route parameters of a new resource of `kind` owned by the victim, with `fields`. */
+const victimOwns =
+  (
+    kind: 'movie' | 'book' | 'todo' | 'bucketlist',
+    fields: () => Record<string, string> = () => ({}),
+  ) =>
+  ({ make, victim }: Context): Promise<Record<string, string>> =>
+    make[kind](victim, fields()).then(({ id }) => ({ id }));
 
+const victimMovie = victimOwns('movie');
+// Book titles are unique per owner; the secret is the prefix.
+const victimBook = victimOwns('book', () => ({ title: `Victim's book ${randomUUID()}` }));
+const victimTodo = victimOwns('todo', () => ({
+  title: "Victim's todo",
+  description: 'private plans',
+  due: '2030-01-01T00:00:00Z',
+}));
+const victimBucketlist = victimOwns('bucketlist', () => ({ name: "Victim's bucket list" }));
 const victimUser = ({ victim }: Context) => Promise.resolve({ id: victim.id });
 
 const cover = (req: Test) =>
   req.attach('cover_image', blackPng(60, 40), { filename: 'c.png', contentType: 'image/png' });
-
-async function victimBook({ app, victim }: Context): Promise<Record<string, string>> {
-  const res = await cover(
-    request(app.getHttpServer())
-      .post('/api/books')
-      .set(victim.auth)
-      .field('title', `Victim's book ${Date.now()}-${Math.random()}`)
-      .field('category', 'poetry'),
-  ).expect(201);
-  return { id: res.body.id };
-}
-
-async function victimTodo({ app, victim }: Context): Promise<Record<string, string>> {
-  const res = await request(app.getHttpServer())
-    .post('/api/todos')
-    .set(victim.auth)
-    .send({ title: "Victim's todo", description: 'private plans', due: '2030-01-01T00:00:00Z' })
-    .expect(201);
-  return { id: res.body.id };
-}
-
-async function victimBucketlist({ app, victim }: Context): Promise<Record<string, string>> {
-  const res = await request(app.getHttpServer())
-    .post('/api/bucketlists')
-    .set(victim.auth)
-    .send({ name: "Victim's bucket list" })
-    .expect(201);
-  return { id: res.body.id };
-}
 
 const ROWS: IdorRow[] = [
   {
@@ -211,8 +195,9 @@ describe('IDOR: acting on another user’s resources', () => {
 
   beforeAll(async () => {
     t = await createTestApp({ label: 'sec_idor' });
-    const [victim, attacker] = await Promise.all([signupAndLogin(t.app), signupAndLogin(t.app)]);
-    ctx = { app: t.app, victim, attacker };
+    const make = fixtures(t.app);
+    const [victim, attacker] = await Promise.all([make.user(), make.user()]);
+    ctx = { app: t.app, victim, attacker, make };
   });
 
   afterAll(() => t.close());
