@@ -13,11 +13,23 @@
 //   BENCH_CONNECTIONS  concurrent connections of the route table (default 32)
 //   BENCH_LOGIN_CONNECTIONS  concurrent logins, and compares of its ceiling (default 8)
 //   BCRYPT_ROUNDS      bcrypt cost of the accounts and of the ceiling (default 12, as the API)
+//   BENCH_ROWS         only the API rows whose name matches this regular expression
+//   BENCH_CPU_PROF     a directory: the API runs under `node --cpu-prof` and, once it exited,
+//                      the top self-time entries of its profile are printed
+//                      (e.g. BENCH_ROWS=users/me BENCH_CPU_PROF=/tmp/prof npm run bench)
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import autocannon from 'autocannon';
@@ -42,6 +54,8 @@ const LOGIN_CONNECTIONS = positiveNumber('BENCH_LOGIN_CONNECTIONS', 8);
 // A handful of compares per second at cost 12 on a small machine: login rows run longer.
 const LOGIN_DURATION = Math.max(duration, 10);
 const MOVIES = 50;
+const rowFilter = process.env.BENCH_ROWS ? new RegExp(process.env.BENCH_ROWS) : undefined;
+const profileDir = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : undefined;
 
 const children = [];
 let workDir;
@@ -77,9 +91,13 @@ async function main() {
   const uri = `${database.uri}/${DB_NAME}`;
   const logFile = join(workDir, 'api.log');
   const apiPort = await freePort();
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
   const api = startProcess(
     'API',
-    [join(root, 'dist', 'main.js')],
+    [
+      ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+      join(root, 'dist', 'main.js'),
+    ],
     {
       NODE_ENV: 'production',
       JWT_SECRET: randomBytes(48).toString('base64'),
@@ -165,7 +183,8 @@ async function routeTable(db, hash, owner, api, bare) {
     },
   ];
   rows[0].request = get('/api/health');
-  for (const row of rows) {
+  const measured = rows.filter((row) => !rowFilter || rowFilter.test(row.name));
+  for (const row of measured) {
     console.error(`Measuring ${row.name}...`);
     const login = row.ceiling === compares;
     Object.assign(
@@ -178,7 +197,7 @@ async function routeTable(db, hash, owner, api, bare) {
     [hello, findOne, compares]
       .map((c) => [c.name, fixed(c.rps), ms(c.p50), ms(c.p99), '', '', '', ''])
       .concat(
-        rows.map((row) => [
+        measured.map((row) => [
           row.name,
           fixed(row.rps),
           ms(row.p50),
@@ -190,7 +209,7 @@ async function routeTable(db, hash, owner, api, bare) {
         ]),
       ),
   );
-  printFailures(rows);
+  printFailures(measured);
 }
 
 async function growthTable(db, hash, owner, api) {
@@ -502,6 +521,37 @@ async function waitForOk(url, child) {
   }
 }
 
+/** The top self-time entries of the newest CPU profile in `dir` (the API's, written at exit). */
+function printProfile(dir) {
+  const newest = readdirSync(dir)
+    .filter((name) => name.endsWith('.cpuprofile'))
+    .map((name) => join(dir, name))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+  if (!newest) return console.log(`\nNo CPU profile in ${dir}`);
+  const profile = JSON.parse(readFileSync(newest, 'utf8'));
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const self = new Map();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const { functionName, url, lineNumber } = nodes.get(id).callFrame;
+    const where = url
+      ? ` ${url.replace(/^.*node_modules\//, '').replace(root, '.')}:${lineNumber + 1}`
+      : '';
+    const key = `${functionName || '(anonymous)'}${where}`;
+    // Waiting (for other rows, for the network) is not a cost of the API.
+    if (key === '(idle)') return;
+    const delta = profile.timeDeltas[i] ?? 0;
+    self.set(key, (self.get(key) ?? 0) + delta);
+    total += delta;
+  });
+  console.log(
+    `\nCPU profile of the API (${newest}), top self time (share of busy time, whole run):`,
+  );
+  for (const [key, time] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 20)) {
+    console.log(`${((100 * time) / total).toFixed(1).padStart(5)}%  ${key}`);
+  }
+}
+
 function positiveNumber(name, fallback) {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -543,4 +593,5 @@ try {
   process.exitCode = 1;
 } finally {
   await cleanUp();
+  if (profileDir && !process.exitCode) printProfile(profileDir);
 }

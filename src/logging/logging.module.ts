@@ -3,13 +3,19 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
+import { pino } from 'pino';
 
 import { httpLoggerOptions, linkPlatformRequest } from './http-logger.options.js';
 
 export interface LoggingOptions {
   /** pino level; `silent` disables logging. */
   level: string;
-  /** Where JSON lines go; standard output by default. Tests pass an in-memory stream. */
+  /**
+   * Where JSON lines go. By default standard output, written asynchronously: a line is handed to
+   * the kernel right away when no write is in flight, and lines logged meanwhile go out together
+   * in the next write, so a busy server makes one system call per batch instead of one per
+   * request. pino flushes what is left when the process exits. Tests pass an in-memory stream.
+   */
   destination?: DestinationStream;
 }
 
@@ -27,9 +33,10 @@ export class LoggingModule implements OnModuleInit {
 
   static forRoot({ level, destination }: LoggingOptions): DynamicModule {
     const options = httpLoggerOptions(level);
+    const output = destination ?? pino.destination({ dest: 1, sync: false });
     return {
       module: LoggingModule,
-      imports: [LoggerModule.forRoot({ pinoHttp: destination ? [options, destination] : options })],
+      imports: [LoggerModule.forRoot({ pinoHttp: [options, output] })],
     };
   }
 
