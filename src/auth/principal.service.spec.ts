@@ -2,6 +2,7 @@ import { jest } from '@jest/globals';
 import { ForbiddenException, UnauthorizedException } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 
+import { fakeClockOnly } from '../../test/support/clock.js';
 import type { AccessTokenPayload } from './access-token.js';
 import { UserLifecycle } from './accounts/user-lifecycle.service.js';
 import type { AuthUserRecord } from './accounts/users.service.js';
@@ -190,21 +191,7 @@ describe('PrincipalService session cache', () => {
 
   beforeEach(() => {
     // Only the clock is fake: the cache reads Date.now().
-    jest.useFakeTimers({
-      now: new Date('2030-01-01T00:00:00Z'),
-      doNotFake: [
-        'hrtime',
-        'nextTick',
-        'performance',
-        'queueMicrotask',
-        'setImmediate',
-        'clearImmediate',
-        'setInterval',
-        'clearInterval',
-        'setTimeout',
-        'clearTimeout',
-      ],
-    });
+    fakeClockOnly();
   });
   afterEach(() => jest.useRealTimers());
 

@@ -3,6 +3,7 @@ import { getModelToken } from '@nestjs/mongoose';
 import { Test } from '@nestjs/testing';
 import { Types } from 'mongoose';
 
+import { fakeClockOnly } from '../../../test/support/clock.js';
 import type { AuthModuleOptions } from '../auth.options.js';
 import { AUTH_OPTIONS } from '../auth.options.js';
 import { LoginFailure } from './login-failure.schema.js';
@@ -99,25 +100,7 @@ const CAFE = '198.51.100.20';
 describe('LoginThrottleService counting', () => {
   beforeEach(() => {
     // Only the clock is fake: the service reads Date.now() and new Date().
-    jest.useFakeTimers({
-      now: new Date('2030-01-01T00:00:00Z'),
-      doNotFake: [
-        'hrtime',
-        'nextTick',
-        'performance',
-        'queueMicrotask',
-        'requestAnimationFrame',
-        'cancelAnimationFrame',
-        'requestIdleCallback',
-        'cancelIdleCallback',
-        'setImmediate',
-        'clearImmediate',
-        'setInterval',
-        'clearInterval',
-        'setTimeout',
-        'clearTimeout',
-      ],
-    });
+    fakeClockOnly();
   });
   afterEach(() => jest.useRealTimers());
 
