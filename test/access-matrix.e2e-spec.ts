@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { Secret, TOTP } from 'otpauth';
 import type { Test } from 'supertest';
 import request from 'supertest';
 
@@ -12,8 +11,10 @@ import { createTestApp } from './support/app.js';
 import type { Fixtures } from './support/fixtures.js';
 import { fixtures } from './support/fixtures.js';
 import { blackPng } from './support/images.js';
+import { enrolledUser } from './support/mfa.js';
+import { decodePayload } from './support/tokens.js';
 import type { TestUser } from './support/users.js';
-import { STRONG_PASSWORD } from './support/users.js';
+import { login, STRONG_PASSWORD } from './support/users.js';
 
 /**
  * Every route the app registers × {anonymous, user (the owner), other user, admin} → status.
@@ -88,27 +89,8 @@ function bookForm(req: Test, fields: Record<string, string>): Test {
 
 /** A new login of the owner; its session id (the access token's `sid`). */
 async function ownerSession({ app, owner }: Context): Promise<string> {
-  const res = await request(app.getHttpServer())
-    .post('/api/auth/login')
-    .send({ email: owner.email, password: owner.password });
-  const payload = res.body.accessToken.split('.')[1] as string;
-  return (JSON.parse(Buffer.from(payload, 'base64url').toString()) as { sid: string }).sid;
-}
-
-/** A new account with its TOTP second factor on. */
-async function userWithMfa({ app, make }: Context): Promise<Record<string, string>> {
-  const user = await make.user();
-  const start = await request(app.getHttpServer())
-    .post('/api/auth/mfa/totp')
-    .set(user.auth)
-    .send({ password: user.password });
-  const code = new TOTP({ secret: Secret.fromBase32(start.body.secret) }).generate();
-  await request(app.getHttpServer())
-    .post('/api/auth/mfa/totp/confirm')
-    .set(user.auth)
-    .send({ code })
-    .expect(200);
-  return { id: user.id };
+  const { token } = await login(app, owner.email, owner.password);
+  return decodePayload(token).sid as string;
 }
 
 const ROWS: Row[] = [
@@ -206,7 +188,11 @@ const ROWS: Row[] = [
     expect: all(401),
     body: () => ({ mfaToken: 'A'.repeat(43), code: '123456' }),
   },
-  { route: 'DELETE /api/users/:id/mfa', expect: adminOnly(204), params: userWithMfa },
+  {
+    route: 'DELETE /api/users/:id/mfa',
+    expect: adminOnly(204),
+    params: async ({ app }) => ({ id: (await enrolledUser(app)).id }),
+  },
 
   // Sessions: your own list; another user's session id is a 404, like an unknown one.
   { route: 'GET /api/auth/sessions', expect: loggedIn(200) },

@@ -7,16 +7,11 @@ import { createTestApp } from './support/app.js';
 import { connectionOf } from './support/db.js';
 import type { TestSmtpServer } from './support/mail.js';
 import { mailIdle, startSmtpServer } from './support/mail.js';
+import { codeAt, enrolledUser } from './support/mfa.js';
 import type { TestUser } from './support/users.js';
 import { loginAdmin, signupAndLogin } from './support/users.js';
 
 type App = TestApp['app'];
-
-/** The code of the current time step (offset 0) or the next one (offset 1; accepted too). */
-const codeAt = (secret: string, offset: 0 | 1): string =>
-  new TOTP({ secret: Secret.fromBase32(secret) }).generate({
-    timestamp: Date.now() + offset * 30_000,
-  });
 
 /** A code that is surely wrong now: none of the accepted steps produces it. */
 const wrongCode = (secret: string): string => {
@@ -29,29 +24,6 @@ const wrongCode = (secret: string): string => {
     if (!taken.has(code)) return code;
   }
 };
-
-interface Enrolled extends TestUser {
-  secret: string;
-  recoveryCodes: string[];
-}
-
-/** Signs up, turns TOTP on (the current step's code is used up by the confirmation). */
-async function enrolledUser(app: App): Promise<Enrolled> {
-  const user = await signupAndLogin(app);
-  const server = app.getHttpServer();
-  const start = await request(server)
-    .post('/api/auth/mfa/totp')
-    .set(user.auth)
-    .send({ password: user.password })
-    .expect(201);
-  const secret: string = start.body.secret;
-  const confirm = await request(server)
-    .post('/api/auth/mfa/totp/confirm')
-    .set(user.auth)
-    .send({ code: codeAt(secret, 0) })
-    .expect(200);
-  return { ...user, secret, recoveryCodes: confirm.body.recoveryCodes };
-}
 
 const passwordStep = async (app: App, user: TestUser): Promise<string> => {
   const res = await request(app.getHttpServer())
