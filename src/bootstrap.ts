@@ -124,12 +124,16 @@ async function configureApp(app: NestFastifyApplication, env: Env): Promise<void
   // Parsed only by the routes with an upload interceptor (books covers); the limits are a ceiling
   // for every multipart request, and a file over `fileSize` becomes a 413 there.
   await app.register(multipart, { limits: { ...UPLOAD_LIMITS } });
-  app.enableCors({
-    origin: env.CORS_ORIGINS.length > 0 ? env.CORS_ORIGINS : false,
-    // @fastify/cors 11 allows only GET, HEAD and POST by default.
-    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    credentials: false,
-  });
+  // Without CORS_ORIGINS no cross-origin access is allowed, and no CORS hook runs per request
+  // (a preflight then gets the API's 404 like any unknown route).
+  if (env.CORS_ORIGINS.length > 0) {
+    app.enableCors({
+      origin: env.CORS_ORIGINS,
+      // @fastify/cors 11 allows only GET, HEAD and POST by default.
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      credentials: false,
+    });
+  }
   app.useGlobalPipes(
     new BodyDepthPipe(),
     new ValidationPipe({

@@ -1,11 +1,12 @@
-import { DynamicModule, Module, OnModuleInit } from '@nestjs/common';
+import { DynamicModule, Inject, Module, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
-import { LoggerModule } from 'nestjs-pino';
-import type { DestinationStream } from 'pino';
+import { LoggerModule, PinoLogger } from 'nestjs-pino';
+import type { DestinationStream, Logger } from 'pino';
 import { pino } from 'pino';
 
-import { httpLoggerOptions, linkPlatformRequest } from './http-logger.options.js';
+import { loggerOptions } from './logger.options.js';
+import { registerRequestLog } from './request-log.js';
 
 export interface LoggingOptions {
   /** pino level; `silent` disables logging. */
@@ -19,34 +20,41 @@ export interface LoggingOptions {
   destination?: DestinationStream;
 }
 
+const ROOT_LOGGER = Symbol('ROOT_LOGGER');
+
 /**
- * Structured JSON logs through nestjs-pino: a line per request and Nest's own logs, all with the
- * request id when made while serving a request. `main.ts` and the tests install the same logger
- * through `createApp` (`bufferLogs` + `app.useLogger`).
+ * Structured JSON logs: a line per request (see request-log.ts) and Nest's own logs through
+ * nestjs-pino, all with the request id when made while serving a request. `main.ts` and the tests
+ * install the same logger through `createApp` (`bufferLogs` + `app.useLogger`).
  *
  * nestjs-pino keeps one root logger per process: the first application created in a process
- * decides level and destination for every later one.
+ * decides level and destination of Nest's logs for every later one.
  */
 @Module({})
 export class LoggingModule implements OnModuleInit {
-  constructor(private readonly adapterHost: HttpAdapterHost) {}
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    @Inject(ROOT_LOGGER) private readonly root: Logger,
+    private readonly context: PinoLogger,
+  ) {}
 
   static forRoot({ level, destination }: LoggingOptions): DynamicModule {
-    const options = httpLoggerOptions(level);
-    const output = destination ?? pino.destination({ dest: 1, sync: false });
+    const root = pino(
+      loggerOptions(level),
+      destination ?? pino.destination({ dest: 1, sync: false }),
+    );
     return {
       module: LoggingModule,
-      imports: [LoggerModule.forRoot({ pinoHttp: [options, output] })],
+      // nestjs-pino's HTTP middleware is not installed (`forRoutes: []`): Fastify hooks write the
+      // request lines, at a fraction of the cost of pino-http behind Nest's middleware layer.
+      imports: [LoggerModule.forRoot({ pinoHttp: { logger: root }, forRoutes: [] })],
+      providers: [{ provide: ROOT_LOGGER, useValue: root }],
     };
   }
 
   onModuleInit(): void {
     const instance: unknown = this.adapterHost.httpAdapter?.getInstance();
-    if (!isFastify(instance)) return;
-    instance.addHook('onRequest', (request, _reply, done) => {
-      linkPlatformRequest(request.raw, request);
-      done();
-    });
+    if (isFastify(instance)) registerRequestLog(instance, this.root, this.context);
   }
 }
 

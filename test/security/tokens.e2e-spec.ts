@@ -213,6 +213,47 @@ describe('attacks with forged or misused tokens (HS256 app)', () => {
     expectRefused(t.app, () =>
       request(t.app.getHttpServer()).post('/api/auth/refresh').send({ refreshToken: victim.token }),
     ));
+
+  // The strategy remembers tokens it verified (verified-tokens.ts): what it remembers must not
+  // outlive the token, its session, or survive a change of one character.
+  describe('a token this instance has verified before', () => {
+    it('is refused once it expires', async () => {
+      const token = forgeToken({ ...claims, iat: now() }, { expiresIn: 2 });
+      const me = () =>
+        request(t.app.getHttpServer()).get('/api/users/me').set('Authorization', `Bearer ${token}`);
+      expect((await me()).status).toBe(200);
+      expect((await me()).status).toBe(200);
+      const exp = decodePayload(token).exp as number;
+      await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 50));
+      await expectRefused(t.app, () => renameWith(t.app, `Bearer ${token}`));
+    });
+
+    it('is refused once its session has ended', async () => {
+      const user = await signupAndLogin(t.app);
+      const me = () => request(t.app.getHttpServer()).get('/api/users/me').set(user.auth);
+      expect((await me()).status).toBe(200);
+      await request(t.app.getHttpServer())
+        .post('/api/auth/logout')
+        .set(user.auth)
+        .send({ refreshToken: user.refreshToken })
+        .expect(204);
+      await expectRefused(t.app, () => renameWith(t.app, user.auth.Authorization));
+    });
+
+    it('does not vouch for the same token with its signature changed', async () => {
+      const user = await signupAndLogin(t.app);
+      await request(t.app.getHttpServer()).get('/api/users/me').set(user.auth).expect(200);
+      const [header, payload, signature] = user.token.split('.');
+      const flipped = signature.startsWith('A')
+        ? `B${signature.slice(1)}`
+        : `A${signature.slice(1)}`;
+      await expectRefused(t.app, () => renameWith(t.app, `Bearer ${header}.${payload}.${flipped}`));
+      // Another client sending the genuine token's claims with a forged signature is refused too.
+      await expectRefused(t.app, () =>
+        renameWith(t.app, `Bearer ${header}.${payload}.${signature.slice(0, -2)}`),
+      );
+    });
+  });
 });
 
 describe('attacks on an RS256 app', () => {

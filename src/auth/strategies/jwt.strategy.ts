@@ -1,8 +1,10 @@
 import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Jwt } from 'jsonwebtoken';
+import type { JwtFromRequestFunction } from 'passport-jwt';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 
+import type { AccessTokenPayload } from '../access-token.js';
 import { hasAccessTokenClaims, isAccessTokenType } from '../access-token.js';
 import type { AuthModuleOptions } from '../auth.options.js';
 import { AUTH_OPTIONS } from '../auth.options.js';
@@ -10,15 +12,28 @@ import type { AuthUser } from '../core/auth-user.js';
 import { PrincipalService } from '../principal.service.js';
 import type { TokenKeys } from '../token-keys.js';
 import { TOKEN_KEYS } from '../token-keys.js';
+import { VerifiedTokens } from '../verified-tokens.js';
+
+/** Verified tokens remembered per instance (about 1 KB each). */
+const MAX_VERIFIED_TOKENS = 10_000;
+
+/** The request type passport-jwt's typings use (Fastify's and Express's requests both fit at run time). */
+type BearerRequest = Parameters<Strategy['authenticate']>[0];
 
 /**
  * Verifies the bearer token (only from the Authorization header; never a query string) with the
  * one configured algorithm, issuer and audience; requires the `at+jwt` header type and every claim
  * (see access-token.ts), then loads the user for this request.
+ *
+ * A token passport-jwt has verified is remembered until its expiry (see verified-tokens.ts): the
+ * same token on a later request is checked again for expiry and age, then goes straight to the
+ * per-request account and session checks, as passport-jwt would after verifying it.
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   private readonly accessTtlSeconds: number;
+  private readonly extract: JwtFromRequestFunction = ExtractJwt.fromAuthHeaderAsBearerToken();
+  private readonly verified = new VerifiedTokens<Jwt>(MAX_VERIFIED_TOKENS);
 
   constructor(
     @Inject(TOKEN_KEYS) keys: TokenKeys,
@@ -27,6 +42,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      // validate() gets the request, to remember the token it was given.
+      passReqToCallback: true,
       // A KeyObject (not a string) keeps verification cheap; @types/passport-jwt predates it.
       secretOrKey: keys.verifyKey as unknown as Buffer,
       algorithms: [keys.algorithm],
@@ -39,15 +56,45 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     this.accessTtlSeconds = options.jwt.accessTtlSeconds ?? 900;
   }
 
-  validate(token: Jwt): Promise<AuthUser> {
-    const { header, payload } = token;
-    if (
-      !isAccessTokenType(header.typ) ||
-      typeof payload !== 'object' ||
-      !hasAccessTokenClaims(payload, this.accessTtlSeconds)
-    ) {
-      throw new UnauthorizedException();
+  /** passport's entry point: a token verified before skips passport-jwt's verification. */
+  override authenticate(request: BearerRequest, options?: object): void {
+    const raw = this.extract(request);
+    const known = raw === null ? undefined : this.verified.get(raw, Date.now());
+    if (known === undefined) {
+      super.authenticate(request, options);
+      return;
     }
-    return this.principals.resolve(payload);
+    // What passport-jwt does once a token is verified (validate never resolves without a user).
+    this.check(known).then(
+      (user) => this.success(user),
+      (error: Error) => this.error(error),
+    );
+  }
+
+  /** Called by passport-jwt with a token whose signature, issuer, audience and expiry it verified. */
+  validate(request: BearerRequest, token: Jwt): Promise<AuthUser> {
+    const raw = this.extract(request);
+    if (raw !== null && this.isAccessToken(token)) {
+      // Remembered even when the account checks below refuse it: its signature stays verified.
+      this.verified.set(raw, token, token.payload.exp * 1000);
+    }
+    return this.check(token);
+  }
+
+  private async check(token: Jwt): Promise<AuthUser> {
+    if (!this.isAccessToken(token)) throw new UnauthorizedException();
+    return this.principals.resolve(token.payload);
+  }
+
+  /** The header type and the claims, `exp` and maximum age included (checked at every use). */
+  private isAccessToken(
+    token: Jwt,
+  ): token is Jwt & { payload: Record<string, unknown> & AccessTokenPayload } {
+    const { header, payload } = token;
+    return (
+      isAccessTokenType(header.typ) &&
+      typeof payload === 'object' &&
+      hasAccessTokenClaims(payload, this.accessTtlSeconds)
+    );
   }
 }

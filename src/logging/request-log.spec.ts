@@ -1,0 +1,43 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+import { requestLine } from './request-log.js';
+
+function requestWith(user: unknown): FastifyRequest {
+  return {
+    id: 'req-1',
+    method: 'PATCH',
+    url: '/api/users/me?x=1',
+    user,
+  } as unknown as FastifyRequest;
+}
+
+const finished = { statusCode: 200, elapsedTime: 4.26 } as FastifyReply;
+
+describe('request log line', () => {
+  it('names the user the guard put on the request, and drops the query string', () => {
+    expect(requestLine(requestWith({ id: 'u-1', password: 'hash' }), finished)).toEqual({
+      reqId: 'req-1',
+      method: 'PATCH',
+      url: '/api/users/me',
+      statusCode: 200,
+      responseTime: 4.3,
+      userId: 'u-1',
+      aborted: undefined,
+    });
+  });
+
+  it('leaves the user out when there is none or its id is not a string', () => {
+    expect(requestLine(requestWith(undefined), finished).userId).toBeUndefined();
+    expect(requestLine(requestWith(null), finished).userId).toBeUndefined();
+    expect(requestLine(requestWith({ id: 42 }), finished).userId).toBeUndefined();
+  });
+
+  it('marks a request its client abandoned, with no status or duration', () => {
+    expect(requestLine(requestWith(undefined))).toMatchObject({
+      url: '/api/users/me',
+      statusCode: undefined,
+      responseTime: undefined,
+      aborted: true,
+    });
+  });
+});

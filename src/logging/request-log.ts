@@ -1,0 +1,76 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { PinoLogger } from 'nestjs-pino';
+import type { Logger } from 'pino';
+
+/** The fields of the one line logged per request. Bodies, queries and headers are never logged. */
+export interface RequestLine {
+  reqId: string;
+  method: string;
+  url: string;
+  statusCode?: number;
+  /** Milliseconds from routing to the end of the response (0.1 ms resolution). */
+  responseTime?: number;
+  userId?: string;
+  /** Set when the client went away before the response was complete. */
+  aborted?: true;
+}
+
+/** Requests whose line was written when their client went away. */
+const abortedRequests = new WeakSet<FastifyRequest>();
+
+function userIdOf(request: FastifyRequest): string | undefined {
+  const user: unknown = (request as FastifyRequest & { user?: unknown }).user;
+  if (typeof user !== 'object' || user === null || !('id' in user)) return undefined;
+  return typeof user.id === 'string' ? user.id : undefined;
+}
+
+/** Path without the query string: queries may carry personal data and are not needed to trace. */
+function pathOf(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+/** The request line of a finished response, or of a request its client abandoned (no reply). */
+export function requestLine(request: FastifyRequest, reply?: FastifyReply): RequestLine {
+  return {
+    reqId: request.id,
+    method: request.method,
+    url: pathOf(request.url),
+    statusCode: reply?.statusCode,
+    responseTime: reply ? Math.round(reply.elapsedTime * 10) / 10 : undefined,
+    userId: userIdOf(request),
+    aborted: reply ? undefined : true,
+  };
+}
+
+/**
+ * One JSON line per request (`{ reqId, method, url, statusCode, responseTime, userId }`), at
+ * `error` for 5xx and `info` otherwise, written by Fastify hooks: no Nest middleware, no per-request
+ * logger, nothing serialized but the line. Everything logged while a request is served (guards,
+ * services, the exception filter) carries its `reqId`: the request runs in a logging context of
+ * nestjs-pino, entered by the first hook.
+ */
+export function registerRequestLog(
+  fastify: FastifyInstance,
+  root: Logger,
+  context: PinoLogger,
+): void {
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    context.runInContext(() => done(), { bindings: { reqId: request.id } });
+  });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    if (!abortedRequests.has(request)) {
+      const line = requestLine(request, reply);
+      // A 5xx carries no error here: the exception filter logs the cause with the same reqId.
+      if (reply.statusCode >= 500) root.error(line, 'request failed');
+      else root.info(line, 'request completed');
+    }
+    done();
+  });
+  // Fastify runs no onResponse hook for a request whose client closed the connection first.
+  fastify.addHook('onRequestAbort', (request, done) => {
+    abortedRequests.add(request);
+    root.info(requestLine(request), 'request aborted');
+    done();
+  });
+}
