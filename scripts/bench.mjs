@@ -3,7 +3,9 @@
 // autocannon next to its ceiling, measured in the same run: a bare node:http server for the
 // routes that read no database, the same server doing the same driver `findOne` for a read by id,
 // and bcrypt compares per second at the configured cost for login. Ratios taken in one run are
-// what to compare: absolute numbers move a lot between runs on a shared machine.
+// what to compare: absolute numbers move a lot between runs on a shared machine. Two floors are
+// measured too (scripts/bench-floor.mjs): Fastify and Nest, each with passport-jwt alone
+// answering an authenticated read, to show what the framework stack itself costs.
 // A benchmark, not a test: it asserts nothing about time. Everything listens on 127.0.0.1.
 //
 //   npm run bench                 the route table
@@ -18,7 +20,7 @@
 //                      the top self-time entries of its profile are printed
 //                      (e.g. BENCH_ROWS=users/me BENCH_CPU_PROF=/tmp/prof npm run bench)
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import {
   mkdirSync,
   mkdtempSync,
@@ -124,6 +126,20 @@ async function main() {
     PORT: String(ceilingPort),
     MONGODB_URI: uri,
   });
+  const floorSecret = randomBytes(48).toString('base64');
+  const floors = {};
+  for (const stack of growth ? [] : ['fastify', 'nest']) {
+    const port = await freePort();
+    const child = startProcess(
+      `${stack} floor`,
+      [join(root, 'scripts', 'bench-floor.mjs'), stack],
+      {
+        PORT: String(port),
+        FLOOR_SECRET: floorSecret,
+      },
+    );
+    floors[stack] = { url: `http://127.0.0.1:${port}`, child };
+  }
   const api_ = `http://127.0.0.1:${apiPort}`;
   const bare = `http://127.0.0.1:${ceilingPort}`;
   await waitForOk(`${bare}/`, ceiling);
@@ -134,7 +150,7 @@ async function main() {
   const owner = await seedUsers(db, hash, 0, 1, 'owner');
 
   if (growth) await growthTable(db, hash, owner, api_);
-  else await routeTable(db, hash, owner, api_, bare);
+  else await routeTable(db, hash, owner, api_, bare, floors, floorToken(floorSecret));
 
   const lines = readFileSync(logFile, 'utf8')
     .split('\n')
@@ -143,7 +159,7 @@ async function main() {
   console.log(`Request log: ${lines.length} lines written to the log file during the run.`);
 }
 
-async function routeTable(db, hash, owner, api, bare) {
+async function routeTable(db, hash, owner, api, bare, floors, floorBearer) {
   const movieIds = await seedMovies(db, owner, 0, MOVIES);
   const accounts = await seedUsers(db, hash, 0, LOGIN_ACCOUNTS, 'login');
   const token = await login(api, accounts[0]);
@@ -153,6 +169,20 @@ async function routeTable(db, hash, owner, api, bare) {
     name: 'node:http + driver findOne',
     ...(await load(bare, get(`/movies/${id}`), connections)),
   };
+  // Not ceilings: what the bare framework stack costs for an authenticated read (scripts/bench-floor.mjs).
+  const floorRows = [];
+  for (const [stack, name] of [
+    ['fastify', 'floor: Fastify + passport-jwt'],
+    ['nest', 'floor: Nest + passport-jwt'],
+  ]) {
+    await waitForOk(`${floors[stack].url}/me`, floors[stack].child, floorBearer);
+    floorRows.push({
+      name,
+      ceiling: hello,
+      target: '',
+      ...(await load(floors[stack].url, get('/me', floorBearer), connections)),
+    });
+  }
   console.error('Measuring bcrypt compares/s...');
   const compares = { name: `bcrypt compare, cost ${rounds}`, rps: await bcryptRate(hash) };
   const rows = [
@@ -197,7 +227,7 @@ async function routeTable(db, hash, owner, api, bare) {
     [hello, findOne, compares]
       .map((c) => [c.name, fixed(c.rps), ms(c.p50), ms(c.p99), '', '', '', ''])
       .concat(
-        measured.map((row) => [
+        [...floorRows, ...measured].map((row) => [
           row.name,
           fixed(row.rps),
           ms(row.p50),
@@ -302,6 +332,14 @@ async function bcryptRate(hash) {
     }),
   );
   return done / ((Date.now() - started) / 1000);
+}
+
+/** An access token for the floors (HS256, same issuer and audience as scripts/bench-floor.mjs). */
+function floorToken(secret) {
+  const part = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const input = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub: 'floor-user', iss: 'bench', aud: 'bench', iat: now, exp: now + 3600 })}`;
+  return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
 }
 
 function get(path, token) {
@@ -505,10 +543,11 @@ function startProcess(name, args, env, logFile) {
   return child;
 }
 
-async function waitForOk(url, child) {
+async function waitForOk(url, child, token) {
   const deadline = Date.now() + 30_000;
+  const headers = token ? { authorization: `Bearer ${token}` } : {};
   for (;;) {
-    const ok = await fetch(url).then(
+    const ok = await fetch(url, { headers }).then(
       async (res) => (await res.arrayBuffer(), res.ok),
       () => false,
     );

@@ -22,7 +22,11 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        LoggingModule.forRoot({ level: env.LOG_LEVEL, destination: logDestination }),
+        LoggingModule.forRoot({
+          level: env.LOG_LEVEL,
+          requestContext: env.LOG_REQUEST_CONTEXT,
+          destination: logDestination,
+        }),
         AppConfigModule.forRoot(env),
         DatabaseModule,
         AuthModule.forRootAsync({

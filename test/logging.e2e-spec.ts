@@ -31,7 +31,11 @@ describe('structured JSON logs', () => {
 
   beforeAll(async () => {
     app = await createApp({
-      env: { MONGODB_URI: testDatabaseUri('logging'), LOG_LEVEL: 'info' },
+      env: {
+        MONGODB_URI: testDatabaseUri('logging'),
+        LOG_LEVEL: 'info',
+        LOG_REQUEST_CONTEXT: 'true',
+      },
       logDestination: { write: (chunk: string) => void output.push(chunk) },
     });
     // Stands in for the auth guard, which puts the loaded user on the request.
@@ -122,7 +126,7 @@ describe('structured JSON logs', () => {
     });
   });
 
-  it('tags what the application logs while serving a request with the request id', async () => {
+  it('tags what the application logs while serving a request with the request id (LOG_REQUEST_CONTEXT)', async () => {
     await request(app.getHttpServer())
       .get('/api/health')
       .set('x-request-id', 'trace-app-log')

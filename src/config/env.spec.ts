@@ -130,6 +130,14 @@ describe('SWAGGER_ENABLED', () => {
   });
 });
 
+describe('LOG_REQUEST_CONTEXT', () => {
+  it('is off unless asked for', () => {
+    expect(env({}).LOG_REQUEST_CONTEXT).toBe(false);
+    expect(env({ LOG_REQUEST_CONTEXT: 'true' }).LOG_REQUEST_CONTEXT).toBe(true);
+    expect(env({ LOG_REQUEST_CONTEXT: 'false' }).LOG_REQUEST_CONTEXT).toBe(false);
+  });
+});
+
 describe('SESSION_MAX_AGE_SECONDS', () => {
   it('defaults to 30 days', () => {
     expect(env({}).SESSION_MAX_AGE_SECONDS).toBe(30 * 24 * 3600);

@@ -11,6 +11,8 @@ import { registerRequestLog } from './request-log.js';
 export interface LoggingOptions {
   /** pino level; `silent` disables logging. */
   level: string;
+  /** Tag what is logged while serving a request with its `reqId` (costs an async context). */
+  requestContext?: boolean;
   /**
    * Where JSON lines go. By default standard output, written asynchronously: a line is handed to
    * the kernel right away when no write is in flight, and lines logged meanwhile go out together
@@ -21,10 +23,12 @@ export interface LoggingOptions {
 }
 
 const ROOT_LOGGER = Symbol('ROOT_LOGGER');
+const REQUEST_CONTEXT = Symbol('REQUEST_CONTEXT');
 
 /**
  * Structured JSON logs: a line per request (see request-log.ts) and Nest's own logs through
- * nestjs-pino, all with the request id when made while serving a request. `main.ts` and the tests
+ * nestjs-pino, tagged with the request id when made while serving a request if `requestContext`
+ * is on. `main.ts` and the tests
  * install the same logger through `createApp` (`bufferLogs` + `app.useLogger`).
  *
  * nestjs-pino keeps one root logger per process: the first application created in a process
@@ -35,10 +39,11 @@ export class LoggingModule implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     @Inject(ROOT_LOGGER) private readonly root: Logger,
+    @Inject(REQUEST_CONTEXT) private readonly requestContext: boolean,
     private readonly context: PinoLogger,
   ) {}
 
-  static forRoot({ level, destination }: LoggingOptions): DynamicModule {
+  static forRoot({ level, requestContext = false, destination }: LoggingOptions): DynamicModule {
     const root = pino(
       loggerOptions(level),
       destination ?? pino.destination({ dest: 1, sync: false }),
@@ -48,13 +53,18 @@ export class LoggingModule implements OnModuleInit {
       // nestjs-pino's HTTP middleware is not installed (`forRoutes: []`): Fastify hooks write the
       // request lines, at a fraction of the cost of pino-http behind Nest's middleware layer.
       imports: [LoggerModule.forRoot({ pinoHttp: { logger: root }, forRoutes: [] })],
-      providers: [{ provide: ROOT_LOGGER, useValue: root }],
+      providers: [
+        { provide: ROOT_LOGGER, useValue: root },
+        { provide: REQUEST_CONTEXT, useValue: requestContext },
+      ],
     };
   }
 
   onModuleInit(): void {
     const instance: unknown = this.adapterHost.httpAdapter?.getInstance();
-    if (isFastify(instance)) registerRequestLog(instance, this.root, this.context);
+    if (isFastify(instance)) {
+      registerRequestLog(instance, this.root, this.requestContext ? this.context : undefined);
+    }
   }
 }
 

@@ -1,6 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { PinoLogger } from 'nestjs-pino';
+import type { Logger } from 'pino';
 
-import { requestLine } from './request-log.js';
+import { registerRequestLog, requestLine } from './request-log.js';
 
 function requestWith(user: unknown): FastifyRequest {
   return {
@@ -39,5 +41,25 @@ describe('request log line', () => {
       responseTime: undefined,
       aborted: true,
     });
+  });
+});
+
+describe('request log hooks', () => {
+  function hooksRegistered(withContext: boolean): string[] {
+    const names: string[] = [];
+    const fastify = { addHook: (name: string) => void names.push(name) } as unknown as Parameters<
+      typeof registerRequestLog
+    >[0];
+    const context = { runInContext: () => undefined } as unknown as PinoLogger;
+    registerRequestLog(fastify, {} as Logger, withContext ? context : undefined);
+    return names;
+  }
+
+  it('writes the line when the response ends, or when the client goes away first', () => {
+    expect(hooksRegistered(false)).toEqual(['onResponse', 'onRequestAbort']);
+  });
+
+  it('enters a logging context per request only when asked to (LOG_REQUEST_CONTEXT)', () => {
+    expect(hooksRegistered(true)).toEqual(['onRequest', 'onResponse', 'onRequestAbort']);
   });
 });
