@@ -1,5 +1,5 @@
 import { ownedRecordFields } from '../../common/mappers/owned-record.mapper.js';
-import type { MovieDocument } from '../schemas/movie.schema.js';
+import type { MovieRecord } from '../schemas/movie.schema.js';
 
 export class MovieResponseDto {
   id!: string;
@@ -12,11 +12,13 @@ export class MovieResponseDto {
   updatedAt!: Date;
 }
 
-export function toMovieResponse(doc: MovieDocument): MovieResponseDto {
+/** From a hydrated document or a plain (lean) one alike. */
+export function toMovieResponse(doc: MovieRecord): MovieResponseDto {
   return {
     ...ownedRecordFields(doc, 'addedBy'),
     name: doc.name,
-    casts: [...doc.casts],
-    genres: [...doc.genres],
+    // A lean read gets no schema defaults: a document stored without an array has none.
+    casts: [...(doc.casts ?? [])],
+    genres: [...(doc.genres ?? [])],
   };
 }

@@ -24,6 +24,8 @@ export class Movie {
 }
 
 export type MovieDocument = HydratedDocument<Movie>;
+/** A movie as stored, hydrated or not (a `.lean()` read). */
+export type MovieRecord = Movie & { _id: Types.ObjectId };
 export const MovieSchema = SchemaFactory.createForClass(Movie);
 // The list's order (newest first, `_id` breaks ties) after each filter it accepts, so that
 // MongoDB reads a page, not the collection (equality–sort–range; test/zz-index-coverage).
