@@ -51,6 +51,11 @@ describe('structured JSON logs', () => {
       .addHook('preHandler', (req, _reply, done) => {
         if (req.headers['x-test-log']) new Logger('Handler').log('serving the request');
         done();
+      })
+      // Stands in for a slow handler, so that a client can give up before the answer.
+      .addHook('preHandler', (req, _reply, done) => {
+        if (req.headers['x-test-slow']) setTimeout(done, 400);
+        else done();
       });
     await enforceContract(app);
     await app.init();
@@ -113,6 +118,22 @@ describe('structured JSON logs', () => {
     expect(requestLines().find((l) => l.reqId === id)).toMatchObject({ url: '/api/health' });
     expect(requestLines().some((l) => l.reqId === sent)).toBe(false);
     expect(lines().some((l) => l.msg === 'forged')).toBe(false);
+  });
+
+  it('writes one line, marked aborted, for a request whose client went away first', async () => {
+    await expect(
+      request(app.getHttpServer())
+        .get('/api/health')
+        .set('x-request-id', 'trace-aborted')
+        .set('x-test-slow', '1')
+        .timeout(100),
+    ).rejects.toThrow(/timeout/i);
+    // The handler finishes after the client left: still one line for the request.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const mine = lines().filter((l) => l.reqId === 'trace-aborted');
+    expect(mine).toEqual([
+      expect.objectContaining({ msg: 'request aborted', aborted: true, url: '/api/health' }),
+    ]);
   });
 
   it('names the authenticated user', async () => {
