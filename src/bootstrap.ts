@@ -112,7 +112,9 @@ async function configureApp(app: NestFastifyApplication, env: Env): Promise<void
     // Counted in MongoDB, so the limit holds across every instance on the database.
     store: mongoRateLimitStore(app.get<Connection>(getConnectionToken())),
     // The matched route, not the raw URL: `/api/%61uth/login` reaches the login route too.
-    allowList: (request) => !isRateLimited(request.routeOptions.url ?? request.url),
+    // A preflight (OPTIONS) is not an auth attempt: without CORS it is a plain 404.
+    allowList: (request) =>
+      request.method === 'OPTIONS' || !isRateLimited(request.routeOptions.url ?? request.url),
     // Thrown into Nest's exception filter, so it must be an HttpException (Retry-After is set
     // by the plugin before it throws).
     errorResponseBuilder: (_request, context) =>

@@ -120,21 +120,26 @@ describe('structured JSON logs', () => {
     expect(lines().some((l) => l.msg === 'forged')).toBe(false);
   });
 
-  it('writes one line, marked aborted, for a request whose client went away first', async () => {
-    await expect(
-      request(app.getHttpServer())
-        .get('/api/health')
-        .set('x-request-id', 'trace-aborted')
+  it.each([
+    ['before its body was read', 'GET', '/api/health', undefined],
+    ['after its body was read', 'POST', '/api/auth/login', { email: 'a@b.c', password: 'x' }],
+  ])(
+    'writes one line, marked aborted, for a request whose client went away %s',
+    async (_when, method, path, body) => {
+      const id = `trace-aborted-${method}`;
+      const sent = request(app.getHttpServer())
+        [method === 'GET' ? 'get' : 'post'](path)
+        .set('x-request-id', id)
         .set('x-test-slow', '1')
-        .timeout(100),
-    ).rejects.toThrow(/timeout/i);
-    // The handler finishes after the client left: still one line for the request.
-    await new Promise((resolve) => setTimeout(resolve, 600));
-    const mine = lines().filter((l) => l.reqId === 'trace-aborted');
-    expect(mine).toEqual([
-      expect.objectContaining({ msg: 'request aborted', aborted: true, url: '/api/health' }),
-    ]);
-  });
+        .timeout(100);
+      await expect(body ? sent.send(body) : sent).rejects.toThrow(/timeout/i);
+      // The handler finishes after the client left: still one line for the request.
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(lines().filter((l) => l.reqId === id)).toEqual([
+        expect.objectContaining({ msg: 'request aborted', aborted: true, url: path, method }),
+      ]);
+    },
+  );
 
   it('names the authenticated user', async () => {
     await request(app.getHttpServer())

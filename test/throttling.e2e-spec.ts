@@ -387,6 +387,23 @@ describe('general rate limit on /api/auth/*', () => {
     }
   });
 
+  it('does not count preflights (OPTIONS) to the auth routes', async () => {
+    const ip = nextIp();
+    for (let i = 0; i < LIMIT * 2; i++) {
+      const res = await request(proxied.app.getHttpServer())
+        .options('/api/auth/login')
+        .set('X-Forwarded-For', ip)
+        .set('Origin', 'https://elsewhere.example')
+        .set('Access-Control-Request-Method', 'POST');
+      expect(res.status).toBe(404);
+    }
+    const login = await request(proxied.app.getHttpServer())
+      .post('/api/auth/login')
+      .set('X-Forwarded-For', ip)
+      .send({ email: user.email, password: user.password });
+    expect(login.status).toBe(200);
+  });
+
   it('keys a client by the right-most untrusted address: rotating the left-most does not escape', async () => {
     const ip = nextIp();
     await expectLimited(() =>

@@ -28,8 +28,9 @@ export function isAccessTokenType(typ: unknown): boolean {
 }
 
 /**
- * True when the (already signature-, issuer-, audience- and expiry-checked) payload has numeric
- * `iat` and `exp` within one access-token lifetime, `iat` not in the future, and string `sub`/`sid`.
+ * True when the (already signature-, issuer- and audience-checked) payload has numeric `iat` and
+ * `exp` within one access-token lifetime, `exp` still ahead, `iat` not in the future, and string
+ * `sub`/`sid`. Time-dependent, so checked again each time a remembered token is used.
  */
 export function hasAccessTokenClaims(
   payload: Record<string, unknown>,
@@ -44,6 +45,7 @@ export function hasAccessTokenClaims(
   return (
     issued <= nowSeconds + CLOCK_SKEW_SECONDS &&
     nowSeconds - issued <= accessTtlSeconds &&
+    expires > nowSeconds &&
     expires > issued &&
     expires - issued <= accessTtlSeconds
   );

@@ -31,6 +31,9 @@ const REQUEST_CONTEXT = Symbol('REQUEST_CONTEXT');
  * is on. `main.ts` and the tests
  * install the same logger through `createApp` (`bufferLogs` + `app.useLogger`).
  *
+ * Request lines need the Fastify adapter (the app's); on another adapter only Nest's own logs are
+ * written.
+ *
  * nestjs-pino keeps one root logger per process: the first application created in a process
  * decides level and destination of Nest's logs for every later one.
  */

@@ -15,8 +15,8 @@ export interface RequestLine {
   aborted?: true;
 }
 
-/** Requests whose line was written when their client went away. */
-const abortedRequests = new WeakSet<FastifyRequest>();
+/** Requests whose line is written although their response did not finish normally. */
+const unfinished = new WeakSet<FastifyRequest>();
 
 function userIdOf(request: FastifyRequest): string | undefined {
   const user: unknown = (request as FastifyRequest & { user?: unknown }).user;
@@ -30,7 +30,7 @@ function pathOf(url: string): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
-/** The request line of a finished response, or of a request its client abandoned (no reply). */
+/** The request line of a finished response, or of a request whose connection closed first. */
 export function requestLine(request: FastifyRequest, reply?: FastifyReply): RequestLine {
   return {
     reqId: request.id,
@@ -59,24 +59,27 @@ export function registerRequestLog(
   root: Logger,
   context?: PinoLogger,
 ): void {
-  if (context) {
-    fastify.addHook('onRequest', (request, _reply, done) => {
-      context.runInContext(() => done(), { bindings: { reqId: request.id } });
+  // A connection closed before the response finished (the client left, the server dropped it at
+  // shutdown) runs no onResponse hook, whether or not the body was read: Fastify's own
+  // onRequestAbort only covers requests still being received.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    reply.raw.once('close', () => {
+      if (reply.raw.writableFinished || unfinished.has(request)) return;
+      unfinished.add(request);
+      root.info(requestLine(request), 'request aborted');
     });
-  }
+    if (context) context.runInContext(() => done(), { bindings: { reqId: request.id } });
+    else done();
+  });
   fastify.addHook('onResponse', (request, reply, done) => {
-    if (!abortedRequests.has(request)) {
+    if (!unfinished.has(request)) {
+      // Ended by an error of the response stream: its close must not log it a second time.
+      if (!reply.raw.writableFinished) unfinished.add(request);
       const line = requestLine(request, reply);
       // A 5xx carries no error here: the exception filter logs the cause with the same reqId.
       if (reply.statusCode >= 500) root.error(line, 'request failed');
       else root.info(line, 'request completed');
     }
-    done();
-  });
-  // Fastify runs no onResponse hook for a request whose client closed the connection first.
-  fastify.addHook('onRequestAbort', (request, done) => {
-    abortedRequests.add(request);
-    root.info(requestLine(request), 'request aborted');
     done();
   });
 }
