@@ -346,14 +346,19 @@ async function bcryptRate(hash) {
   return done / ((Date.now() - started) / 1000);
 }
 
+/** An HS256 JWT with header type `typ`, signed with the utf-8 bytes of `secret` (as the API does). */
+function signHs256(typ, claims, secret) {
+  const part = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const input = `${part({ alg: 'HS256', typ })}.${part(claims)}`;
+  return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+}
+
 /**
  * GETs `path`, each with an access token of `token`'s session never sent before (a distinct
- * `jti`), signed as the API signs them (HS256, default issuer and audience, `at+jwt`).
+ * `jti`), signed as the API signs them (default issuer and audience, `at+jwt`).
  */
 function freshTokenRequest(path, token, secret) {
   const { sub, sid } = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
-  const part = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const header = part({ alg: 'HS256', typ: 'at+jwt' });
   let next = 0;
   return {
     method: 'GET',
@@ -361,19 +366,21 @@ function freshTokenRequest(path, token, secret) {
     setupRequest: (request) => {
       const iat = Math.floor(Date.now() / 1000);
       const claims = { sub, sid, jti: String(next++), iat, exp: iat + 900 };
-      const input = `${header}.${part({ ...claims, iss: 'guardhouse', aud: 'guardhouse-api' })}`;
-      const signature = createHmac('sha256', secret).update(input).digest('base64url');
-      return { ...request, headers: { authorization: `Bearer ${input}.${signature}` } };
+      const fresh = signHs256(
+        'at+jwt',
+        { ...claims, iss: 'guardhouse', aud: 'guardhouse-api' },
+        secret,
+      );
+      return { ...request, headers: { authorization: `Bearer ${fresh}` } };
     },
   };
 }
 
-/** An access token for the floors (HS256, same issuer and audience as scripts/bench-floor.mjs). */
+/** An access token for the floors (same issuer and audience as scripts/bench-floor.mjs). */
 function floorToken(secret) {
-  const part = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const now = Math.floor(Date.now() / 1000);
-  const input = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub: 'floor-user', iss: 'bench', aud: 'bench', iat: now, exp: now + 3600 })}`;
-  return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+  const claims = { sub: 'floor-user', iss: 'bench', aud: 'bench', iat: now, exp: now + 3600 };
+  return signHs256('JWT', claims, secret);
 }
 
 function get(path, token) {

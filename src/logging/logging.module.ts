@@ -22,14 +22,18 @@ export interface LoggingOptions {
   destination?: DestinationStream;
 }
 
-const ROOT_LOGGER = Symbol('ROOT_LOGGER');
-const REQUEST_CONTEXT = Symbol('REQUEST_CONTEXT');
+/** What the request log needs: the root logger, and whether to enter a context per request. */
+interface RequestLogSettings {
+  root: Logger;
+  requestContext: boolean;
+}
+const REQUEST_LOG = Symbol('REQUEST_LOG');
 
 /**
  * Structured JSON logs: a line per request (see request-log.ts) and Nest's own logs through
  * nestjs-pino, tagged with the request id when made while serving a request if `requestContext`
- * is on. `main.ts` and the tests
- * install the same logger through `createApp` (`bufferLogs` + `app.useLogger`).
+ * is on. `main.ts` and the tests install the same logger through `createApp` (`bufferLogs` +
+ * `app.useLogger`).
  *
  * Request lines need the Fastify adapter (the app's); on another adapter only Nest's own logs are
  * written.
@@ -41,8 +45,7 @@ const REQUEST_CONTEXT = Symbol('REQUEST_CONTEXT');
 export class LoggingModule implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    @Inject(ROOT_LOGGER) private readonly root: Logger,
-    @Inject(REQUEST_CONTEXT) private readonly requestContext: boolean,
+    @Inject(REQUEST_LOG) private readonly settings: RequestLogSettings,
     private readonly context: PinoLogger,
   ) {}
 
@@ -56,17 +59,15 @@ export class LoggingModule implements OnModuleInit {
       // nestjs-pino's HTTP middleware is not installed (`forRoutes: []`): Fastify hooks write the
       // request lines, at a fraction of the cost of pino-http behind Nest's middleware layer.
       imports: [LoggerModule.forRoot({ pinoHttp: { logger: root }, forRoutes: [] })],
-      providers: [
-        { provide: ROOT_LOGGER, useValue: root },
-        { provide: REQUEST_CONTEXT, useValue: requestContext },
-      ],
+      providers: [{ provide: REQUEST_LOG, useValue: { root, requestContext } }],
     };
   }
 
   onModuleInit(): void {
     const instance: unknown = this.adapterHost.httpAdapter?.getInstance();
     if (isFastify(instance)) {
-      registerRequestLog(instance, this.root, this.requestContext ? this.context : undefined);
+      const { root, requestContext } = this.settings;
+      registerRequestLog(instance, root, requestContext ? this.context : undefined);
     }
   }
 }

@@ -17,6 +17,9 @@ import { VerifiedTokens } from '../verified-tokens.js';
 /** Verified tokens remembered per instance (about 1 KB each). */
 const MAX_VERIFIED_TOKENS = 10_000;
 
+/** Only from the Authorization header, never a query string. */
+const bearerToken: JwtFromRequestFunction = ExtractJwt.fromAuthHeaderAsBearerToken();
+
 /** The request type passport-jwt's typings use (Fastify's and Express's requests both fit at run time). */
 type BearerRequest = Parameters<Strategy['authenticate']>[0];
 
@@ -32,7 +35,6 @@ type BearerRequest = Parameters<Strategy['authenticate']>[0];
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   private readonly accessTtlSeconds: number;
-  private readonly extract: JwtFromRequestFunction = ExtractJwt.fromAuthHeaderAsBearerToken();
   private readonly verified = new VerifiedTokens<Jwt>(MAX_VERIFIED_TOKENS);
 
   constructor(
@@ -41,7 +43,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     private readonly principals: PrincipalService,
   ) {
     super({
-      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      jwtFromRequest: bearerToken,
       // validate() gets the request, to remember the token it was given.
       passReqToCallback: true,
       // A KeyObject (not a string) keeps verification cheap; @types/passport-jwt predates it.
@@ -58,7 +60,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
 
   /** passport's entry point: a token verified before skips passport-jwt's verification. */
   override authenticate(request: BearerRequest, options?: object): void {
-    const raw = this.extract(request);
+    const raw = bearerToken(request);
     const known = raw === null ? undefined : this.verified.get(raw, Date.now());
     if (known === undefined) {
       super.authenticate(request, options);
@@ -73,7 +75,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
 
   /** Called by passport-jwt with a token whose signature, issuer, audience and expiry it verified. */
   validate(request: BearerRequest, token: Jwt): Promise<AuthUser> {
-    const raw = this.extract(request);
+    const raw = bearerToken(request);
     if (raw !== null && this.isAccessToken(token)) {
       // Remembered even when the account checks below refuse it: its signature stays verified.
       this.verified.set(raw, token, token.payload.exp * 1000);
