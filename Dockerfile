@@ -1,6 +1,6 @@
 # Guardhouse API image. Build from the repository root: `docker build -t guardhouse .`
 # deploy/compose.yaml runs three of these behind HAProxy on a MongoDB replica set.
-ARG NODE_VERSION=20
+ARG NODE_VERSION=26
 
 # ---- build: every dependency, TypeScript compiled to dist/ ----
 FROM node:${NODE_VERSION}-bookworm-slim AS build

@@ -2,6 +2,10 @@
 # One command from a fresh clone to a full test run: installs npm packages, builds the embedded
 # FerretDB once, installs Debian's chromium (browser test) and haproxy (multi-instance test) when missing, regenerates the Swagger plugin metadata, type-checks, then runs every jest test
 # (unit + e2e; jest's global setup starts a private FerretDB). Ends with "N passed, N failed".
+#
+# TEST_NODE=/path/to/node runs jest (and every process the tests start) on that Node binary
+# instead of the machine's: `.ci/run` uses it for the second run on the current LTS
+# (scripts/lts-node.sh). Jest's JSON report goes to reports/jest.json, or reports/jest-node<major>.json then.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -12,11 +16,14 @@ bash scripts/ensure-haproxy.sh
 node scripts/swagger-metadata.mjs
 npx tsc --noEmit -p tsconfig.json
 mkdir -p reports
+node_bin=${TEST_NODE:-node}
+report=reports/jest.json
+if [ -n "${TEST_NODE:-}" ]; then
+  report="reports/jest-node$("$node_bin" -p 'process.versions.node.split(".")[0]').json"
+fi
+echo "Running jest on Node $("$node_bin" --version)" >&2
 status=0
-node --experimental-vm-modules node_modules/jest/bin/jest.js --runInBand \
-  --json --outputFile=reports/jest.json "$@" || status=$?
-node -e '
-const r = JSON.parse(require("fs").readFileSync("reports/jest.json", "utf8"));
-console.log(`${r.numPassedTests} passed, ${r.numFailedTests + r.numRuntimeErrorTestSuites} failed`);
-'
+"$node_bin" --experimental-vm-modules node_modules/jest/bin/jest.js --runInBand \
+  --json --outputFile="$report" "$@" || status=$?
+node scripts/test-summary.mjs "$report"
 exit $status
