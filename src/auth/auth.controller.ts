@@ -42,6 +42,7 @@ import { SignupDto } from './dto/signup.dto.js';
 import { TokenResponseDto } from './dto/token-response.dto.js';
 import { AuthErrorHeadersInterceptor } from './interceptors/auth-error-headers.interceptor.js';
 import { MfaChallengeDto } from './mfa/dto/mfa.dto.js';
+import { PasswordCheck } from './password-check.decorator.js';
 import { AcceptedDto } from './recovery/dto/accepted.dto.js';
 import { RecoveryService } from './recovery/recovery.service.js';
 
@@ -64,6 +65,7 @@ export class AuthController {
   ) {}
 
   @Post('signup')
+  @PasswordCheck()
   @Public()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Create an account (role user)' })
@@ -92,6 +94,7 @@ export class AuthController {
   }
 
   @Post('login')
+  @PasswordCheck()
   @HttpCode(200)
   @Public()
   @Header('Cache-Control', 'no-store')
@@ -153,6 +156,7 @@ export class AuthController {
   }
 
   @Patch('password')
+  @PasswordCheck()
   @HttpCode(204)
   @Auth()
   @ApiOperation({ summary: 'Change your password (ends every session)' })

@@ -58,6 +58,19 @@ export interface AuthModuleOptions {
   /** bcrypt cost, never below 10. Default 12. */
   bcryptRounds?: number;
   /**
+   * The one queue every password hash and compare goes through (login, signup, password change
+   * and reset, re-authentication).
+   */
+  hashing?: {
+    /**
+     * A request whose password check would wait longer than this is answered at once with 503
+     * and Retry-After (never counted as a failed password). Default 5000.
+     */
+    queueTimeoutMs?: number;
+    /** Hashes run at once. Default: one per core, at most libuv's thread pool size minus one. */
+    concurrency?: number;
+  };
+  /**
    * `GET/DELETE /auth/sessions` and the admin's `/users/:id/sessions` routes. Default true;
    * false answers 404 there.
    */

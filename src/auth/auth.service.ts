@@ -67,9 +67,13 @@ export class AuthService {
     ip: string,
     userAgent?: string,
   ): Promise<TokenResponseDto | MfaChallengeDto> {
+    // A login the hashing queue cannot take in time is refused before anything is counted.
+    this.passwords.assertHashingCapacity();
     const attempt = await this.throttle.recordAttempt(dto.email, ip);
     const found = await this.users.findByEmailWithHash(dto.email);
-    const valid = await this.passwords.verify(dto.password, found?.passwordHash);
+    const valid = await this.throttle.settledBy(attempt, () =>
+      this.passwords.verify(dto.password, found?.passwordHash),
+    );
     if (!found || !valid) {
       await this.throttle.failed(attempt);
       throw new UnauthorizedException(INVALID_CREDENTIALS);
@@ -118,9 +122,14 @@ export class AuthService {
   /** Checking the current password is a login by another door: it counts against the same limits. */
   async changePassword(user: AuthUser, dto: ChangePasswordDto, ip: string): Promise<void> {
     this.passwords.assertAllowed(dto.newPassword, 'newPassword');
+    this.passwords.assertHashingCapacity();
     const attempt = await this.throttle.recordAttempt(user.email, ip);
     const hash = await this.users.getPasswordHash(user.id);
-    if (!hash || !(await this.passwords.verify(dto.currentPassword, hash))) {
+    const valid = await this.throttle.settledBy(
+      attempt,
+      async () => hash !== null && (await this.passwords.verify(dto.currentPassword, hash)),
+    );
+    if (!valid) {
       await this.throttle.failed(attempt);
       throw new BadRequestException('currentPassword is incorrect');
     }

@@ -1,10 +1,12 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 
-import { BadRequestException, Inject, Injectable } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable, Logger } from '@nestjs/common';
 import bcrypt from 'bcrypt';
 
 import type { AuthModuleOptions } from './auth.options.js';
 import { AUTH_OPTIONS } from './auth.options.js';
+import { HashingQueue } from './hashing-queue.js';
 import type { PasswordPolicy } from './password-policy.js';
 import { policyViolations } from './password-policy.js';
 
@@ -30,18 +32,64 @@ export function bcryptInput(password: string): string {
   return createHmac('sha384', PREHASH_KEY).update(password, 'utf8').digest('base64');
 }
 
-/** bcrypt, always async (native bcrypt hashes off the event loop), and the password policy. */
+/** libuv's thread pool, where native bcrypt runs (UV_THREADPOOL_SIZE, default 4). */
+const threadPoolSize = (): number => Number(process.env.UV_THREADPOOL_SIZE) || 4;
+
+/**
+ * Hashing jobs run at once by default: one per core, and one thread of libuv's pool left for the
+ * file system and DNS (the database driver resolves host names there when it opens connections).
+ * More jobs at once would only share the same cores more slowly.
+ */
+export function defaultHashingConcurrency(): number {
+  return Math.max(1, Math.min(availableParallelism(), threadPoolSize() - 1));
+}
+
+/** Before the first hash has been timed: about cost 12 on a small server. */
+const FIRST_ESTIMATE_MS = 250;
+
+/**
+ * bcrypt, always async (native bcrypt hashes off the event loop), and the password policy. Every
+ * hash and compare — login, signup, password change and reset, re-authentication — goes through
+ * one bounded queue (HashingQueue): what the cores cannot hash within `hashing.queueTimeoutMs` is
+ * refused at once with 503 and Retry-After, instead of every login slowing down together.
+ */
 @Injectable()
 export class PasswordService {
+  private readonly logger = new Logger(PasswordService.name);
   private readonly rounds: number;
   private readonly policy: PasswordPolicy;
   /** Compared against when the email is unknown, so both failures cost the same time. */
   private readonly dummyHash: Promise<string>;
+  private readonly queue: HashingQueue;
+  private refused = 0;
 
   constructor(@Inject(AUTH_OPTIONS) options: AuthModuleOptions) {
     this.rounds = Math.max(options.bcryptRounds ?? 12, MIN_BCRYPT_ROUNDS);
     this.policy = options.passwordPolicy ?? 'length';
-    this.dummyHash = bcrypt.hash(randomBytes(16).toString('hex'), this.rounds);
+    const timeoutMs = options.hashing?.queueTimeoutMs ?? 5000;
+    this.queue = new HashingQueue({
+      concurrency: options.hashing?.concurrency ?? defaultHashingConcurrency(),
+      timeoutMs,
+      initialJobMs: FIRST_ESTIMATE_MS,
+      onRefused: ({ expectedWaitMs, waiting, timedOut }) =>
+        this.logger.warn(
+          `Password hashing queue full: a request was refused with 503 (${
+            timedOut ? 'it waited' : `it would have waited about ${Math.round(expectedWaitMs)} ms,`
+          } over the ${timeoutMs} ms allowed; ${waiting} waiting); ${++this.refused} refused since start`,
+        ),
+    });
+    // The dummy hash is also the first timing of a hash at this cost (through the queue).
+    this.dummyHash = this.queue.run(() =>
+      bcrypt.hash(randomBytes(16).toString('hex'), this.rounds),
+    );
+  }
+
+  /**
+   * Throws the queue's 503 now when a password check could not start within the timeout, before
+   * a request spends anything else (database reads, a counted login attempt) on it.
+   */
+  assertHashingCapacity(): void {
+    this.queue.assertRoom();
   }
 
   /**
@@ -54,15 +102,16 @@ export class PasswordService {
   }
 
   hash(password: string): Promise<string> {
-    return bcrypt.hash(bcryptInput(password), this.rounds);
+    return this.queue.run(() => bcrypt.hash(bcryptInput(password), this.rounds));
   }
 
   /** `hash` undefined means "no such user": compare against the dummy and fail. */
   async verify(password: string, hash: string | undefined): Promise<boolean> {
     if (hash === undefined) {
-      await bcrypt.compare(bcryptInput(password), await this.dummyHash);
+      const dummy = await this.dummyHash;
+      await this.queue.run(() => bcrypt.compare(bcryptInput(password), dummy));
       return false;
     }
-    return bcrypt.compare(bcryptInput(password), hash);
+    return this.queue.run(() => bcrypt.compare(bcryptInput(password), hash));
   }
 }

@@ -23,6 +23,10 @@ export function authOptionsFromEnv(env: Env): AuthModuleOptions {
       windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS,
     },
     bcryptRounds: env.BCRYPT_ROUNDS,
+    hashing: {
+      queueTimeoutMs: env.LOGIN_QUEUE_TIMEOUT_MS,
+      concurrency: env.LOGIN_QUEUE_CONCURRENCY,
+    },
     passwordPolicy: env.PASSWORD_POLICY,
     sessionsApi: env.SESSIONS_API_ENABLED,
     mfa: {

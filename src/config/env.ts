@@ -251,6 +251,26 @@ export class Env {
   @Max(15)
   BCRYPT_ROUNDS = 12;
 
+  // ---- password hashing queue (issue 21) ----
+  /**
+   * A login, signup, password change, reset or re-authentication whose password check would wait
+   * longer than this in the hashing queue is answered at once with 503 and Retry-After.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(60_000)
+  LOGIN_QUEUE_TIMEOUT_MS = 5000;
+
+  /** Password hashes computed at once. Empty: one per core, at most libuv's thread pool size − 1. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  LOGIN_QUEUE_CONCURRENCY?: number;
+  // ---- end password hashing queue ----
+
   /**
    * `length` (default): 8 to 128 characters, any script, no common passwords, no composition rules
    * (ASVS 5.0 6.2.5, NIST 800-63B). `classes` also requires a lower-case and an upper-case letter,

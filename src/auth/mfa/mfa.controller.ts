@@ -30,6 +30,7 @@ import { CurrentUser } from '../core/decorators/current-user.decorator.js';
 import { Public } from '../core/decorators/public.decorator.js';
 import { UserAgent } from '../core/decorators/user-agent.decorator.js';
 import { AuthErrorHeadersInterceptor } from '../interceptors/auth-error-headers.interceptor.js';
+import { PasswordCheck } from '../password-check.decorator.js';
 import {
   DisableTotpDto,
   MfaLoginDto,
@@ -89,6 +90,7 @@ export class MfaController {
   }
 
   @Post('mfa/totp')
+  @PasswordCheck()
   @Auth()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({
@@ -127,6 +129,7 @@ export class MfaController {
   }
 
   @Delete('mfa/totp')
+  @PasswordCheck()
   @HttpCode(204)
   @Auth()
   @ApiOperation({ summary: 'Turn the second factor off (password and a current code)' })

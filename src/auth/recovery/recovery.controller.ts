@@ -16,6 +16,7 @@ import { Auth } from '../core/decorators/auth.decorator.js';
 import { CurrentUser } from '../core/decorators/current-user.decorator.js';
 import { Public } from '../core/decorators/public.decorator.js';
 import { AuthErrorHeadersInterceptor } from '../interceptors/auth-error-headers.interceptor.js';
+import { PasswordCheck } from '../password-check.decorator.js';
 import { AcceptedDto } from './dto/accepted.dto.js';
 import { ChangeEmailDto } from './dto/change-email.dto.js';
 import { ForgotPasswordDto } from './dto/forgot-password.dto.js';
@@ -53,6 +54,7 @@ export class RecoveryController {
   }
 
   @Post('auth/password/reset')
+  @PasswordCheck()
   @HttpCode(204)
   @Public()
   @Header('Cache-Control', 'no-store')
@@ -91,6 +93,7 @@ export class RecoveryController {
   }
 
   @Post('users/me/email')
+  @PasswordCheck()
   @HttpCode(202)
   @Auth()
   @ApiTags('users')

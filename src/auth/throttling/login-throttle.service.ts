@@ -162,6 +162,20 @@ export class LoginThrottleService implements OnModuleInit, OnModuleDestroy {
     await this.failures.deleteMany({ email, ip: clientKey(ip) });
   }
 
+  /**
+   * Runs the password check of an admitted attempt. When the check itself fails (the hashing
+   * queue is full, the database went away) the attempt is taken back: no answer was given on the
+   * password, so it counts as no guess at all. The caller then reports `failed` or `succeeded`.
+   */
+  async settledBy(attempt: LoginAttempt, check: () => Promise<boolean>): Promise<boolean> {
+    try {
+      return await check();
+    } catch (error) {
+      await this.failures.deleteOne({ _id: attempt.id }).catch(() => undefined);
+      throw error;
+    }
+  }
+
   /** The password was wrong: the attempt stays, as a failure. */
   async failed(attempt: LoginAttempt): Promise<void> {
     await this.failures.updateOne({ _id: attempt.id }, { $set: { pending: false } });

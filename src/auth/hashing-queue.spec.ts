@@ -1,0 +1,126 @@
+import { jest } from '@jest/globals';
+
+import { HashingQueue, HashingQueueFullException } from './hashing-queue.js';
+
+/** A job the test finishes by hand; `started` tells whether the queue ran it. */
+function manualJob() {
+  let finish: () => void = () => undefined;
+  const job = { started: false, finish: () => finish() };
+  const run = () => {
+    job.started = true;
+    return new Promise<string>((resolve) => (finish = () => resolve('done')));
+  };
+  return { job, run };
+}
+
+/** Lets queued promise callbacks run (the queue hands a slot on in a `finally`). */
+const settle = async () => {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+};
+
+describe('HashingQueue', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('runs at most `concurrency` jobs at once and starts the others in order', async () => {
+    const queue = new HashingQueue({ concurrency: 2, timeoutMs: 10_000, initialJobMs: 10 });
+    const jobs = Array.from({ length: 4 }, manualJob);
+    const results = jobs.map(({ run }) => queue.run(run));
+    await settle();
+    expect(jobs.map(({ job }) => job.started)).toEqual([true, true, false, false]);
+    jobs[1].job.finish();
+    await settle();
+    expect(jobs.map(({ job }) => job.started)).toEqual([true, true, true, false]);
+    jobs[0].job.finish();
+    await settle();
+    expect(jobs[3].job.started).toBe(true);
+    jobs[2].job.finish();
+    jobs[3].job.finish();
+    await expect(Promise.all(results)).resolves.toEqual(['done', 'done', 'done', 'done']);
+    expect(queue.stats).toMatchObject({ running: 0, waiting: 0 });
+  });
+
+  it('refuses at once a job that would wait longer than the timeout, and never runs it', async () => {
+    const refusals: unknown[] = [];
+    const queue = new HashingQueue({
+      concurrency: 1,
+      timeoutMs: 250,
+      initialJobMs: 100,
+      onRefused: (refusal) => refusals.push(refusal),
+    });
+    const running = manualJob();
+    const first = queue.run(running.run);
+    // Expected waits: 100 ms (one running job ahead), then 200 ms, then 300 ms > 250 ms.
+    const second = manualJob();
+    const third = manualJob();
+    const secondDone = queue.run(second.run);
+    const thirdDone = queue.run(third.run);
+    expect(queue.stats.waiting).toBe(2);
+    const fourth = manualJob();
+    const refused = queue.run(fourth.run);
+    await expect(refused).rejects.toBeInstanceOf(HashingQueueFullException);
+    await refused.catch((error: HashingQueueFullException) => {
+      expect(error.getStatus()).toBe(503);
+      expect(error.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    });
+    expect(() => queue.assertRoom()).toThrow(HashingQueueFullException);
+    expect(fourth.job.started).toBe(false);
+    expect(refusals).toEqual([
+      { expectedWaitMs: 300, waiting: 2, timedOut: false },
+      { expectedWaitMs: 300, waiting: 2, timedOut: false },
+    ]);
+    running.job.finish();
+    await settle();
+    second.job.finish();
+    await settle();
+    third.job.finish();
+    await expect(Promise.all([first, secondDone, thirdDone])).resolves.toHaveLength(3);
+  });
+
+  it('refuses a waiting job when the timeout passes before its turn (the estimate was too kind)', async () => {
+    jest.useFakeTimers();
+    const refusals: { timedOut: boolean }[] = [];
+    const queue = new HashingQueue({
+      concurrency: 1,
+      timeoutMs: 100,
+      initialJobMs: 10,
+      onRefused: (refusal) => refusals.push(refusal),
+    });
+    const stuck = manualJob();
+    const first = queue.run(stuck.run);
+    const waiting = manualJob();
+    const late = queue.run(waiting.run);
+    const outcome = late.catch((error: unknown) => error);
+    jest.advanceTimersByTime(99);
+    await settle();
+    expect(queue.stats.waiting).toBe(1);
+    jest.advanceTimersByTime(1);
+    expect(await outcome).toBeInstanceOf(HashingQueueFullException);
+    expect(waiting.job.started).toBe(false);
+    expect(queue.stats.waiting).toBe(0);
+    expect(refusals).toEqual([expect.objectContaining({ timedOut: true })]);
+    stuck.job.finish();
+    await expect(first).resolves.toBe('done');
+  });
+
+  it('estimates from the durations it measured', async () => {
+    jest.useFakeTimers();
+    const queue = new HashingQueue({ concurrency: 1, timeoutMs: 10_000, initialJobMs: 100 });
+    const slow = manualJob();
+    const done = queue.run(slow.run);
+    jest.advanceTimersByTime(600);
+    slow.job.finish();
+    await done;
+    // The newest duration (600 ms) moves the average a fifth of the way from 100 ms.
+    expect(queue.stats.averageJobMs).toBeCloseTo(200, 5);
+    // With one job running, the next one is expected to wait about one average job.
+    const next = manualJob();
+    const running = queue.run(next.run);
+    expect(queue.expectedWaitMs()).toBeCloseTo(200, 5);
+    next.job.finish();
+    await running;
+  });
+
+  it('refuses a concurrency below one', () => {
+    expect(() => new HashingQueue({ concurrency: 0, timeoutMs: 1, initialJobMs: 1 })).toThrow();
+  });
+});

@@ -1,0 +1,110 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+
+/** 503 with the seconds after which the queue is expected to have room again. */
+export class HashingQueueFullException extends HttpException {
+  constructor(readonly retryAfterSeconds: number) {
+    super(
+      {
+        statusCode: HttpStatus.SERVICE_UNAVAILABLE,
+        error: 'Service Unavailable',
+        message: 'Too many password checks in progress; try again shortly (see Retry-After)',
+      },
+      HttpStatus.SERVICE_UNAVAILABLE,
+    );
+  }
+}
+
+export interface HashingQueueOptions {
+  /** Jobs run at once: more only share the same cores (and libuv's threads) more slowly. */
+  concurrency: number;
+  /** A job that would wait longer than this is refused at once; none waits longer. */
+  timeoutMs: number;
+  /** What one job is expected to take until the first ones have been timed. */
+  initialJobMs: number;
+  /** Told about every refusal (for the log line). */
+  onRefused?: (refusal: { expectedWaitMs: number; waiting: number; timedOut: boolean }) => void;
+}
+
+interface Waiter {
+  start(): void;
+  timer: NodeJS.Timeout;
+}
+
+/** Weight of the newest job in the running average of job durations. */
+const SMOOTHING = 0.2;
+
+/**
+ * A bounded first-in first-out queue for password hashing (bcrypt): at most `concurrency` jobs
+ * run, the rest wait in order. A job is refused at once (HashingQueueFullException) when the
+ * wait it would have, estimated from the jobs ahead of it and the average job duration, is over
+ * `timeoutMs`; a job still waiting when `timeoutMs` has passed (the estimate was too kind) is
+ * refused then. So no caller waits past the timeout, and work the hashing capacity cannot finish
+ * in time is turned away before anything else is spent on it.
+ */
+export class HashingQueue {
+  private running = 0;
+  private readonly waiting: Waiter[] = [];
+  private averageJobMs: number;
+
+  constructor(private readonly options: HashingQueueOptions) {
+    if (!(options.concurrency >= 1)) throw new Error('concurrency must be at least 1');
+    this.averageJobMs = options.initialJobMs;
+  }
+
+  /** How long a job submitted now would wait before it starts, in milliseconds (estimated). */
+  expectedWaitMs(): number {
+    if (this.running < this.options.concurrency) return 0;
+    // It starts once the jobs waiting ahead of it and one running job have finished; jobs
+    // finish at about `concurrency` per average duration.
+    return ((this.waiting.length + 1) / this.options.concurrency) * this.averageJobMs;
+  }
+
+  /** Refuses now when a job submitted now could not start within the timeout. */
+  assertRoom(): void {
+    const expected = this.expectedWaitMs();
+    if (expected > this.options.timeoutMs) throw this.refuse(expected, false);
+  }
+
+  async run<T>(job: () => Promise<T>): Promise<T> {
+    this.assertRoom();
+    if (this.running >= this.options.concurrency) await this.wait();
+    this.running++;
+    const started = performance.now();
+    try {
+      return await job();
+    } finally {
+      const took = performance.now() - started;
+      this.averageJobMs += SMOOTHING * (took - this.averageJobMs);
+      this.running--;
+      this.waiting.shift()?.start();
+    }
+  }
+
+  get stats(): { running: number; waiting: number; averageJobMs: number } {
+    return { running: this.running, waiting: this.waiting.length, averageJobMs: this.averageJobMs };
+  }
+
+  private wait(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        start: () => {
+          clearTimeout(waiter.timer);
+          resolve();
+        },
+        timer: setTimeout(() => {
+          const index = this.waiting.indexOf(waiter);
+          if (index !== -1) this.waiting.splice(index, 1);
+          reject(this.refuse(this.options.timeoutMs, true));
+        }, this.options.timeoutMs),
+      };
+      waiter.timer.unref();
+      this.waiting.push(waiter);
+    });
+  }
+
+  private refuse(expectedWaitMs: number, timedOut: boolean): HashingQueueFullException {
+    this.options.onRefused?.({ expectedWaitMs, waiting: this.waiting.length, timedOut });
+    const freesIn = Math.max(this.expectedWaitMs(), this.averageJobMs);
+    return new HashingQueueFullException(Math.max(1, Math.ceil(freesIn / 1000)));
+  }
+}
