@@ -129,6 +129,11 @@ const ROWS: Row[] = [
       req.send({ currentPassword: actor?.password ?? 'whatever', newPassword: 'An0ther!pass' }),
   },
   { route: 'GET /api/auth/jwks.json', expect: all(200) },
+  {
+    route: 'POST /api/auth/reauthenticate',
+    expect: loggedIn(200),
+    send: (req, _ctx, actor) => req.send({ password: actor?.password ?? 'whatever' }),
+  },
 
   // Recovery and verification links: the emailed token is the credential, so without one every
   // caller gets the same 400 (and a 202 that reveals nothing for a reset request).

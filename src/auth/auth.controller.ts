@@ -33,6 +33,7 @@ import { AllowUnverified } from './core/decorators/allow-unverified.decorator.js
 import { Auth } from './core/decorators/auth.decorator.js';
 import { CurrentUser } from './core/decorators/current-user.decorator.js';
 import { Public } from './core/decorators/public.decorator.js';
+import { RecentAuth } from './core/decorators/recent-auth.decorator.js';
 import { UserAgent } from './core/decorators/user-agent.decorator.js';
 import { ChangePasswordDto } from './dto/change-password.dto.js';
 import { JwksDto } from './dto/jwks.dto.js';
@@ -156,6 +157,7 @@ export class AuthController {
   }
 
   @Patch('password')
+  @RecentAuth()
   @PasswordCheck()
   @HttpCode(204)
   @Auth()

@@ -33,6 +33,9 @@ import {
 import { OwnedResources } from './ownership/owned-resources.service.js';
 import { PasswordService } from './password.service.js';
 import { PrincipalService } from './principal.service.js';
+import { RecentAuthController } from './recent-auth/recent-auth.controller.js';
+import { RecentAuthGuard } from './recent-auth/recent-auth.guard.js';
+import { RecentAuthService } from './recent-auth/recent-auth.service.js';
 import {
   AccountToken,
   AccountTokenSchema,
@@ -51,6 +54,8 @@ import {
   Session,
   SessionActivity,
   SessionActivitySchema,
+  SessionAuthentication,
+  SessionAuthenticationSchema,
   SessionSchema,
 } from './sessions/session.schema.js';
 import { SessionsController } from './sessions/sessions.controller.js';
@@ -105,6 +110,7 @@ export class AuthModule {
           { name: RefreshToken.name, schema: RefreshTokenSchema },
           { name: LoginFailure.name, schema: LoginFailureSchema },
           { name: SessionActivity.name, schema: SessionActivitySchema },
+          { name: SessionAuthentication.name, schema: SessionAuthenticationSchema },
           { name: MfaFactor.name, schema: MfaFactorSchema },
           { name: MfaRecoveryCode.name, schema: MfaRecoveryCodeSchema },
           { name: MfaChallenge.name, schema: MfaChallengeSchema },
@@ -121,6 +127,7 @@ export class AuthModule {
         MfaController,
         AdminMfaController,
         RecoveryController,
+        RecentAuthController,
       ],
       providers: [
         {
@@ -168,6 +175,8 @@ export class AuthModule {
         AccountTokensService,
         RecoveryThrottleService,
         RecoveryService,
+        RecentAuthGuard,
+        RecentAuthService,
         AccessGuard,
         { provide: APP_GUARD, useExisting: AccessGuard },
       ],

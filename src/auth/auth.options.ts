@@ -33,6 +33,12 @@ export interface AuthModuleOptions {
    * request. Default 5000.
    */
   sessionCacheTtlMs?: number;
+  /**
+   * `@RecentAuth()` routes (password, email, factors, account deletion, admin role changes and
+   * factor resets) need an authentication of the session at most this many seconds old (RFC 9470;
+   * `POST /auth/reauthenticate`). Default 300.
+   */
+  recentAuthMaxAgeSeconds?: number;
   /** Failed-login limits, counted in MongoDB so they hold across instances. */
   loginThrottle?: {
     /**

@@ -15,11 +15,11 @@ import type { ChangePasswordDto } from './dto/change-password.dto.js';
 import type { JwksDto } from './dto/jwks.dto.js';
 import type { LoginDto } from './dto/login.dto.js';
 import type { SignupDto } from './dto/signup.dto.js';
-import type { TokenResponseDto } from './dto/token-response.dto.js';
+import type { AccessTokenDto, TokenResponseDto } from './dto/token-response.dto.js';
 import type { MfaChallengeDto, MfaLoginDto, MfaTokenResponseDto } from './mfa/dto/mfa.dto.js';
 import { MfaService } from './mfa/mfa.service.js';
 import { PasswordService } from './password.service.js';
-import type { IssuedRefresh } from './sessions/sessions.service.js';
+import type { IssuedRefresh, SessionAuthenticationView } from './sessions/sessions.service.js';
 import { SessionsService } from './sessions/sessions.service.js';
 import { LoginThrottleService } from './throttling/login-throttle.service.js';
 import type { TokenKeys } from './token-keys.js';
@@ -85,7 +85,7 @@ export class AuthService {
     }
     await this.throttle.succeeded(attempt);
     if (!found.user.active) throw new ForbiddenException('This account is disabled');
-    return this.tokens(await this.sessions.create(found.user.id, { ip, userAgent }));
+    return this.tokens(await this.sessions.create(found.user.id, ['pwd'], { ip, userAgent }));
   }
 
   /** The second step of a login with a second factor. */
@@ -95,7 +95,9 @@ export class AuthService {
     userAgent?: string,
   ): Promise<MfaTokenResponseDto> {
     const { user, recoveryCodesRemaining } = await this.mfa.finishLogin(dto, ip);
-    const tokens = await this.tokens(await this.sessions.create(user.id, { ip, userAgent }));
+    // A TOTP code or a recovery code after the password: two factors.
+    const issued = await this.sessions.create(user.id, ['pwd', 'otp', 'mfa'], { ip, userAgent });
+    const tokens = await this.tokens(issued);
     return recoveryCodesRemaining === undefined ? tokens : { ...tokens, recoveryCodesRemaining };
   }
 
@@ -145,12 +147,27 @@ export class AuthService {
   }
 
   private async tokens(issued: IssuedRefresh): Promise<TokenResponseDto> {
-    const accessToken = await this.jwt.signAsync({ sub: issued.userId, sid: issued.sessionId });
     return {
-      accessToken,
+      ...(await this.accessToken(issued.userId, issued.sessionId, issued.authentication)),
       refreshToken: issued.refreshToken,
-      tokenType: 'Bearer',
-      expiresIn: this.accessTtlSeconds,
     };
+  }
+
+  /**
+   * An access token for the session, carrying when and how it last authenticated its user
+   * (`auth_time`, `amr`: RFC 9068 §2.2.1, RFC 8176) for recent-authentication checks.
+   */
+  async accessToken(
+    userId: string,
+    sessionId: string,
+    authentication: SessionAuthenticationView,
+  ): Promise<AccessTokenDto> {
+    const accessToken = await this.jwt.signAsync({
+      sub: userId,
+      sid: sessionId,
+      auth_time: Math.floor(authentication.at.getTime() / 1000),
+      amr: authentication.methods,
+    });
+    return { accessToken, tokenType: 'Bearer', expiresIn: this.accessTtlSeconds };
   }
 }

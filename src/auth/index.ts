@@ -6,6 +6,7 @@ export type {
   JwtAlgorithm,
   MailOptions,
 } from './auth.options.js';
+export type { AuthMethod } from './core/auth-methods.js';
 export type { AuthRequest, AuthUser } from './core/auth-user.js';
 export { AllowUnverified } from './core/decorators/allow-unverified.decorator.js';
 export { Auth, BEARER_SCHEME } from './core/decorators/auth.decorator.js';
@@ -14,6 +15,7 @@ export { OptionalAuth } from './core/decorators/optional-auth.decorator.js';
 export type { OwnedOptions } from './core/decorators/owned.decorator.js';
 export { Owned, OwnedResource } from './core/decorators/owned.decorator.js';
 export { Public } from './core/decorators/public.decorator.js';
+export { RecentAuth } from './core/decorators/recent-auth.decorator.js';
 export { Roles } from './core/decorators/roles.decorator.js';
 export { Role } from './core/roles.js';
 export { AccessGuard } from './guards/access.guard.js';

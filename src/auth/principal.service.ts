@@ -91,7 +91,10 @@ export class PrincipalService implements OnModuleInit {
     }
     await this.sessions.touch(sid);
     const { passwordChangedAt: _ignored, ...authUser } = user;
-    return { ...authUser, sessionId: sid };
+    const { auth_time: authTime, amr } = payload;
+    return authTime === undefined
+      ? { ...authUser, sessionId: sid }
+      : { ...authUser, sessionId: sid, authTime: authTime * 1000, amr };
   }
 
   private async lookup(userId: string, sessionId: string): Promise<Omit<CacheEntry, 'expiresAt'>> {

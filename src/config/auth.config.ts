@@ -16,6 +16,7 @@ export function authOptionsFromEnv(env: Env): AuthModuleOptions {
     refreshTtlSeconds: env.REFRESH_TTL_SECONDS,
     sessionMaxAgeSeconds: env.SESSION_MAX_AGE_SECONDS,
     sessionCacheTtlMs: env.SESSION_CACHE_TTL_MS,
+    recentAuthMaxAgeSeconds: env.REAUTH_MAX_AGE_SECONDS,
     loginThrottle: {
       maxFailuresPerAccount: env.LOGIN_MAX_FAILURES_PER_ACCOUNT,
       maxFailuresPerIp: env.LOGIN_MAX_FAILURES_PER_IP,

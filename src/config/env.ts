@@ -251,6 +251,17 @@ export class Env {
   @Max(15)
   BCRYPT_ROUNDS = 12;
 
+  /**
+   * Sensitive actions (password, email, second factor, account deletion, an admin's role changes
+   * and factor resets) need an authentication of the session at most this old (RFC 9470);
+   * `POST /api/auth/reauthenticate` renews it.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(24 * 3600)
+  REAUTH_MAX_AGE_SECONDS = 300;
+
   // ---- password hashing queue (issue 21) ----
   /**
    * A login, signup, password change, reset or re-authentication whose password check would wait

@@ -23,6 +23,7 @@ import type { AuthUser } from '../core/auth-user.js';
 import { AllowUnverified } from '../core/decorators/allow-unverified.decorator.js';
 import { Auth } from '../core/decorators/auth.decorator.js';
 import { CurrentUser } from '../core/decorators/current-user.decorator.js';
+import { RecentAuth } from '../core/decorators/recent-auth.decorator.js';
 import { Role } from '../core/roles.js';
 import type { PageDto } from '../shared/dto/paginated.dto.js';
 import { ApiPageResponse } from '../shared/dto/paginated.dto.js';
@@ -62,6 +63,7 @@ export class UsersController {
   }
 
   @Delete('me')
+  @RecentAuth()
   @HttpCode(204)
   @Auth()
   @AllowUnverified()
@@ -91,6 +93,7 @@ export class UsersController {
   }
 
   @Patch(':id')
+  @RecentAuth()
   @Auth(Role.Admin)
   @ApiOperation({ summary: "Change a user's role or active flag (admin)" })
   @ApiOkResponse({ type: UserResponseDto })
@@ -104,6 +107,7 @@ export class UsersController {
   }
 
   @Delete(':id')
+  @RecentAuth()
   @HttpCode(204)
   @Auth(Role.Admin)
   @ApiOperation({

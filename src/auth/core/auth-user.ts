@@ -1,3 +1,4 @@
+import type { AuthMethod } from './auth-methods.js';
 import type { Role } from './roles.js';
 
 /** The user loaded for the current request (never taken from the token alone). */
@@ -15,6 +16,12 @@ export interface AuthUser {
   mfaEnabled?: boolean;
   /** The session of the access token this request came with. */
   sessionId?: string;
+  /**
+   * When that session last authenticated the user (ms since the epoch, from the token's
+   * `auth_time`) and how (`amr`); absent on tokens issued before these claims existed.
+   */
+  authTime?: number;
+  amr?: AuthMethod[];
 }
 
 /** Fastify and Express requests both carry these once the JwtAuthGuard has run. */

@@ -3,14 +3,15 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { isObservable, lastValueFrom } from 'rxjs';
 
 import { setAuthErrorHeaders } from '../interceptors/auth-error-headers.interceptor.js';
+import { RecentAuthGuard } from '../recent-auth/recent-auth.guard.js';
 import { JwtAuthGuard } from './jwt-auth.guard.js';
 import { OwnershipGuard } from './ownership.guard.js';
 import { RolesGuard } from './roles.guard.js';
 import { VerifiedEmailGuard } from './verified-email.guard.js';
 
 /**
- * The one global guard: authentication, then roles, then ownership, always in that order (a roles
- * check must never run before the user is loaded). A refusal carries its headers (401 →
+ * The one global guard: authentication, then roles, then recent authentication, then ownership,
+ * always in that order (a roles check must never run before the user is loaded). A refusal carries its headers (401 →
  * `WWW-Authenticate: Bearer`) whatever the host's platform and exception filter.
  */
 @Injectable()
@@ -21,6 +22,7 @@ export class AccessGuard implements CanActivate {
     private readonly ownership: OwnershipGuard,
     private readonly adapterHost: HttpAdapterHost,
     private readonly verifiedEmail: VerifiedEmailGuard,
+    private readonly recentAuth: RecentAuthGuard,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -33,6 +35,7 @@ export class AccessGuard implements CanActivate {
         ok &&
         this.verifiedEmail.canActivate(context) &&
         this.roles.canActivate(context) &&
+        this.recentAuth.canActivate(context) &&
         (await this.ownership.canActivate(context))
       );
     } catch (error) {

@@ -6,7 +6,7 @@ import { catchError, throwError } from 'rxjs';
 
 /**
  * The headers that belong to the kit's own error answers: `WWW-Authenticate: Bearer` with a 401
- * (RFC 6750) and `Retry-After` with a throttled login (an exception carrying `retryAfterSeconds`).
+ * (RFC 6750; with the challenge of RFC 9470 when a more recent authentication is needed) and `Retry-After` with a throttled login (an exception carrying `retryAfterSeconds`).
  * Set through Nest's HTTP adapter, so they work on Express and Fastify alike and do not depend on
  * the host's exception filter.
  */
@@ -19,7 +19,12 @@ export function setAuthErrorHeaders(
   const { httpAdapter } = adapterHost;
   const response: unknown = context.switchToHttp().getResponse();
   if (error.getStatus() === 401) {
-    httpAdapter.setHeader(response, 'WWW-Authenticate', 'Bearer');
+    const { wwwAuthenticate } = error as { wwwAuthenticate?: unknown };
+    httpAdapter.setHeader(
+      response,
+      'WWW-Authenticate',
+      typeof wwwAuthenticate === 'string' ? wwwAuthenticate : 'Bearer',
+    );
   }
   const { retryAfterSeconds } = error as { retryAfterSeconds?: unknown };
   if (typeof retryAfterSeconds === 'number') {

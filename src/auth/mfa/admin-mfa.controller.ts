@@ -8,6 +8,7 @@ import {
 } from '@nestjs/swagger';
 
 import { Auth } from '../core/decorators/auth.decorator.js';
+import { RecentAuth } from '../core/decorators/recent-auth.decorator.js';
 import { Role } from '../core/roles.js';
 import { ParseObjectIdPipe } from '../shared/pipes/parse-object-id.pipe.js';
 import { MfaService } from './mfa.service.js';
@@ -19,6 +20,7 @@ export class AdminMfaController {
   constructor(private readonly mfa: MfaService) {}
 
   @Delete(':id/mfa')
+  @RecentAuth()
   @HttpCode(204)
   @Auth(Role.Admin)
   @ApiOperation({

@@ -28,6 +28,7 @@ import type { AuthUser } from '../core/auth-user.js';
 import { Auth } from '../core/decorators/auth.decorator.js';
 import { CurrentUser } from '../core/decorators/current-user.decorator.js';
 import { Public } from '../core/decorators/public.decorator.js';
+import { RecentAuth } from '../core/decorators/recent-auth.decorator.js';
 import { UserAgent } from '../core/decorators/user-agent.decorator.js';
 import { AuthErrorHeadersInterceptor } from '../interceptors/auth-error-headers.interceptor.js';
 import { PasswordCheck } from '../password-check.decorator.js';
@@ -90,6 +91,7 @@ export class MfaController {
   }
 
   @Post('mfa/totp')
+  @RecentAuth()
   @PasswordCheck()
   @Auth()
   @Header('Cache-Control', 'no-store')
@@ -129,6 +131,7 @@ export class MfaController {
   }
 
   @Delete('mfa/totp')
+  @RecentAuth()
   @PasswordCheck()
   @HttpCode(204)
   @Auth()

@@ -187,6 +187,23 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
     await this.notify('mfaDisabled', () => this.notices.mfaDisabled(user, false));
   }
 
+  /**
+   * A current code of the user's factor, as a proof for re-authentication: counted like a login
+   * attempt, single use (the time step is spent). 400 when the factor is off or the code wrong.
+   */
+  async checkCode(user: AuthUser, code: string, ip: string): Promise<void> {
+    const box = this.requireEnabled();
+    const factor = await this.factors.findById(user.id);
+    if (!factor?.confirmedAt) throw new BadRequestException('The second factor is not on');
+    await this.throttle.countAttempt(user.email, ip);
+    const step = this.matchCode(box, factor, user.id, code);
+    if (step === null) throw new BadRequestException('code is incorrect');
+    if (!(await this.useOnce(`totp:${user.id}:${step}`, user.id, this.stepExpiry()))) {
+      throw new BadRequestException('code was already used');
+    }
+    await this.throttle.reset(user.email, ip);
+  }
+
   /** Admin recovery: the factor goes and the user's sessions end. 404 when it is not on. */
   async adminDisable(userId: string): Promise<void> {
     this.requireEnabled();

@@ -15,6 +15,7 @@ import { AllowUnverified } from '../core/decorators/allow-unverified.decorator.j
 import { Auth } from '../core/decorators/auth.decorator.js';
 import { CurrentUser } from '../core/decorators/current-user.decorator.js';
 import { Public } from '../core/decorators/public.decorator.js';
+import { RecentAuth } from '../core/decorators/recent-auth.decorator.js';
 import { AuthErrorHeadersInterceptor } from '../interceptors/auth-error-headers.interceptor.js';
 import { PasswordCheck } from '../password-check.decorator.js';
 import { AcceptedDto } from './dto/accepted.dto.js';
@@ -93,6 +94,7 @@ export class RecoveryController {
   }
 
   @Post('users/me/email')
+  @RecentAuth()
   @PasswordCheck()
   @HttpCode(202)
   @Auth()

@@ -4,6 +4,8 @@ import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import type { HydratedDocument, Types } from 'mongoose';
 import { Schema as MongooseSchema } from 'mongoose';
 
+import type { AuthMethod } from '../core/auth-methods.js';
+
 /** 128 random bits, base64url (22 characters): an attacker cannot derive one from their own. */
 export const newSessionId = (): string => randomBytes(16).toString('base64url');
 
@@ -91,3 +93,28 @@ export class SessionActivity {
 }
 
 export const SessionActivitySchema = SchemaFactory.createForClass(SessionActivity);
+
+/**
+ * How and when a session last authenticated its user (login, then every re-authentication),
+ * carried into each access token as `auth_time` and `amr`. Apart from the session because
+ * FerretDB updates rewrite the whole document: a refresh sliding the session's expiry could undo
+ * a re-authentication landing at the same moment. `_id` is the session id; only login and
+ * re-authentication write it.
+ */
+@Schema({ collection: 'session_authentications', versionKey: false })
+export class SessionAuthentication {
+  @Prop({ type: String })
+  _id!: string;
+
+  /** Whose session: ending all of a user's sessions deletes these too. */
+  @Prop({ type: MongooseSchema.Types.ObjectId, required: true, index: true })
+  user!: Types.ObjectId;
+
+  @Prop({ required: true, index: true })
+  at!: Date;
+
+  @Prop({ type: [String], required: true })
+  methods!: AuthMethod[];
+}
+
+export const SessionAuthenticationSchema = SchemaFactory.createForClass(SessionAuthentication);

@@ -15,6 +15,7 @@ import { Model, trusted } from 'mongoose';
 import { UserLifecycle } from '../accounts/user-lifecycle.service.js';
 import type { AuthModuleOptions } from '../auth.options.js';
 import { AUTH_OPTIONS } from '../auth.options.js';
+import type { AuthMethod } from '../core/auth-methods.js';
 import type { PageDto } from '../shared/dto/paginated.dto.js';
 import type { PaginationQueryDto } from '../shared/dto/pagination-query.dto.js';
 import { isDuplicateKeyError } from '../shared/duplicate-key.js';
@@ -24,6 +25,7 @@ import {
   Session,
   SESSION_ID_PATTERN,
   SessionActivity,
+  SessionAuthentication,
   USER_AGENT_MAX_LENGTH,
 } from './session.schema.js';
 
@@ -46,10 +48,17 @@ export interface SessionView {
 export const SESSION_TOUCH_INTERVAL_MS = 60_000;
 const MAX_TOUCH_ENTRIES = 10_000;
 
+/** When and how a session last authenticated its user (the tokens' `auth_time` and `amr`). */
+export interface SessionAuthenticationView {
+  at: Date;
+  methods: AuthMethod[];
+}
+
 export interface IssuedRefresh {
   sessionId: string;
   userId: string;
   refreshToken: string;
+  authentication: SessionAuthenticationView;
 }
 
 const DAY_SECONDS = 24 * 3600;
@@ -72,6 +81,8 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
     @InjectModel(Session.name) private readonly sessions: Model<Session>,
     @InjectModel(RefreshToken.name) private readonly tokens: Model<RefreshToken>,
     @InjectModel(SessionActivity.name) private readonly activity: Model<SessionActivity>,
+    @InjectModel(SessionAuthentication.name)
+    private readonly authentications: Model<SessionAuthentication>,
     @Inject(AUTH_OPTIONS) options: AuthModuleOptions,
     private readonly lifecycle: UserLifecycle,
   ) {
@@ -82,7 +93,12 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleInit(): Promise<void> {
-    await Promise.all([this.sessions.init(), this.tokens.init(), this.activity.init()]);
+    await Promise.all([
+      this.sessions.init(),
+      this.tokens.init(),
+      this.activity.init(),
+      this.authentications.init(),
+    ]);
     this.lifecycle.register({
       userDisabled: (userId) => this.revokeAllForUser(userId),
       userDeleting: (userId) => this.revokeAllForUser(userId),
@@ -101,7 +117,12 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
     this.listeners.add(listener);
   }
 
-  async create(userId: string, client: SessionClient = {}): Promise<IssuedRefresh> {
+  /** A new session for a user who just authenticated with `methods` (RFC 8176 values). */
+  async create(
+    userId: string,
+    methods: AuthMethod[],
+    client: SessionClient = {},
+  ): Promise<IssuedRefresh> {
     const endsAt = new Date(Date.now() + this.maxAgeMs);
     const session = await this.sessions.create({
       user: userId,
@@ -111,8 +132,36 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
       ...(client.userAgent ? { userAgent: client.userAgent.slice(0, USER_AGENT_MAX_LENGTH) } : {}),
     });
     const sessionId = session._id;
+    const authentication = { at: session.createdAt, methods };
+    await this.authentications.create({ _id: sessionId, user: userId, ...authentication });
     const refreshToken = await this.insertToken(sessionId, userId, `session:${sessionId}`, endsAt);
-    return { sessionId, userId, refreshToken };
+    return { sessionId, userId, refreshToken, authentication };
+  }
+
+  /**
+   * The session authenticated its user again (RFC 9470 step-up): its access tokens from now on
+   * carry this time and these methods. Returns what was recorded.
+   */
+  async reauthenticated(
+    sessionId: string,
+    userId: string,
+    methods: AuthMethod[],
+  ): Promise<SessionAuthenticationView> {
+    const authentication = { at: new Date(), methods };
+    await this.authentications.updateOne(
+      { _id: sessionId },
+      { $set: { user: userId, ...authentication } },
+      { upsert: true },
+    );
+    return authentication;
+  }
+
+  /** When and how the session last authenticated (its login, for sessions older than the record). */
+  private async authenticationOf(session: Session): Promise<SessionAuthenticationView> {
+    const found = await this.authentications.findById(session._id).lean();
+    return found
+      ? { at: found.at, methods: found.methods }
+      : { at: session.createdAt, methods: ['pwd'] };
   }
 
   /**
@@ -151,7 +200,12 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
       await this.tokens.deleteMany({ session: sessionId });
       throw this.invalid();
     }
-    return { sessionId, userId, refreshToken };
+    return {
+      sessionId,
+      userId,
+      refreshToken,
+      authentication: await this.authenticationOf(session),
+    };
   }
 
   /** The session a refresh token belongs to, if the token is current and the session alive. */
@@ -240,12 +294,14 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
     await this.sessions.deleteOne({ _id: sessionId });
     await this.tokens.deleteMany({ session: sessionId });
     await this.activity.deleteOne({ _id: sessionId });
+    await this.authentications.deleteOne({ _id: sessionId });
     this.emit([sessionId], userId);
   }
 
   async revokeAllForUser(userId: string): Promise<void> {
     await this.sessions.deleteMany({ user: userId });
     await this.tokens.deleteMany({ user: userId });
+    await this.authentications.deleteMany({ user: userId });
     this.emit('all', userId);
   }
 
@@ -258,6 +314,11 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
       // session can live.
       await this.activity.deleteMany({
         lastUsedAt: trusted({ $lte: new Date(now.getTime() - this.maxAgeMs) }),
+      });
+      // A session ends at most maxAge after its login, and its login is never later than its
+      // last authentication: a record older than maxAge belongs to an ended session.
+      await this.authentications.deleteMany({
+        at: trusted({ $lte: new Date(now.getTime() - this.maxAgeMs) }),
       });
     } catch (error) {
       this.logger.warn(`Session purge failed: ${(error as Error).message}`);

@@ -65,7 +65,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
     for (const [name, value] of Object.entries(headers)) {
       httpAdapter.setHeader(response, name, value);
     }
-    if (status === 401) httpAdapter.setHeader(response, 'WWW-Authenticate', 'Bearer');
+    if (status === 401) {
+      // The kit's step-up refusal carries its own challenge (RFC 9470).
+      const { wwwAuthenticate } = exception as { wwwAuthenticate?: unknown };
+      const challenge = typeof wwwAuthenticate === 'string' ? wwwAuthenticate : 'Bearer';
+      httpAdapter.setHeader(response, 'WWW-Authenticate', challenge);
+    }
     httpAdapter.reply(response, payload, status);
   }
 

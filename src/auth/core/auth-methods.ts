@@ -1,0 +1,21 @@
+/**
+ * How the session last authenticated its user (RFC 8176 "amr" values): `pwd` password, `otp`
+ * one-time code (TOTP or a recovery code), `hwk`/`swk` proof of possession of a hardware- or
+ * software-bound key (a passkey), `user` a user-presence test, `pin`/`fpt`/`face` a local user
+ * verification, `mfa` more than one factor.
+ */
+export const AUTH_METHODS = [
+  'pwd',
+  'otp',
+  'hwk',
+  'swk',
+  'user',
+  'pin',
+  'fpt',
+  'face',
+  'mfa',
+] as const;
+export type AuthMethod = (typeof AUTH_METHODS)[number];
+
+export const isAuthMethod = (value: unknown): value is AuthMethod =>
+  (AUTH_METHODS as readonly unknown[]).includes(value);

@@ -1,0 +1,65 @@
+import { BadRequestException, Injectable, UnauthorizedException } from '@nestjs/common';
+
+import { UsersService } from '../accounts/users.service.js';
+import { AuthService } from '../auth.service.js';
+import type { AuthMethod } from '../core/auth-methods.js';
+import type { AuthUser } from '../core/auth-user.js';
+import type { AccessTokenDto } from '../dto/token-response.dto.js';
+import { MfaService } from '../mfa/mfa.service.js';
+import { PasswordService } from '../password.service.js';
+import { SessionsService } from '../sessions/sessions.service.js';
+import { LoginThrottleService } from '../throttling/login-throttle.service.js';
+import type { ReauthenticateDto } from './dto/reauthenticate.dto.js';
+
+/**
+ * Step-up authentication (RFC 9470): the signed-in user proves who they are again, and the
+ * session's `auth_time` moves to now. Every proof is checked like a login attempt (same limits).
+ */
+@Injectable()
+export class RecentAuthService {
+  constructor(
+    private readonly users: UsersService,
+    private readonly passwords: PasswordService,
+    private readonly throttle: LoginThrottleService,
+    private readonly mfa: MfaService,
+    private readonly sessions: SessionsService,
+    private readonly auth: AuthService,
+  ) {}
+
+  async reauthenticate(
+    user: AuthUser,
+    dto: ReauthenticateDto,
+    ip: string,
+  ): Promise<AccessTokenDto> {
+    if ((dto.password === undefined) === (dto.code === undefined)) {
+      throw new BadRequestException('Send either password or code');
+    }
+    // Only a session can be re-authenticated (every access token has one).
+    if (user.sessionId === undefined) throw new UnauthorizedException();
+    const methods: AuthMethod[] = [];
+    if (dto.password !== undefined) {
+      await this.checkPassword(user, dto.password, ip);
+      methods.push('pwd');
+    } else {
+      await this.mfa.checkCode(user, dto.code ?? '', ip);
+      methods.push('otp');
+    }
+    const authentication = await this.sessions.reauthenticated(user.sessionId, user.id, methods);
+    return this.auth.accessToken(user.id, user.sessionId, authentication);
+  }
+
+  private async checkPassword(user: AuthUser, password: string, ip: string): Promise<void> {
+    this.passwords.assertHashingCapacity();
+    const attempt = await this.throttle.recordAttempt(user.email, ip);
+    const hash = await this.users.getPasswordHash(user.id);
+    const valid = await this.throttle.settledBy(
+      attempt,
+      async () => hash !== null && (await this.passwords.verify(password, hash)),
+    );
+    if (!valid) {
+      await this.throttle.failed(attempt);
+      throw new BadRequestException('password is incorrect');
+    }
+    await this.throttle.succeeded(attempt);
+  }
+}
