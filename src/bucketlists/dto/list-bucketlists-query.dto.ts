@@ -1,7 +1,6 @@
 import { IsOptional } from 'class-validator';
 
-import { PaginationQueryDto } from '../../auth/index.js';
-import { IsUserIdOrMe } from '../../auth/index.js';
+import { IsUserIdOrMe, PaginationQueryDto } from '../../auth/index.js';
 
 export class ListBucketlistsQueryDto extends PaginationQueryDto {
   /**
