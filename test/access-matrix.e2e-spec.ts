@@ -1,17 +1,15 @@
 import { randomBytes } from 'node:crypto';
 
-import { RequestMethod } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
-import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { Test } from 'supertest';
 import request from 'supertest';
 
 import type { TestApp } from './support/app.js';
 import { createTestApp } from './support/app.js';
 import type { Fixtures } from './support/fixtures.js';
-import { fixtures } from './support/fixtures.js';
+import { fixtures, resourcesWithoutFixture } from './support/fixtures.js';
 import { blackPng } from './support/images.js';
 import { enrolledUser } from './support/mfa.js';
+import { ownedModels, registeredRoutes } from './support/routes.js';
 import { decodePayload } from './support/tokens.js';
 import type { TestUser } from './support/users.js';
 import { login, STRONG_PASSWORD } from './support/users.js';
@@ -72,11 +70,11 @@ const ownerOrAdmin = (status: number, others = 403): Record<Actor, number> => ({
 
 const unique = (): string => randomBytes(6).toString('hex');
 
-/** Route parameters of a new resource of this kind, owned by the row's owner. */
+/** Route parameters of a new resource of this `@Owned` model, owned by the row's owner. */
 const owned =
-  (kind: 'movie' | 'book' | 'todo' | 'bucketlist') =>
+  (model: string) =>
   ({ make, owner }: Context): Promise<Record<string, string>> =>
-    make[kind](owner).then(({ id }) => ({ id }));
+    make.owned(model, owner).then(({ id }) => ({ id }));
 
 /** A multipart book form: the text fields plus a small PNG `cover_image`. */
 function bookForm(req: Test, fields: Record<string, string>): Test {
@@ -240,7 +238,7 @@ const ROWS: Row[] = [
   },
 
   { route: 'GET /api/movies', expect: all(200) },
-  { route: 'GET /api/movies/:id', expect: all(200), params: owned('movie') },
+  { route: 'GET /api/movies/:id', expect: all(200), params: owned('Movie') },
   {
     route: 'POST /api/movies',
     expect: loggedIn(201),
@@ -249,20 +247,20 @@ const ROWS: Row[] = [
   {
     route: 'PUT /api/movies/:id',
     expect: ownerOrAdmin(200),
-    params: owned('movie'),
+    params: owned('Movie'),
     body: () => ({ name: `Matrix ${unique()}`, casts: ['c'], genres: ['d'] }),
   },
   {
     route: 'PATCH /api/movies/:id',
     expect: ownerOrAdmin(200),
-    params: owned('movie'),
+    params: owned('Movie'),
     body: () => ({ casts: ['e'] }),
   },
-  { route: 'DELETE /api/movies/:id', expect: ownerOrAdmin(204), params: owned('movie') },
+  { route: 'DELETE /api/movies/:id', expect: ownerOrAdmin(204), params: owned('Movie') },
 
   { route: 'GET /api/books', expect: loggedIn(200) },
-  { route: 'GET /api/books/:id', expect: loggedIn(200), params: owned('book') },
-  { route: 'GET /api/books/:id/cover', expect: loggedIn(200), params: owned('book') },
+  { route: 'GET /api/books/:id', expect: loggedIn(200), params: owned('Book') },
+  { route: 'GET /api/books/:id/cover', expect: loggedIn(200), params: owned('Book') },
   {
     route: 'POST /api/books',
     expect: loggedIn(201),
@@ -271,16 +269,16 @@ const ROWS: Row[] = [
   {
     route: 'PUT /api/books/:id',
     expect: ownerOrAdmin(200),
-    params: owned('book'),
+    params: owned('Book'),
     body: () => ({ title: `Matrix ${unique()}`, category: 'horror' }),
   },
   {
     route: 'PATCH /api/books/:id',
     expect: ownerOrAdmin(200),
-    params: owned('book'),
+    params: owned('Book'),
     send: (req) => bookForm(req, { description: 'New cover' }),
   },
-  { route: 'DELETE /api/books/:id', expect: ownerOrAdmin(204), params: owned('book') },
+  { route: 'DELETE /api/books/:id', expect: ownerOrAdmin(204), params: owned('Book') },
 
   // Anonymous callers get the public view of the newest todos (@OptionalAuth).
   { route: 'GET /api/todos', expect: all(200) },
@@ -289,25 +287,25 @@ const ROWS: Row[] = [
     expect: loggedIn(201),
     body: () => ({ title: `Matrix ${unique()}`, due: '2030-01-01' }),
   },
-  { route: 'GET /api/todos/:id', expect: ownerOrAdmin(200), params: owned('todo') },
+  { route: 'GET /api/todos/:id', expect: ownerOrAdmin(200), params: owned('Todo') },
   {
     route: 'PUT /api/todos/:id',
     expect: ownerOrAdmin(200),
-    params: owned('todo'),
+    params: owned('Todo'),
     body: () => ({ title: `Matrix ${unique()}`, due: '2031-01-01T09:00:00Z' }),
   },
   {
     route: 'PATCH /api/todos/:id',
     expect: ownerOrAdmin(200),
-    params: owned('todo'),
+    params: owned('Todo'),
     body: () => ({ description: 'changed' }),
   },
-  { route: 'DELETE /api/todos/:id', expect: ownerOrAdmin(204), params: owned('todo') },
+  { route: 'DELETE /api/todos/:id', expect: ownerOrAdmin(204), params: owned('Todo') },
   // The owner is refused too: marking done is the admin's call.
   {
     route: 'PATCH /api/todos/:id/done',
     expect: adminOnly(200),
-    params: owned('todo'),
+    params: owned('Todo'),
     body: () => ({ done: true }),
   },
 
@@ -321,54 +319,26 @@ const ROWS: Row[] = [
   {
     route: 'GET /api/bucketlists/:id',
     expect: ownerOrAdmin(200, 404),
-    params: owned('bucketlist'),
+    params: owned('Bucketlist'),
   },
   {
     route: 'PUT /api/bucketlists/:id',
     expect: ownerOrAdmin(200, 404),
-    params: owned('bucketlist'),
+    params: owned('Bucketlist'),
     body: () => ({ name: `Matrix ${unique()}` }),
   },
   {
     route: 'PATCH /api/bucketlists/:id',
     expect: ownerOrAdmin(200, 404),
-    params: owned('bucketlist'),
+    params: owned('Bucketlist'),
     body: () => ({ name: `Matrix ${unique()}` }),
   },
   {
     route: 'DELETE /api/bucketlists/:id',
     expect: ownerOrAdmin(204, 404),
-    params: owned('bucketlist'),
+    params: owned('Bucketlist'),
   },
 ];
-
-/** "METHOD /api/path" for every handler of every controller, read from Nest's metadata. */
-function registeredRoutes(app: TestApp['app']): { route: string; isPublic: boolean }[] {
-  const discovery = app.get(DiscoveryService);
-  const scanner = app.get(MetadataScanner);
-  const routes: { route: string; isPublic: boolean }[] = [];
-  for (const wrapper of discovery.getControllers()) {
-    const { metatype, instance } = wrapper;
-    if (!metatype || !instance) continue;
-    const base = String(Reflect.getMetadata(PATH_METADATA, metatype) ?? '');
-    const prototype = Object.getPrototypeOf(instance);
-    for (const name of scanner.getAllMethodNames(prototype)) {
-      const handler = prototype[name];
-      const method: RequestMethod | undefined = Reflect.getMetadata(METHOD_METADATA, handler);
-      if (method === undefined) continue;
-      const sub = String(Reflect.getMetadata(PATH_METADATA, handler) ?? '');
-      const path = ['api', base, sub]
-        .map((part) => part.replace(/^\/+|\/+$/g, ''))
-        .filter(Boolean)
-        .join('/');
-      const isPublic =
-        Reflect.getMetadata('guardhouse:isPublic', handler) === true ||
-        Reflect.getMetadata('guardhouse:optionalAuth', handler) === true;
-      routes.push({ route: `${RequestMethod[method]} /${path}`, isPublic });
-    }
-  }
-  return routes;
-}
 
 describe('access matrix', () => {
   let t: TestApp;
@@ -382,6 +352,10 @@ describe('access matrix', () => {
   });
 
   afterAll(() => t.close());
+
+  it('can make a resource of every @Owned model (test/support/fixtures.ts)', () => {
+    expect(resourcesWithoutFixture(ownedModels(t.app))).toEqual([]);
+  });
 
   it('has exactly one row for every registered route', () => {
     const registered = registeredRoutes(t.app)

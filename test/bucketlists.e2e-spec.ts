@@ -222,15 +222,15 @@ describe('bucket lists', () => {
     });
 
     it.each([
-      ['PUT', 'put', { name: 'x', owner: '0123456789abcdef01234567' }],
-      ['PATCH', 'patch', { owner: '0123456789abcdef01234567' }],
-      ['PATCH', 'patch', { userId: '0123456789abcdef01234567' }],
-      ['PUT', 'put', {}],
-    ] as const)('cannot send %s %j (400); nothing changes', async (_m, method, body) => {
+      ['PUT', { name: 'x', owner: '0123456789abcdef01234567' }],
+      ['PATCH', { owner: '0123456789abcdef01234567' }],
+      ['PATCH', { userId: '0123456789abcdef01234567' }],
+      ['PUT', {}],
+    ] as const)('cannot send %s %j (400); nothing changes', async (method, body) => {
       const list = await make.bucketlist(alice);
       const before = await stored(list.id);
       await request(server)
-        [method](`/api/bucketlists/${list.id}`)
+        [method === 'PUT' ? 'put' : 'patch'](`/api/bucketlists/${list.id}`)
         .set(alice.auth)
         .send(body)
         .expect(400);

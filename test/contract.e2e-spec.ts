@@ -3,7 +3,7 @@ import request from 'supertest';
 import { buildOpenApiDocument } from '../src/bootstrap.js';
 import type { TestApp } from './support/app.js';
 import { createTestApp } from './support/app.js';
-import { Contract, takeContractViolations } from './support/contract.js';
+import { Contract, STALE_METADATA_HINT, takeContractViolations } from './support/contract.js';
 import { signupAndLogin } from './support/users.js';
 
 // The response check every e2e file runs (test/support/contract.ts): it must catch what it is
@@ -21,22 +21,23 @@ describe('OpenAPI response contract', () => {
 
   const json = 'application/json; charset=utf-8';
 
+  const me = {
+    id: '0123456789abcdef01234567',
+    email: 'a@example.com',
+    name: 'A',
+    role: 'user',
+    active: true,
+    emailVerified: false,
+    mfaEnabled: false,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+  };
+
   it('refuses an undeclared status, content type or field, and a leaked field', () => {
     expect(contract.check('GET', '/api/health', 418, json, '{}')).toMatch(/418 is not declared/);
     expect(contract.check('GET', '/api/users/me', 401, 'text/html', '<h1>no</h1>')).toMatch(
       /content type text\/html is not declared/,
     );
-    const me = {
-      id: '0123456789abcdef01234567',
-      email: 'a@example.com',
-      name: 'A',
-      role: 'user',
-      active: true,
-      emailVerified: false,
-      mfaEnabled: false,
-      createdAt: '2026-01-01T00:00:00.000Z',
-      updatedAt: '2026-01-01T00:00:00.000Z',
-    };
     expect(contract.check('GET', '/api/users/me', 200, json, JSON.stringify(me))).toBeUndefined();
     expect(
       contract.check(
@@ -52,6 +53,21 @@ describe('OpenAPI response contract', () => {
     expect(contract.check('GET', undefined, 200, json, '{}')).toMatch(/no route matched/);
     expect(contract.check('DELETE', '/api/todos/:id', 204, undefined, '')).toBeUndefined();
     expect(contract.check('DELETE', '/api/todos/:id', 204, json, '{}')).toMatch(/declares none/);
+  });
+
+  it('points at src/metadata.ts and its command when a body has fields the document lacks', () => {
+    const undeclared = contract.check(
+      'GET',
+      '/api/users/me',
+      200,
+      json,
+      JSON.stringify({ ...me, nickname: 'new field' }),
+    );
+    expect(undeclared).toMatch(/nickname/);
+    expect(undeclared).toContain(STALE_METADATA_HINT);
+    expect(STALE_METADATA_HINT).toMatch(/src\/metadata\.ts .*`npm run swagger:metadata`/);
+    // A body that breaks the schema otherwise says nothing about the metadata.
+    expect(contract.check('GET', '/api/users/me', 200, json, '{"id":1}')).not.toContain('metadata');
   });
 
   it('records what the app answers outside its document, for the test that received it', async () => {

@@ -12,7 +12,11 @@ export { AllowUnverified } from './core/decorators/allow-unverified.decorator.js
 export { Auth, BEARER_SCHEME } from './core/decorators/auth.decorator.js';
 export { CurrentUser } from './core/decorators/current-user.decorator.js';
 export { OptionalAuth } from './core/decorators/optional-auth.decorator.js';
-export type { OwnedOptions } from './core/decorators/owned.decorator.js';
+export type {
+  OwnedDocument,
+  OwnedOptions,
+  ReadablePredicate,
+} from './core/decorators/owned.decorator.js';
 export { Owned, OwnedResource } from './core/decorators/owned.decorator.js';
 export { Public } from './core/decorators/public.decorator.js';
 export { RecentAuth } from './core/decorators/recent-auth.decorator.js';
@@ -25,14 +29,26 @@ export { RolesGuard } from './guards/roles.guard.js';
 export { parseEncryptionKey } from './mfa/secret-box.js';
 export type { SecurityNotices } from './mfa/security-notices.js';
 export { OwnedResources } from './ownership/owned-resources.service.js';
+export type { OwnerScopeOptions, VisibleScope } from './ownership/owner-scope.js';
+export { listOwner, listVisible } from './ownership/owner-scope.js';
 export type { PasswordPolicy } from './password-policy.js';
 export { PASSWORD_POLICIES } from './password-policy.js';
 export { clientKey } from './throttling/client-key.js';
 export { MIN_SECRET_LENGTH } from './token-keys.js';
 // Building blocks the kit uses itself and shares with the host's modules.
 export { Trim } from './shared/decorators/trim.decorator.js';
+export {
+  IsUserIdOrMe,
+  resolveUserIdOrMe,
+  USER_ID_OR_ME,
+} from './shared/decorators/user-id-or-me.decorator.js';
 export { ApiPageResponse, PageDto } from './shared/dto/paginated.dto.js';
 export { pageOffset, PaginationQueryDto } from './shared/dto/pagination-query.dto.js';
-export { DUPLICATE_KEY, isDuplicateKeyError, saveOr409 } from './shared/duplicate-key.js';
+export {
+  DUPLICATE_KEY,
+  isDuplicateKeyError,
+  saveOr409,
+  saveUniqueOr409,
+} from './shared/duplicate-key.js';
 export { paginate, paginateInMemory } from './shared/paginate.js';
 export { OBJECT_ID_PATTERN, ParseObjectIdPipe } from './shared/pipes/parse-object-id.pipe.js';

@@ -2,11 +2,10 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { UploadedMultipartFile } from '@nestjs/platform-fastify/multipart';
 import type { QueryFilter } from 'mongoose';
-import { Model, trusted } from 'mongoose';
+import { Model } from 'mongoose';
 
 import type { AuthUser, PageDto } from '../auth/index.js';
-import { paginate, saveOr409 } from '../auth/index.js';
-import { listOwner } from '../common/ownership/owner-scope.js';
+import { listOwner, paginate, saveOr409, saveUniqueOr409 } from '../auth/index.js';
 import { BookCoversService } from './covers/book-covers.service.js';
 import type { BookResponseDto } from './dto/book-response.dto.js';
 import { toBookResponse } from './dto/book-response.dto.js';
@@ -74,12 +73,10 @@ export class BooksService {
     upload: UploadedMultipartFile | undefined,
   ): Promise<BookResponseDto> {
     const cover = await this.covers.fromUpload(upload);
-    const renaming = dto.title !== undefined && dto.title !== doc.title;
     doc.set(dto);
     // A new cover is a change to the book too: its updatedAt moves.
     if (cover) doc.set('updatedAt', new Date());
-    const taken = () => this.titleTakenByAnother(doc, dto.title);
-    await saveOr409(() => doc.save(), TITLE_TAKEN, renaming ? taken : undefined);
+    await saveUniqueOr409(doc, ['owner', 'title'], TITLE_TAKEN);
     if (cover) await this.covers.store(doc._id, cover);
     return toBookResponse(doc);
   }
@@ -87,17 +84,5 @@ export class BooksService {
   /** The Book schema's delete middleware removes the cover first. */
   async remove(doc: BookDocument): Promise<void> {
     await doc.deleteOne();
-  }
-
-  private async titleTakenByAnother(
-    doc: BookDocument,
-    title: string | undefined,
-  ): Promise<boolean> {
-    const taken = await this.books.exists({
-      owner: doc.owner,
-      title,
-      _id: trusted({ $ne: doc._id }),
-    });
-    return taken !== null;
   }
 }

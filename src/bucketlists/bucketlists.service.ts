@@ -5,8 +5,7 @@ import { Model } from 'mongoose';
 
 import type { AuthUser } from '../auth/index.js';
 import type { PageDto } from '../auth/index.js';
-import { paginate } from '../auth/index.js';
-import { listOwner } from '../common/ownership/owner-scope.js';
+import { listOwner, paginate } from '../auth/index.js';
 import type { BucketlistResponseDto } from './dto/bucketlist-response.dto.js';
 import { toBucketlistResponse } from './dto/bucketlist-response.dto.js';
 import type { CreateBucketlistDto } from './dto/create-bucketlist.dto.js';

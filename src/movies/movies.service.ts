@@ -1,11 +1,10 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { QueryFilter } from 'mongoose';
-import { Model, trusted } from 'mongoose';
+import { Model } from 'mongoose';
 
 import type { AuthUser, PageDto } from '../auth/index.js';
-import { paginate, saveOr409 } from '../auth/index.js';
-import { resolveUserIdOrMe } from '../common/decorators/user-id-or-me.decorator.js';
+import { paginate, resolveUserIdOrMe, saveOr409, saveUniqueOr409 } from '../auth/index.js';
 import type { CreateMovieDto } from './dto/create-movie.dto.js';
 import type { ListMoviesQueryDto } from './dto/list-movies-query.dto.js';
 import type { MovieResponseDto } from './dto/movie-response.dto.js';
@@ -43,14 +42,8 @@ export class MoviesService {
 
   /** PATCH applies the given fields, PUT (a full CreateMovieDto) replaces all of them. */
   async update(doc: MovieDocument, dto: UpdateMovieDto): Promise<MovieResponseDto> {
-    const name = dto.name;
-    const renaming = name !== undefined && name !== doc.name;
     doc.set(dto);
-    const taken = async () =>
-      (await this.movies.exists({ name, _id: trusted({ $ne: doc._id }) })) !== null;
-    return toMovieResponse(
-      await saveOr409(() => doc.save(), NAME_TAKEN, renaming ? taken : undefined),
-    );
+    return toMovieResponse(await saveUniqueOr409(doc, ['name'], NAME_TAKEN));
   }
 
   async remove(doc: MovieDocument): Promise<void> {

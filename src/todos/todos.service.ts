@@ -5,8 +5,7 @@ import { Model } from 'mongoose';
 
 import type { AuthUser } from '../auth/index.js';
 import type { PageDto } from '../auth/index.js';
-import { paginate, paginateInMemory } from '../auth/index.js';
-import { listOwner } from '../common/ownership/owner-scope.js';
+import { listOwner, paginate, paginateInMemory } from '../auth/index.js';
 import type { CreateTodoDto } from './dto/create-todo.dto.js';
 import type { ListTodosQueryDto, TodoSortField } from './dto/list-todos-query.dto.js';
 import type { PublicTodoDto, TodoResponseDto } from './dto/todo-response.dto.js';

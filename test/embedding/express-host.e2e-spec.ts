@@ -1,161 +1,18 @@
-import type { DynamicModule, INestApplication } from '@nestjs/common';
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Module,
-  Patch,
-  Post,
-  ValidationPipe,
-} from '@nestjs/common';
-import { getConnectionToken, InjectModel, MongooseModule } from '@nestjs/mongoose';
-import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { ExpressAdapter } from '@nestjs/platform-express';
-import { Test } from '@nestjs/testing';
-import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
-import type { Connection, HydratedDocument, Model } from 'mongoose';
-import { Schema as MongooseSchema, Types } from 'mongoose';
+import type { INestApplication } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { getConnectionToken } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
+import { Types } from 'mongoose';
 import { Secret, TOTP } from 'otpauth';
 import request from 'supertest';
 
-import type { AuthModuleOptions, AuthUser } from '../../src/auth/index.js';
-import {
-  Auth,
-  AuthModule,
-  CurrentUser,
-  OptionalAuth,
-  Owned,
-  OwnedResource,
-  OwnedResources,
-  Public,
-  Role,
-} from '../../src/auth/index.js';
+import type { AuthModuleOptions } from '../../src/auth/index.js';
+import { AuthModule, OwnedResources } from '../../src/auth/index.js';
 import { testDatabaseUri } from '../support/app.js';
+import { createHost, HOST_ADMIN, HOST_AUTH } from './host.js';
 
-// A host application that knows nothing of Guardhouse's own modules: it imports the auth kit
-// through its public API, brings its own Mongoose connection and protects its own resource with
-// the kit's decorators alone. It runs on Express, not Fastify.
-
-@Schema({ collection: 'notes', timestamps: true })
-class Note {
-  @Prop({ required: true })
-  text!: string;
-
-  @Prop({ type: MongooseSchema.Types.ObjectId, ref: 'User', required: true, index: true })
-  owner!: Types.ObjectId;
-}
-type NoteDocument = HydratedDocument<Note>;
-const NoteSchema = SchemaFactory.createForClass(Note);
-
-class NoteDto {
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(500)
-  text!: string;
-}
-
-const view = (note: NoteDocument) => ({
-  id: note._id.toString(),
-  text: note.text,
-  owner: note.owner.toString(),
-});
-
-@Controller('notes')
-class NotesController {
-  constructor(@InjectModel(Note.name) private readonly notes: Model<Note>) {}
-
-  @Get('about')
-  @Public()
-  about() {
-    return { service: 'notes' };
-  }
-
-  @Get('count')
-  @OptionalAuth()
-  async count(@CurrentUser() user?: AuthUser) {
-    return { mine: user ? await this.notes.countDocuments({ owner: user.id }) : null };
-  }
-
-  @Post()
-  @Auth()
-  async create(@Body() dto: NoteDto, @CurrentUser() user: AuthUser) {
-    return view(await this.notes.create({ text: dto.text, owner: user.id }));
-  }
-
-  @Get()
-  @Auth()
-  async list(@CurrentUser() user: AuthUser) {
-    const filter = user.role === Role.Admin ? {} : { owner: user.id };
-    return (await this.notes.find(filter)).map(view);
-  }
-
-  @Get(':id')
-  @Auth()
-  @Owned({ model: Note.name, ownerField: 'owner' })
-  get(@OwnedResource() note: NoteDocument) {
-    return view(note);
-  }
-
-  @Patch(':id')
-  @Auth()
-  @Owned({ model: Note.name, ownerField: 'owner' })
-  async update(@OwnedResource() note: NoteDocument, @Body() dto: NoteDto) {
-    note.text = dto.text;
-    return view(await note.save());
-  }
-
-  @Delete(':id')
-  @HttpCode(204)
-  @Auth()
-  @Owned({ model: Note.name, ownerField: 'owner' })
-  async remove(@OwnedResource() note: NoteDocument): Promise<void> {
-    await note.deleteOne();
-  }
-}
-
-const HOST_ADMIN = { email: 'boss@notes.test', password: 'Boss-pass-1!' };
-const HOST_AUTH: AuthModuleOptions = {
-  jwt: {
-    secret: 'notes-host-secret-of-at-least-32-chars!',
-    issuer: 'notes-host',
-    audience: 'notes-api',
-  },
-  bcryptRounds: 10,
-  admin: HOST_ADMIN,
-  loginThrottle: { maxFailuresPerAccount: 3 },
-  mfa: { encryptionKey: 'a'.repeat(32) + 'b'.repeat(32), issuer: 'Notes' },
-};
-
-@Module({})
-class NotesHostModule {
-  static forRoot(mongoUri: string, auth: DynamicModule): DynamicModule {
-    return {
-      module: NotesHostModule,
-      imports: [
-        MongooseModule.forRoot(mongoUri),
-        MongooseModule.forFeature([{ name: Note.name, schema: NoteSchema }]),
-        auth,
-      ],
-      controllers: [NotesController],
-    };
-  }
-}
-
-async function createHost(mongoUri: string, auth: DynamicModule): Promise<INestApplication> {
-  const moduleRef = await Test.createTestingModule({
-    imports: [NotesHostModule.forRoot(mongoUri, auth)],
-  }).compile();
-  const app = moduleRef.createNestApplication(new ExpressAdapter(), { logger: false });
-  app.setGlobalPrefix('api');
-  // The kit's DTOs (signup, login, users) are validated by the host's global pipe.
-  app.useGlobalPipes(
-    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
-  );
-  await app.init();
-  return app;
-}
+// The host application (./host.ts) embeds the auth kit on Express; these tests drive the kit's
+// routes and its notes resource through it.
 
 interface Caller {
   id: string;

@@ -9,6 +9,7 @@ import { expectUnchangedAfter } from '../support/db.js';
 import type { Fixtures } from '../support/fixtures.js';
 import { fixtures } from '../support/fixtures.js';
 import { blackPng } from '../support/images.js';
+import { registeredRoutes } from '../support/routes.js';
 import type { TestUser } from '../support/users.js';
 
 /**
@@ -16,8 +17,10 @@ import type { TestUser } from '../support/users.js';
  * putting its id in the URL. One row per route; each is refused (403, or 404 for resources that
  * are private to their owner) without leaking the target and without changing any collection.
  *
- * To cover a new owned resource, add rows: `target` creates the victim's resource through the API
- * and returns the path parameters.
+ * Every `@Owned` route is also swept without a row (the last test): a resource of its model from
+ * test/support/fixtures.ts, the attacker's request without a body, refused before validation. Rows
+ * add what the sweep cannot: hostile bodies, lists, secrets that must not leak. `target` creates
+ * the victim's resource through the API and returns the path parameters.
  */
 interface Context {
   app: TestApp['app'];
@@ -219,5 +222,29 @@ describe('IDOR: acting on another user’s resources', () => {
     expect(res.body).toMatchObject({ statusCode: row.expected });
     if (row.secret) expect(res.text).not.toContain(row.secret(ctx));
     await unchanged();
+  });
+
+  it('refuses another user on every @Owned route of every resource, changing nothing', async () => {
+    const swept: { route: string; status: number }[] = [];
+    const expected: typeof swept = [];
+    for (const { route, method, path, owned } of registeredRoutes(t.app)) {
+      if (!owned) continue;
+      const { id } = await ctx.make.owned(owned.model, ctx.victim);
+      const url = path.replace(`:${owned.param}`, id);
+      if (url.includes('/:')) throw new Error(`${route}: parameters other than the id need a row`);
+      // A resource whose documents are public one by one is private by default in its fixture.
+      const hidden = owned.visibility === 'private' || owned.readableBy !== undefined;
+      const unchanged = await expectUnchangedAfter(t.app);
+      const res = await request(t.app.getHttpServer())
+        [method.toLowerCase() as 'get'](url)
+        .set(ctx.attacker.auth);
+      swept.push({ route, status: res.status });
+      expected.push({ route, status: hidden ? 404 : 403 });
+      await unchanged().catch((error: Error) => {
+        throw new Error(`${route} changed the database: ${error.message}`);
+      });
+    }
+    expect(swept).toEqual(expected);
+    expect(swept.length).toBeGreaterThan(0);
   });
 });

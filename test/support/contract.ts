@@ -147,7 +147,8 @@ export class Contract {
     }
     const validate = this.validator(`${key} ${type}`, schema);
     if (validate(data)) return undefined;
-    return `body does not match the schema: ${describeErrors(validate.errors)}; body: ${body.slice(0, 300)}`;
+    const problem = `body does not match the schema: ${describeErrors(validate.errors)}`;
+    return `${problem}; body: ${body.slice(0, 300)}${undeclaredFieldsHint(validate.errors)}`;
   }
 
   private validator(key: string, schema: Schema): ValidateFunction {
@@ -235,6 +236,20 @@ function describeErrors(errors: ErrorObject[] | null | undefined): string {
       return `${e.instancePath || '/'} ${e.message ?? e.keyword}${extra}`;
     })
     .join('; ');
+}
+
+/**
+ * Fields the schema does not declare are most often fields the DTO declares but src/metadata.ts
+ * (the Swagger plugin's output, which the document is built from under ts-jest) does not know yet.
+ */
+export const STALE_METADATA_HINT =
+  'if the response DTO declares these fields, src/metadata.ts is stale: run `npm run swagger:metadata`';
+
+function undeclaredFieldsHint(errors: ErrorObject[] | null | undefined): string {
+  const undeclared = (errors ?? []).some(
+    (e) => e.keyword === 'unevaluatedProperties' || e.keyword === 'additionalProperties',
+  );
+  return undeclared ? ` (${STALE_METADATA_HINT})` : '';
 }
 
 /** The body as text; undefined for a stream (not inspected), '' for no body. */

@@ -110,6 +110,43 @@ export interface Fixtures {
   coverUpload(owner: TestUser, cover?: CoverFile): Test;
   todo(owner: TestUser, fields?: Fields): Promise<TodoBody>;
   bucketlist(owner: TestUser, fields?: Fields): Promise<BucketlistBody>;
+  /**
+   * A resource of the `@Owned` model `model` (`'Movie'`, …) owned by `owner`, with default fields
+   * (private, for a resource whose documents are public one by one), for tests that go through
+   * every resource. Throws, naming the model, when RESOURCE_FIXTURES has no maker for it.
+   */
+  owned(model: string, owner: TestUser): Promise<{ id: string }>;
+}
+
+/**
+ * The maker of each product resource, by the model name of its `@Owned` routes: the line a new
+ * resource adds to this file. The access matrix and the IDOR sweep create one per `@Owned` route
+ * through it, and fail naming the model when it is missing.
+ */
+const RESOURCE_FIXTURES: Record<
+  string,
+  (make: Fixtures, owner: TestUser) => Promise<{ id: string }>
+> = {
+  Movie: (make, owner) => make.movie(owner),
+  Book: (make, owner) => make.book(owner),
+  Todo: (make, owner) => make.todo(owner),
+  Bucketlist: (make, owner) => make.bucketlist(owner),
+};
+
+/** The models among `models` that RESOURCE_FIXTURES cannot make. */
+export function resourcesWithoutFixture(models: readonly string[]): string[] {
+  return models.filter((model) => !Object.hasOwn(RESOURCE_FIXTURES, model));
+}
+
+/** The maker of `model` in RESOURCE_FIXTURES; throws, naming the model, when there is none. */
+export function resourceMaker(
+  model: string,
+): (make: Fixtures, owner: TestUser) => Promise<{ id: string }> {
+  if (Object.hasOwn(RESOURCE_FIXTURES, model)) return RESOURCE_FIXTURES[model];
+  throw new Error(
+    `No fixture makes a ${model}, an @Owned model: add \`${model}: (make, owner) => …\` to ` +
+      'RESOURCE_FIXTURES in test/support/fixtures.ts',
+  );
 }
 
 /** Unique within the test process (each e2e file runs in its own process and database). */
@@ -158,7 +195,7 @@ export function fixtures(
     if (res.status !== 200) throw new Error(`promotion failed: ${res.status} ${res.text}`);
   };
 
-  return {
+  const make: Fixtures = {
     user: (overrides) => signupAndLogin(app, overrides),
     users: (count) => Promise.all(Array.from({ length: count }, () => signupAndLogin(app))),
     admin: () => loginAdmin(app),
@@ -191,5 +228,7 @@ export function fixtures(
       const body = { name: unique('List'), ...fields };
       return created<BucketlistBody>('a bucket list', await post('/api/bucketlists', owner, body));
     },
+    owned: async (model, owner) => resourceMaker(model)(make, owner),
   };
+  return make;
 }

@@ -139,6 +139,52 @@ describe('the equality–sort–range rule', () => {
     expect(served(unservedBranch, ownerNewest)).toBe(false);
   });
 
+  describe('a filter that lives only inside an $or ("public or mine")', () => {
+    const publicOrMine = query(
+      { $or: [{ isPublic: true }, { owner: 1 }] },
+      { createdAt: -1, _id: -1 },
+    );
+    const newest = index({ createdAt: -1, _id: -1 });
+    const publicNewest = index({ isPublic: 1, createdAt: -1, _id: -1 });
+
+    it('is not served by the sort index alone (a full index scan, filtered as it goes)', () => {
+      expect(served(publicOrMine, newest)).toBe(false);
+      expect(served(publicOrMine, newest, ownerNewest)).toBe(false);
+    });
+
+    it('is served when every branch has an index of its own, each giving the order', () => {
+      expect(servingIndexes(publicOrMine, [newest, publicNewest, ownerNewest])).toEqual([
+        publicNewest,
+        ownerNewest,
+      ]);
+    });
+
+    it('is refused when one branch is not served, whichever it is', () => {
+      expect(served(publicOrMine, newest, publicNewest)).toBe(false);
+      expect(served(publicOrMine, newest, ownerNewest)).toBe(false);
+      // A branch index that does not give the order is a blocking sort.
+      expect(served(publicOrMine, index({ isPublic: 1 }), ownerNewest)).toBe(false);
+    });
+
+    it("checks the next page (the cursor's $or beside it) the same way", () => {
+      const after = { $or: [{ createdAt: { $lt: 1 } }, { createdAt: 1, _id: { $lt: 2 } }] };
+      const nextPage = query(
+        { $and: [{ $or: [{ isPublic: true }, { owner: 1 }] }, after] },
+        { createdAt: -1, _id: -1 },
+      );
+      expect(served(nextPage, newest, publicNewest, ownerNewest)).toBe(true);
+      expect(served(nextPage, publicNewest, ownerNewest)).toBe(true);
+      // The cursor's own $or bounds the scan by a range on the sort index: accepted, as for
+      // any keyset page of an unfiltered list.
+      expect(served(query(after, { createdAt: -1, _id: -1 }), newest)).toBe(true);
+    });
+
+    it('keeps a negation inside a branch from counting as a bound', () => {
+      const q = query({ $or: [{ pending: { $ne: true } }, { owner: 1 }] }, { createdAt: -1 });
+      expect(served(q, index({ createdAt: -1 }), ownerNewest)).toBe(false);
+    });
+  });
+
   it('ignores hashed or text keys for order and ranges', () => {
     expect(declaredIndexes([[{ a: 'hashed' }, {}]])[1].keys).toEqual([['a', 'hashed']]);
     expect(served(query({}, { a: 1 }), ...declaredIndexes([[{ a: 'hashed' }, {}]]))).toBe(false);

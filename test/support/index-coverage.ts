@@ -119,11 +119,15 @@ export function serves(
   return keysUsed(index, conditions, sort) !== null;
 }
 
-/** How many of `index`'s keys bound or order the scan when it serves the query, else null. */
+/**
+ * How many of `index`'s keys bound or order the scan when it serves the query, else null.
+ * `narrowed`: the query has conditions besides `conditions` (an `$or`) that the index cannot bound.
+ */
 function keysUsed(
   index: DeclaredIndex,
   conditions: Conditions,
   sort: readonly [string, Direction][],
+  narrowed = false,
 ): number | null {
   const { eq, range } = conditions;
   const keys = index.keys;
@@ -149,7 +153,8 @@ function keysUsed(
   // R: a range on a sort key or on the key right after the sort bounds the scan.
   const rangeAfter = i < ordered.length && range.includes(ordered[i][0]);
   const rangeBound = rangeAfter || ordered.slice(equality, i).some(([f]) => range.includes(f));
-  const filtered = eq.length > 0 || range.length > 0 || (conditions.not?.length ?? 0) > 0;
+  const filtered =
+    narrowed || eq.length > 0 || range.length > 0 || (conditions.not?.length ?? 0) > 0;
   if (equality === 0 && sortRest.length === 0 && !rangeBound) return null;
   // A filter the index ignores is a full index scan: the index must bound it, not only order it.
   if (filtered && equality === 0 && !rangeBound) return null;
@@ -161,7 +166,10 @@ const METADATA_OPERATIONS = new Set(['estimatedDocumentCount']);
 
 /**
  * The index serving `shape` (for `$or`: one per branch), or null when none does.
- * The conditions outside an `$or` apply to every branch.
+ * The conditions outside an `$or` apply to every branch. An index that bounds none of the
+ * conditions outside the `$or` serves the query only by its order: that is a full index scan,
+ * filtered as it goes (`find({ $or: [{ public: true }, { owner }] }).sort({ createdAt: -1 })` on
+ * `{ createdAt: -1 }`), so each branch must then be served as a query of its own.
  */
 export function servingIndexes(
   shape: QueryShape,
@@ -169,22 +177,23 @@ export function servingIndexes(
 ): DeclaredIndex[] | null {
   if (METADATA_OPERATIONS.has(shape.op)) return [];
   // The index that bounds the scan on the most keys, as MongoDB's planner would pick.
-  const find = (c: Conditions): DeclaredIndex | undefined => {
+  const find = (c: Conditions, narrowed = false): DeclaredIndex | undefined => {
     let best: DeclaredIndex | undefined;
     let bestUsed = 0;
     for (const index of indexes) {
-      const used = keysUsed(index, c, shape.sort);
+      const used = keysUsed(index, c, shape.sort, narrowed);
       if (used !== null && used > bestUsed) [best, bestUsed] = [index, used];
     }
     return best;
   };
-  const whole = find(shape.filter);
+  const whole = find(shape.filter, shape.filter.ors.length > 0);
   if (whole) return [whole];
   for (const or of shape.filter.ors) {
     const found = or.map((branch) =>
       find({
         eq: [...shape.filter.eq, ...branch.eq],
         range: [...shape.filter.range, ...branch.range],
+        not: [...(shape.filter.not ?? []), ...(branch.not ?? [])],
       }),
     );
     if (or.length > 0 && found.every((index) => index !== undefined)) return found;

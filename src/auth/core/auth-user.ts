@@ -27,6 +27,7 @@ export interface AuthUser {
 /** Fastify and Express requests both carry these once the JwtAuthGuard has run. */
 export interface AuthRequest {
   user?: AuthUser;
+  method?: string;
   headers: Record<string, string | string[] | undefined>;
   params: Record<string, string | undefined>;
   /** Set by the OwnershipGuard: the document it loaded and checked. */

@@ -10,8 +10,8 @@ import { Reflector } from '@nestjs/core';
 import { InjectConnection } from '@nestjs/mongoose';
 import type { Connection, Document, Model } from 'mongoose';
 
-import type { AuthRequest } from '../core/auth-user.js';
-import type { OwnedOptions } from '../core/decorators/owned.decorator.js';
+import type { AuthRequest, AuthUser } from '../core/auth-user.js';
+import type { OwnedRule } from '../core/decorators/owned.decorator.js';
 import { OWNED_KEY } from '../core/decorators/owned.decorator.js';
 import { Role } from '../core/roles.js';
 import { assertObjectId } from '../shared/pipes/parse-object-id.pipe.js';
@@ -20,10 +20,15 @@ const isIdLike = (value: unknown): value is { toString(): string } =>
   typeof value === 'string' ||
   (typeof value === 'object' && value !== null && '_bsontype' in value);
 
+/** Methods that only read: a document the caller may see is served to them. */
+const READS = new Set(['GET', 'HEAD']);
+
 /**
  * Generic owner-or-admin check driven by `@Owned(...)`: loads the document once, answers 400 for
  * a bad id, 404 when missing, 403 (or 404 for private resources) when it is someone else's, and
- * leaves the document on the request for the handler.
+ * leaves the document on the request for the handler. With `readableBy`, visibility is decided
+ * per document: anyone (anonymous callers too) reads a visible one, nobody but its owner and
+ * admins learns that an invisible one exists.
  */
 @Injectable()
 export class OwnershipGuard implements CanActivate {
@@ -33,25 +38,41 @@ export class OwnershipGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const owned = this.reflector.get<Required<OwnedOptions> | undefined>(
-      OWNED_KEY,
-      context.getHandler(),
-    );
+    const owned = this.reflector.get<OwnedRule | undefined>(OWNED_KEY, context.getHandler());
     if (!owned) return true;
     const request = context.switchToHttp().getRequest<AuthRequest>();
     const { user } = request;
-    if (!user) throw new UnauthorizedException();
+    // Without per-document visibility nothing is readable without an identity.
+    if (!user && owned.readableBy === undefined) throw new UnauthorizedException();
     const id = assertObjectId(request.params[owned.param], owned.param);
     const model: Model<object> = this.connection.model<object>(owned.model);
     const document: Document | null = await model.findById(id);
-    if (!document) throw new NotFoundException(`${owned.model} not found`);
-    const ownerId: unknown = document.get(owned.ownerField);
-    const isOwner = isIdLike(ownerId) && ownerId.toString() === user.id;
-    if (!isOwner && user.role !== Role.Admin) {
-      if (owned.visibility === 'private') throw new NotFoundException(`${owned.model} not found`);
-      throw new ForbiddenException(`Only the owner or an admin may do this`);
+    const missing = () => new NotFoundException(`${owned.model} not found`);
+    if (!document) throw missing();
+    if (user && (this.owns(document, owned, user) || user.role === Role.Admin)) {
+      request.ownedResource = document;
+      return true;
     }
-    request.ownedResource = document;
-    return true;
+    const visible = this.visible(document, owned, user);
+    if (!visible) throw missing();
+    if (owned.readableBy !== undefined && READS.has(request.method?.toUpperCase() ?? '')) {
+      request.ownedResource = document;
+      return true;
+    }
+    if (!user) throw new UnauthorizedException();
+    throw new ForbiddenException(`Only the owner or an admin may do this`);
+  }
+
+  private owns(document: Document, owned: OwnedRule, user: AuthUser): boolean {
+    const ownerId: unknown = document.get(owned.ownerField);
+    return isIdLike(ownerId) && ownerId.toString() === user.id;
+  }
+
+  /** May a non-owner, non-admin caller know that this document exists? */
+  private visible(document: Document, owned: OwnedRule, user: AuthUser | undefined): boolean {
+    const { readableBy } = owned;
+    if (readableBy === undefined) return owned.visibility === 'public';
+    if (typeof readableBy === 'string') return document.get(readableBy) === true;
+    return readableBy(document, user);
   }
 }

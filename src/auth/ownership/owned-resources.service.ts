@@ -4,7 +4,7 @@ import { InjectConnection } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 
 import { UserLifecycle } from '../accounts/user-lifecycle.service.js';
-import type { OwnedOptions } from '../core/decorators/owned.decorator.js';
+import type { OwnedRule } from '../core/decorators/owned.decorator.js';
 import { OWNED_KEY } from '../core/decorators/owned.decorator.js';
 
 export interface OwnedCollection {
@@ -43,7 +43,7 @@ export class OwnedResources implements OnModuleInit, OnApplicationBootstrap {
       for (const method of this.scanner.getAllMethodNames(prototype)) {
         const handler = (prototype as Record<string, unknown>)[method];
         if (typeof handler !== 'function') continue;
-        const owned = this.reflector.get<OwnedOptions | undefined>(OWNED_KEY, handler);
+        const owned = this.reflector.get<OwnedRule | undefined>(OWNED_KEY, handler);
         if (owned) found.set(`${owned.model}.${owned.ownerField}`, owned);
       }
     }

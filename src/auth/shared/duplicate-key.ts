@@ -1,4 +1,6 @@
 import { ConflictException } from '@nestjs/common';
+import type { Document, QueryFilter } from 'mongoose';
+import { trusted } from 'mongoose';
 
 /** MongoDB's (and FerretDB's) "duplicate key" error on insert or upsert: a unique index said no. */
 export const DUPLICATE_KEY = 11000;
@@ -30,4 +32,31 @@ export async function saveOr409<T>(
     }
     throw error;
   }
+}
+
+/** The one read a collision check needs of a document's model. */
+interface UniqueLookup {
+  exists(filter: QueryFilter<unknown>): Promise<unknown>;
+}
+
+/**
+ * Saves `doc`, answering 409 `message` when the write collides with another document on the
+ * unique `key` (e.g. `['owner', 'title']`: a title is unique per owner). When the save changes a
+ * path of the key, a failure other than 11000 is a collision if another document now holds the
+ * document's values for the key (FerretDB's code 1 on update, see saveOr409).
+ */
+export async function saveUniqueOr409<D extends Document>(
+  doc: D,
+  key: readonly string[],
+  message: string,
+): Promise<D> {
+  const renaming = key.some((path) => doc.isModified(path));
+  const taken = async () => {
+    const values = Object.fromEntries(key.map((path) => [path, doc.get(path) as unknown]));
+    const model = doc.$model() as unknown as UniqueLookup;
+    const holder = await model.exists({ ...values, _id: trusted({ $ne: doc._id }) });
+    return holder !== null;
+  };
+  await saveOr409(() => doc.save(), message, renaming ? taken : undefined);
+  return doc;
 }

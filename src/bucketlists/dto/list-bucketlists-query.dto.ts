@@ -1,7 +1,6 @@
 import { IsOptional } from 'class-validator';
 
-import { PaginationQueryDto } from '../../auth/index.js';
-import { IsUserIdOrMe } from '../../common/decorators/user-id-or-me.decorator.js';
+import { IsUserIdOrMe, PaginationQueryDto } from '../../auth/index.js';
 
 export class ListBucketlistsQueryDto extends PaginationQueryDto {
   /**

@@ -2,7 +2,7 @@ import { applyDecorators, UnauthorizedException } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { Matches } from 'class-validator';
 
-import type { AuthUser } from '../../auth/index.js';
+import type { AuthUser } from '../../core/auth-user.js';
 
 /** A user's ObjectId, or `me` for the caller (either case). */
 export const USER_ID_OR_ME = /^(me|[0-9a-f]{24})$/i;
