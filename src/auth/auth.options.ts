@@ -1,5 +1,6 @@
 import type { ModuleMetadata } from '@nestjs/common';
 
+import type { HostAuditEventType } from './audit/audit-events.js';
 import type { SecurityNotices } from './mfa/security-notices.js';
 import type { PasswordPolicy } from './password-policy.js';
 
@@ -87,6 +88,24 @@ export interface AuthModuleOptions {
    * signup then answers 202 alike for new and taken addresses. Needs `mail`. Default false.
    */
   requireVerifiedEmail?: boolean;
+  /** The audit trail of security events (docs/audit.md). */
+  audit?: AuditOptions;
+}
+
+export interface AuditOptions {
+  /** Events older than this many days are deleted (by one instance an hour). Default 365. */
+  retentionDays?: number;
+  /** Recorded events are written (in one insert) at least this often, in ms. Default 1000. */
+  flushIntervalMs?: number;
+  /**
+   * Events held in memory while the database cannot take them; once full, further events are
+   * dropped and counted (log line, `/health` detail) until writes succeed again. Default 10000.
+   */
+  bufferSize?: number;
+  /** Names this process in every event. Default `<hostname>:<pid>`. */
+  instanceId?: string;
+  /** The host's own event types (declared in `AuditEventDetails`), accepted as `?type=`. */
+  eventTypes?: readonly HostAuditEventType[];
 }
 
 export interface MailOptions {

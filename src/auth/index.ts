@@ -1,12 +1,30 @@
 // Public API of the auth kit: what a host Nest application imports.
+export type {
+  AdminEnsuredOutcome,
+  AuditEventDetails,
+  AuditEventOf,
+  AuditEventType,
+  ChangedBy,
+  HostAuditEventType,
+  KitAuditEvents,
+  LoginFailureReason,
+  SecondFactorFailureReason,
+  SecondFactorMethod,
+} from './audit/audit-events.js';
+export { ANONYMOUS_ACTOR, KIT_AUDIT_EVENT_TYPES, SYSTEM_ACTOR } from './audit/audit-events.js';
+export type { AuditParties, AuditStats } from './audit/audit-recorder.service.js';
+export { AuditRecorder, byUser } from './audit/audit-recorder.service.js';
+export { AuditEventResponseDto } from './audit/dto/audit-event-response.dto.js';
 export { AuthModule } from './auth.module.js';
 export type {
+  AuditOptions,
   AuthModuleAsyncOptions,
   AuthModuleOptions,
   JwtAlgorithm,
   MailOptions,
 } from './auth.options.js';
 export type { AuthRequest, AuthUser } from './core/auth-user.js';
+export type { ClientInfo } from './core/client-info.js';
 export { AllowUnverified } from './core/decorators/allow-unverified.decorator.js';
 export { Auth, BEARER_SCHEME } from './core/decorators/auth.decorator.js';
 export { CurrentUser } from './core/decorators/current-user.decorator.js';

@@ -42,5 +42,11 @@ export function authOptionsFromEnv(env: Env): AuthModuleOptions {
       windowSeconds: env.MAIL_WINDOW_SECONDS,
     },
     requireVerifiedEmail: env.REQUIRE_VERIFIED_EMAIL,
+    audit: {
+      retentionDays: env.AUDIT_RETENTION_DAYS,
+      flushIntervalMs: env.AUDIT_FLUSH_INTERVAL_MS,
+      bufferSize: env.AUDIT_BUFFER_SIZE,
+      instanceId: env.INSTANCE_ID,
+    },
   };
 }

@@ -15,6 +15,7 @@ import { AllowUnverified } from '../core/decorators/allow-unverified.decorator.j
 import { Auth } from '../core/decorators/auth.decorator.js';
 import { CurrentUser } from '../core/decorators/current-user.decorator.js';
 import { Public } from '../core/decorators/public.decorator.js';
+import { UserAgent } from '../core/decorators/user-agent.decorator.js';
 import { AuthErrorHeadersInterceptor } from '../interceptors/auth-error-headers.interceptor.js';
 import { AcceptedDto } from './dto/accepted.dto.js';
 import { ChangeEmailDto } from './dto/change-email.dto.js';
@@ -48,8 +49,12 @@ export class RecoveryController {
   })
   @ApiAcceptedResponse({ type: AcceptedDto })
   @ApiBadRequestResponse({ description: 'Not an email address, or unknown fields' })
-  forgot(@Body() dto: ForgotPasswordDto, @Ip() ip: string): Promise<AcceptedDto> {
-    return this.recovery.forgotPassword(dto.email, ip);
+  forgot(
+    @Body() dto: ForgotPasswordDto,
+    @Ip() ip: string,
+    @UserAgent() userAgent?: string,
+  ): Promise<AcceptedDto> {
+    return this.recovery.forgotPassword(dto.email, { ip, userAgent });
   }
 
   @Post('auth/password/reset')
@@ -65,8 +70,12 @@ export class RecoveryController {
   @ApiBadRequestResponse({
     description: `${INVALID_LINK} (unknown, expired, used or superseded), or a password that breaks the rules`,
   })
-  reset(@Body() dto: ResetPasswordDto, @Ip() ip: string): Promise<void> {
-    return this.recovery.resetPassword(dto.token, dto.newPassword, ip);
+  reset(
+    @Body() dto: ResetPasswordDto,
+    @Ip() ip: string,
+    @UserAgent() userAgent?: string,
+  ): Promise<void> {
+    return this.recovery.resetPassword(dto.token, dto.newPassword, { ip, userAgent });
   }
 
   @Post('auth/email/verify')
@@ -76,8 +85,8 @@ export class RecoveryController {
   @ApiOperation({ summary: 'Verify your address with the token from a verification link' })
   @ApiNoContentResponse({ description: 'Address verified' })
   @ApiBadRequestResponse({ description: INVALID_LINK })
-  verify(@Body() dto: TokenDto, @Ip() ip: string): Promise<void> {
-    return this.recovery.verifyEmail(dto.token, ip);
+  verify(@Body() dto: TokenDto, @Ip() ip: string, @UserAgent() userAgent?: string): Promise<void> {
+    return this.recovery.verifyEmail(dto.token, { ip, userAgent });
   }
 
   @Post('auth/email/resend')
@@ -86,8 +95,12 @@ export class RecoveryController {
   @ApiTags('auth')
   @ApiOperation({ summary: 'Mail a new verification link (none when already verified)' })
   @ApiAcceptedResponse({ type: AcceptedDto })
-  resend(@CurrentUser() user: AuthUser, @Ip() ip: string): Promise<AcceptedDto> {
-    return this.recovery.resendVerification(user, ip);
+  resend(
+    @CurrentUser() user: AuthUser,
+    @Ip() ip: string,
+    @UserAgent() userAgent?: string,
+  ): Promise<AcceptedDto> {
+    return this.recovery.resendVerification(user, { ip, userAgent });
   }
 
   @Post('users/me/email')
@@ -109,8 +122,9 @@ export class RecoveryController {
     @CurrentUser() user: AuthUser,
     @Body() dto: ChangeEmailDto,
     @Ip() ip: string,
+    @UserAgent() userAgent?: string,
   ): Promise<AcceptedDto> {
-    return this.recovery.requestEmailChange(user, dto, ip);
+    return this.recovery.requestEmailChange(user, dto, { ip, userAgent });
   }
 
   @Post('auth/email/change/confirm')
@@ -121,7 +135,11 @@ export class RecoveryController {
   @ApiNoContentResponse({ description: 'Address changed' })
   @ApiBadRequestResponse({ description: INVALID_LINK })
   @ApiConflictResponse({ description: 'The new address has been registered meanwhile' })
-  confirmEmailChange(@Body() dto: TokenDto, @Ip() ip: string): Promise<void> {
-    return this.recovery.confirmEmailChange(dto.token, ip);
+  confirmEmailChange(
+    @Body() dto: TokenDto,
+    @Ip() ip: string,
+    @UserAgent() userAgent?: string,
+  ): Promise<void> {
+    return this.recovery.confirmEmailChange(dto.token, { ip, userAgent });
   }
 }
