@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { DestinationStream } from 'pino';
 
 import { createApp } from '../../src/bootstrap.js';
 import { enforceContract } from './contract.js';
@@ -31,10 +32,20 @@ export function testDatabaseUri(label = 'e2e'): string {
  * checked against its OpenAPI document (see contract.ts).
  */
 export async function createTestApp(
-  options: { env?: Record<string, string>; label?: string; mongoUri?: string } = {},
+  options: {
+    env?: Record<string, string>;
+    label?: string;
+    mongoUri?: string;
+    /**
+     * Receives the JSON log lines (with `env.LOG_LEVEL`). Nest's own logs go to the destination
+     * of the first app created in the test file (nestjs-pino keeps one root logger).
+     */
+    logDestination?: DestinationStream;
+  } = {},
 ): Promise<TestApp> {
   const mongoUri = options.mongoUri ?? testDatabaseUri(options.label);
   const app = await createApp({
+    logDestination: options.logDestination,
     env: {
       MONGODB_URI: mongoUri,
       JWT_SECRET: TEST_JWT_SECRET,

@@ -149,7 +149,9 @@ export class AuditRecorder implements OnApplicationShutdown {
       detail,
     };
     const { _id, ...fields } = event;
-    this.logger.log({ event: 'audit', id: _id.toHexString(), ...fields }, 'audit event');
+    // Nest 12's structured params: one JSON line with these fields (nestjs-pino's `flattenParams`
+    // puts them at the top level, as the app does; without it they sit under `params`).
+    this.logger.log('audit event', { event: 'audit', id: _id.toHexString(), ...fields });
     if (!this.knownTypes.has(type) && !this.warnedTypes.has(type)) {
       this.warnedTypes.add(type);
       this.logger.warn(
