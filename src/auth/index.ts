@@ -13,7 +13,7 @@ export type {
 } from './audit/audit-events.js';
 export { ANONYMOUS_ACTOR, KIT_AUDIT_EVENT_TYPES, SYSTEM_ACTOR } from './audit/audit-events.js';
 export type { AuditParties, AuditStats } from './audit/audit-recorder.service.js';
-export { AuditRecorder, byUser } from './audit/audit-recorder.service.js';
+export { AuditRecorder, byAnonymous, byUser } from './audit/audit-recorder.service.js';
 export { AuditEventResponseDto } from './audit/dto/audit-event-response.dto.js';
 export { AuthModule } from './auth.module.js';
 export type {
@@ -33,6 +33,7 @@ export type { OwnedOptions } from './core/decorators/owned.decorator.js';
 export { Owned, OwnedResource } from './core/decorators/owned.decorator.js';
 export { Public } from './core/decorators/public.decorator.js';
 export { Roles } from './core/decorators/roles.decorator.js';
+export { UserAgent } from './core/decorators/user-agent.decorator.js';
 export { Role } from './core/roles.js';
 export { AccessGuard } from './guards/access.guard.js';
 export { JwtAuthGuard } from './guards/jwt-auth.guard.js';

@@ -5,6 +5,7 @@ import {
   Delete,
   Get,
   HttpCode,
+  Ip,
   Module,
   Patch,
   Post,
@@ -22,8 +23,10 @@ import request from 'supertest';
 
 import type { AuthModuleOptions, AuthUser } from '../../src/auth/index.js';
 import {
+  AuditRecorder,
   Auth,
   AuthModule,
+  byUser,
   CurrentUser,
   OptionalAuth,
   Owned,
@@ -31,8 +34,18 @@ import {
   OwnedResources,
   Public,
   Role,
+  UserAgent,
 } from '../../src/auth/index.js';
 import { testDatabaseUri } from '../support/app.js';
+import { pollUntil } from '../support/wait.js';
+
+// The host's own security event, typed like the kit's (declaration merging) and listed in the
+// `audit.eventTypes` option so that the kit's routes accept it as a filter.
+declare module '../../src/auth/index.js' {
+  interface AuditEventDetails {
+    'note.shared': { noteId: string; with: string };
+  }
+}
 
 // A host application that knows nothing of Guardhouse's own modules: it imports the auth kit
 // through its public API, brings its own Mongoose connection and protects its own resource with
@@ -56,6 +69,13 @@ class NoteDto {
   text!: string;
 }
 
+class ShareDto {
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  with!: string;
+}
+
 const view = (note: NoteDocument) => ({
   id: note._id.toString(),
   text: note.text,
@@ -64,7 +84,10 @@ const view = (note: NoteDocument) => ({
 
 @Controller('notes')
 class NotesController {
-  constructor(@InjectModel(Note.name) private readonly notes: Model<Note>) {}
+  constructor(
+    @InjectModel(Note.name) private readonly notes: Model<Note>,
+    private readonly audit: AuditRecorder,
+  ) {}
 
   @Get('about')
   @Public()
@@ -106,6 +129,21 @@ class NotesController {
     return view(await note.save());
   }
 
+  @Post(':id/share')
+  @HttpCode(204)
+  @Auth()
+  @Owned({ model: Note.name, ownerField: 'owner' })
+  share(
+    @OwnedResource() note: NoteDocument,
+    @Body() dto: ShareDto,
+    @CurrentUser() user: AuthUser,
+    @Ip() ip: string,
+    @UserAgent() userAgent?: string,
+  ): void {
+    const noteId = note._id.toString();
+    this.audit.record('note.shared', { noteId, with: dto.with }, byUser(user, { ip, userAgent }));
+  }
+
   @Delete(':id')
   @HttpCode(204)
   @Auth()
@@ -126,6 +164,7 @@ const HOST_AUTH: AuthModuleOptions = {
   admin: HOST_ADMIN,
   loginThrottle: { maxFailuresPerAccount: 3 },
   mfa: { encryptionKey: 'a'.repeat(32) + 'b'.repeat(32), issuer: 'Notes' },
+  audit: { eventTypes: ['note.shared'], flushIntervalMs: 50 },
 };
 
 @Module({})
@@ -322,6 +361,43 @@ describe('embedding the auth kit in an Express host', () => {
     expect(limited.status).toBe(429);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     expect(limited.body).toMatchObject({ statusCode: 429 });
+  });
+
+  it('records an event type of its own through the kit’s recorder and reads it back', async () => {
+    const id = await createNote(owner, 'shared note');
+    await request(server)
+      .post(`/api/notes/${id}/share`)
+      .set(owner.auth)
+      .set('User-Agent', 'NotesApp/3.0')
+      .send({ with: 'team-blue' })
+      .expect(204);
+    await request(server)
+      .post(`/api/notes/${id}/share`)
+      .set(other.auth)
+      .send({ with: 'intruder' })
+      .expect(403);
+    const mine = await pollUntil(
+      () => request(server).get('/api/users/me/events?type=note.shared').set(owner.auth),
+      (res) => res.status !== 200 || res.body.items.length > 0,
+    );
+    expect(mine.status).toBe(200);
+    expect(mine.body.items).toEqual([
+      expect.objectContaining({
+        type: 'note.shared',
+        actor: owner.id,
+        subject: owner.id,
+        session: expect.any(String),
+        userAgent: 'NotesApp/3.0',
+        detail: { noteId: id, with: 'team-blue' },
+      }),
+    ]);
+    const all = await request(server)
+      .get(`/api/audit-events?type=note.shared&subject=${owner.id}`)
+      .set(admin.auth)
+      .expect(200);
+    expect(all.body.items.map((e: { id: string }) => e.id)).toEqual([mine.body.items[0].id]);
+    // Only registered types are filters: a typo is a 400, not an empty list.
+    await request(server).get('/api/users/me/events?type=note.sharde').set(owner.auth).expect(400);
   });
 
   it('serves the @Public() route to anonymous callers', async () => {

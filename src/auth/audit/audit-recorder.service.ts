@@ -1,5 +1,4 @@
 import { hostname } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
@@ -67,11 +66,22 @@ interface WriteError {
   errmsg?: string;
 }
 
-/** The per-document errors of an unordered insert, or null when the insert failed as a whole. */
-function writeErrorsOf(error: unknown): WriteError[] | null {
-  const found = (error as { writeErrors?: WriteError | WriteError[] } | null)?.writeErrors;
-  if (found === undefined || found === null) return null;
-  return Array.isArray(found) ? found : [found];
+/**
+ * The per-document errors of an unordered insert of `size` events when the answer accounts for
+ * every one of them (inserted, or refused with an error), else null: the insert failed as a whole
+ * (a network error arrives as a bulk error with no write errors and nothing inserted) and nothing
+ * is known to be stored.
+ */
+function writeErrorsOf(error: unknown, size: number): WriteError[] | null {
+  const { writeErrors, result } = (error ?? {}) as {
+    writeErrors?: WriteError | WriteError[] | null;
+    result?: { insertedCount?: unknown } | null;
+  };
+  if (writeErrors === undefined || writeErrors === null) return null;
+  const errors = Array.isArray(writeErrors) ? writeErrors : [writeErrors];
+  const inserted = result?.insertedCount;
+  if (errors.length === 0 || typeof inserted !== 'number') return null;
+  return inserted + errors.length === size ? errors : null;
 }
 
 const messageOf = (error: unknown): string =>
@@ -183,7 +193,9 @@ export class AuditRecorder implements OnApplicationShutdown {
     await this.writing;
     const deadline = Date.now() + DRAIN_TIMEOUT_MS;
     while (this.buffer.length > 0 && Date.now() < deadline) {
-      if (!(await this.writeBatch())) await sleep(DRAIN_RETRY_MS);
+      if (!(await this.writeBatch())) {
+        await new Promise((resolve) => setTimeout(resolve, DRAIN_RETRY_MS));
+      }
     }
     if (this.buffer.length > 0) {
       this.logger.error(`${this.buffer.length} audit events could not be written before shutdown`);
@@ -233,7 +245,7 @@ export class AuditRecorder implements OnApplicationShutdown {
     try {
       await this.events.insertMany(batch, { ordered: false, lean: true });
     } catch (error) {
-      const writeErrors = writeErrorsOf(error);
+      const writeErrors = writeErrorsOf(error, batch.length);
       if (writeErrors === null) {
         this.failures++;
         this.logger.warn(
