@@ -94,7 +94,9 @@ describe('audit trail during a database outage', () => {
 
   it('keeps every event while the database is away and stores each once when it is back', async () => {
     await drained();
-    const failuresBefore = messages().filter((m) => m.startsWith('Audit events not written')).length;
+    const failuresBefore = messages().filter((m) =>
+      m.startsWith('Audit events not written'),
+    ).length;
     await db.stop();
     emit('outage', 30);
     // The writer really tried and failed meanwhile (and the events are still waiting).

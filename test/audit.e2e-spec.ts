@@ -137,8 +137,7 @@ describe('audit trail', () => {
     since: number,
     match: (event: EventBody) => boolean = () => true,
   ): Promise<EventBody | undefined> => {
-    const found = (body: Page) =>
-      body.items.find((e) => Date.parse(e.at) >= since - 5 && match(e));
+    const found = (body: Page) => body.items.find((e) => Date.parse(e.at) >= since - 5 && match(e));
     const body = await pollUntil(
       () => page(path, reader),
       (b) => found(b) !== undefined,

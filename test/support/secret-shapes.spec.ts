@@ -18,11 +18,19 @@ describe('findSecrets', () => {
     ['a refresh token', 'q0Xb8p7zN-2hJkLmW3rT_v9YcA5dE1fGiHoPsUuVwZx', 'a random token'],
     ['a token of letters only', 'qXbpzNhJkLmWrTvYcAdEfGiHoPsUuVwZxqXbpzNhJkL', 'a random token'],
     ['a bcrypt hash', bcrypt.hashSync('x', 4), 'a bcrypt hash'],
-    ['a SHA-256 hex digest', 'a'.repeat(10) + randomBytes(32).toString('hex'), 'a hex digest or key'],
+    [
+      'a SHA-256 hex digest',
+      'a'.repeat(10) + randomBytes(32).toString('hex'),
+      'a hex digest or key',
+    ],
     ['a TOTP code', '123456', 'a six-digit code'],
     ['a recovery code', 'abcde-fgh23', 'a recovery code'],
     ['a password the tests use', STRONG_PASSWORD, 'a password the tests use'],
-    ['a password inside a longer text', `said ${TEST_ADMIN.password} once`, 'a password the tests use'],
+    [
+      'a password inside a longer text',
+      `said ${TEST_ADMIN.password} once`,
+      'a password the tests use',
+    ],
   ])('finds %s', (_what, value, why) => {
     expect(whys({ detail: { note: value } })).toContain(why);
   });

@@ -20,11 +20,15 @@ const SHAPES: [RegExp, string][] = [
   [/[0-9a-fA-F]{32,}/, 'a hex digest or key'],
   [/^\d{6}$/, 'a six-digit code'],
   // The recovery-code alphabet (no i, l, o, u): two groups of five, not inside a longer word.
-  [/(?:^|[^a-z0-9-])[a-hjkmnp-tv-z0-9]{5}-[a-hjkmnp-tv-z0-9]{5}(?:$|[^a-z0-9-])/i, 'a recovery code'],
+  [
+    /(?:^|[^a-z0-9-])[a-hjkmnp-tv-z0-9]{5}-[a-hjkmnp-tv-z0-9]{5}(?:$|[^a-z0-9-])/i,
+    'a recovery code',
+  ],
 ];
 const TOKEN_RUN = /[A-Za-z0-9_-]{32,}/g;
 /** Field names that only a secret would have. */
-const SECRET_KEY = /pass(word)?|secret|token|hash|otp|^code$|recoverycode|apikey|cookie|authorization/i;
+const SECRET_KEY =
+  /pass(word)?|secret|token|hash|otp|^code$|recoverycode|apikey|cookie|authorization/i;
 
 /**
  * A random token: a base64url run of 40 characters or more (the kit's tokens have 43), or of 32
