@@ -1,6 +1,6 @@
 import type { ModuleMetadata } from '@nestjs/common';
 
-import type { HostAuditEventType } from './audit/audit-events.js';
+import type { AuditLogLine, HostAuditEventType } from './audit/audit-events.js';
 import type { SecurityNotices } from './mfa/security-notices.js';
 import type { PasswordPolicy } from './password-policy.js';
 
@@ -106,6 +106,12 @@ export interface AuditOptions {
   instanceId?: string;
   /** The host's own event types (declared in `AuditEventDetails`), accepted as `?type=`. */
   eventTypes?: readonly HostAuditEventType[];
+  /**
+   * Writes each event's log line, e.g. `(line) => pinoLogger.info(line, 'audit event')` for its
+   * fields at the top level of a JSON line. Default: Nest's Logger, `log('audit event', line)`
+   * (structured params).
+   */
+  log?: (line: AuditLogLine) => void;
 }
 
 export interface MailOptions {

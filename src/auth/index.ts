@@ -4,6 +4,7 @@ export type {
   AuditEventDetails,
   AuditEventOf,
   AuditEventType,
+  AuditLogLine,
   ChangedBy,
   HostAuditEventType,
   KitAuditEvents,

@@ -1,8 +1,8 @@
-import type { AuthModuleOptions } from '../auth/index.js';
+import type { AuditOptions, AuthModuleOptions } from '../auth/index.js';
 import type { Env } from './env.js';
 
-/** Maps validated settings to the auth kit's options. */
-export function authOptionsFromEnv(env: Env): AuthModuleOptions {
+/** Maps validated settings to the auth kit's options; `auditLog` writes each audit log line. */
+export function authOptionsFromEnv(env: Env, auditLog?: AuditOptions['log']): AuthModuleOptions {
   return {
     jwt: {
       algorithm: env.JWT_ALGORITHM,
@@ -47,6 +47,7 @@ export function authOptionsFromEnv(env: Env): AuthModuleOptions {
       flushIntervalMs: env.AUDIT_FLUSH_INTERVAL_MS,
       bufferSize: env.AUDIT_BUFFER_SIZE,
       instanceId: env.INSTANCE_ID,
+      log: auditLog,
     },
   };
 }

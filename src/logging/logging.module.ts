@@ -58,15 +58,7 @@ export class LoggingModule implements OnModuleInit {
       module: LoggingModule,
       // nestjs-pino's HTTP middleware is not installed (`forRoutes: []`): Fastify hooks write the
       // request lines, at a fraction of the cost of pino-http behind Nest's middleware layer.
-      // `flattenParams`: fields logged after the message (`logger.log('audit event', { … })`) are
-      // top-level keys of the line, where log shippers look (the audit trail's `event: 'audit'`).
-      imports: [
-        LoggerModule.forRoot({
-          pinoHttp: { logger: root },
-          forRoutes: [],
-          nativeLogger: { flattenParams: true },
-        }),
-      ],
+      imports: [LoggerModule.forRoot({ pinoHttp: { logger: root }, forRoutes: [] })],
       providers: [{ provide: REQUEST_LOG, useValue: { root, requestContext } }],
     };
   }

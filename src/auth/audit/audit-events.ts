@@ -85,6 +85,22 @@ export type AuditEventOf = {
   [T in AuditEventType]: { type: T; detail: AuditEventDetails[T] };
 }[AuditEventType];
 
+/** One event as its log line carries it (`event: 'audit'`), for log shippers. */
+export interface AuditLogLine {
+  event: 'audit';
+  /** The stored event's id. */
+  id: string;
+  at: Date;
+  type: string;
+  actor: string;
+  subject: string | null;
+  session?: string;
+  ip?: string;
+  userAgent?: string;
+  instance: string;
+  detail: object;
+}
+
 /** Every kit type once: the compiler fails here when the catalogue and this list differ. */
 const KIT_TYPES: Record<keyof KitAuditEvents, true> = {
   'user.signed_up': true,

@@ -99,10 +99,15 @@ describe('AuditRecorder', () => {
     expect(r.recorder.stats()).toEqual({ buffered: 0, dropped: 0 });
   });
 
-  it('logs each event as one `event: audit` line', () => {
+  it('logs each event as one `event: audit` line, through the `log` option when given', () => {
     const log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
-    const r = recorder();
-    r.recorder.record('mfa.enrolled', {}, PARTIES);
+    recorder().recorder.record('mfa.enrolled', {}, PARTIES);
+    const sink = jest.fn();
+    recorder({ log: sink }).recorder.record('mfa.enrolled', {}, PARTIES);
+    expect(log).toHaveBeenCalledTimes(1);
+    expect(sink).toHaveBeenCalledWith(
+      expect.objectContaining({ event: 'audit', type: 'mfa.enrolled', instance: 'unit-1' }),
+    );
     expect(log).toHaveBeenCalledWith('audit event', {
       event: 'audit',
       id: expect.stringMatching(/^[0-9a-f]{24}$/),

@@ -9,7 +9,7 @@ import { AUTH_OPTIONS } from '../auth.options.js';
 import type { AuthUser } from '../core/auth-user.js';
 import type { ClientInfo } from '../core/client-info.js';
 import { DUPLICATE_KEY } from '../shared/duplicate-key.js';
-import type { AuditEventDetails, AuditEventType } from './audit-events.js';
+import type { AuditEventDetails, AuditEventType, AuditLogLine } from './audit-events.js';
 import {
   ANONYMOUS_ACTOR,
   AUDIT_EVENT_TYPE_PATTERN,
@@ -104,6 +104,7 @@ export class AuditRecorder implements OnApplicationShutdown {
   private readonly flushIntervalMs: number;
   private readonly bufferSize: number;
   private readonly knownTypes: ReadonlySet<string>;
+  private readonly writeLine: (line: AuditLogLine) => void;
   private readonly warnedTypes = new Set<string>();
   private buffer: AuditEventRecord[] = [];
   private timer?: NodeJS.Timeout;
@@ -132,6 +133,7 @@ export class AuditRecorder implements OnApplicationShutdown {
       throw new Error(`audit.eventTypes: "${invalid}" is not a dotted lower-case event type`);
     }
     this.knownTypes = new Set<string>([...KIT_AUDIT_EVENT_TYPES, ...hostTypes]);
+    this.writeLine = audit.log ?? ((line) => this.logger.log('audit event', line));
   }
 
   /** The kit's event types and the host's (`audit.eventTypes`). */
@@ -159,9 +161,7 @@ export class AuditRecorder implements OnApplicationShutdown {
       detail,
     };
     const { _id, ...fields } = event;
-    // Nest 12's structured params: one JSON line with these fields (nestjs-pino's `flattenParams`
-    // puts them at the top level, as the app does; without it they sit under `params`).
-    this.logger.log('audit event', { event: 'audit', id: _id.toHexString(), ...fields });
+    this.writeLine({ event: 'audit', id: _id.toHexString(), ...fields });
     if (!this.knownTypes.has(type) && !this.warnedTypes.has(type)) {
       this.warnedTypes.add(type);
       this.logger.warn(
