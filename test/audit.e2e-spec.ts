@@ -3,9 +3,9 @@ import { Secret, TOTP } from 'otpauth';
 import type { Response } from 'supertest';
 import request from 'supertest';
 
+import { AuditRetention } from '../src/auth/audit/audit-retention.service.js';
 import type { AuditEventType } from '../src/auth/index.js';
 import { AuditRecorder, KIT_AUDIT_EVENT_TYPES } from '../src/auth/index.js';
-import { AuditRetention } from '../src/auth/audit/audit-retention.service.js';
 import type { TestApp } from './support/app.js';
 import { createTestApp } from './support/app.js';
 import { connectionOf } from './support/db.js';

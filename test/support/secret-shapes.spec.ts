@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import bcrypt from 'bcrypt';
 
 import { TEST_ADMIN } from './app.js';
+import { findSecrets, passwordsInTests } from './secret-shapes.js';
 import { forgeToken } from './tokens.js';
 import { STRONG_PASSWORD } from './users.js';
-import { findSecrets, passwordsInTests } from './secret-shapes.js';
 
 // The no-secrets walk (test/zz-audit-no-secrets.e2e-spec.ts) is only as good as this detector:
 // each shape it must catch is caught, and what real events hold is not mistaken for one.
