@@ -149,7 +149,7 @@ describe('AuditRecorder', () => {
     await r.recorder.flush();
     expect(r.stored.size).toBe(3);
     const ids = (call: number) =>
-      (r.insertMany.mock.calls[call][0]).map((doc) => doc._id.toHexString());
+      r.insertMany.mock.calls[call][0].map((doc) => doc._id.toHexString());
     // The same events each time: a retry cannot store one twice (its _id is already taken).
     expect(ids(0)).toEqual(ids(2));
     expect(r.recorder.stats()).toEqual({ buffered: 0, dropped: 0 });
