@@ -215,6 +215,10 @@ const ROWS: Row[] = [
     params: async (ctx) => ({ id: ctx.owner.id, sessionId: await ownerSession(ctx) }),
   },
 
+  // Audit trail: your own account's events (each caller sees only theirs); every event, admins only.
+  { route: 'GET /api/users/me/events', expect: loggedIn(200) },
+  { route: 'GET /api/audit-events', expect: adminOnly(200) },
+
   { route: 'GET /api/users/me', expect: loggedIn(200) },
   { route: 'PATCH /api/users/me', expect: loggedIn(200), body: () => ({ name: 'Renamed' }) },
   // A (fresh) admin may disable itself while another active admin remains.

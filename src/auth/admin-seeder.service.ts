@@ -2,6 +2,8 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/comm
 
 import type { EnsureAdminOutcome } from './accounts/users.service.js';
 import { UsersService } from './accounts/users.service.js';
+import { SYSTEM_ACTOR } from './audit/audit-events.js';
+import { AuditRecorder } from './audit/audit-recorder.service.js';
 import type { AuthModuleOptions } from './auth.options.js';
 import { AUTH_OPTIONS } from './auth.options.js';
 import { PasswordService } from './password.service.js';
@@ -27,6 +29,7 @@ export class AdminSeeder implements OnApplicationBootstrap {
     @Inject(AUTH_OPTIONS) private readonly options: AuthModuleOptions,
     private readonly users: UsersService,
     private readonly passwords: PasswordService,
+    private readonly audit: AuditRecorder,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -40,5 +43,9 @@ export class AdminSeeder implements OnApplicationBootstrap {
     const warning = WARNINGS[outcome];
     if (warning) this.logger.warn(`Configured admin ${normalized}: ${warning}`);
     else this.logger.log(`Admin account ensured for ${normalized} (${outcome})`);
+    // Every instance finds the admin present at each start: only a change or a refusal is an event.
+    if (outcome === 'present') return;
+    const subject = (await this.users.findByEmail(normalized))?.id ?? null;
+    this.audit.record('admin.ensured', { outcome }, { actor: SYSTEM_ACTOR, subject });
   }
 }

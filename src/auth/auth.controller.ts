@@ -84,12 +84,15 @@ export class AuthController {
   async signup(
     @Body() dto: SignupDto,
     @Res({ passthrough: true }) response: StatusSettable,
+    @Ip() ip: string,
+    @UserAgent() userAgent?: string,
   ): Promise<UserResponseDto | AcceptedDto> {
+    const client = { ip, userAgent };
     if (this.recovery.verificationRequired) {
       response.status(202);
-      return this.recovery.signupQuietly(dto.email, () => this.auth.signup(dto));
+      return this.recovery.signupQuietly(dto.email, () => this.auth.signup(dto, client));
     }
-    const user = await this.auth.signup(dto);
+    const user = await this.auth.signup(dto, client);
     this.recovery.afterSignup(user);
     return toUserResponse(user);
   }
@@ -118,7 +121,7 @@ export class AuthController {
     @Ip() ip: string,
     @UserAgent() userAgent?: string,
   ): Promise<TokenResponseDto | MfaChallengeDto> {
-    return this.auth.login(dto, ip, userAgent);
+    return this.auth.login(dto, { ip, userAgent });
   }
 
   @Post('refresh')
@@ -133,8 +136,12 @@ export class AuthController {
   })
   @ApiOkResponse({ type: TokenResponseDto })
   @ApiUnauthorizedResponse({ description: 'Unknown, expired, reused or revoked refresh token' })
-  refresh(@Body() dto: RefreshTokenDto): Promise<TokenResponseDto> {
-    return this.auth.refresh(dto.refreshToken);
+  refresh(
+    @Body() dto: RefreshTokenDto,
+    @Ip() ip: string,
+    @UserAgent() userAgent?: string,
+  ): Promise<TokenResponseDto> {
+    return this.auth.refresh(dto.refreshToken, { ip, userAgent });
   }
 
   @Post('logout')
@@ -143,8 +150,12 @@ export class AuthController {
   @ApiOperation({ summary: 'End the session a refresh token belongs to' })
   @ApiNoContentResponse({ description: 'Session ended' })
   @ApiUnauthorizedResponse({ description: 'Unknown, expired or revoked refresh token' })
-  logout(@Body() dto: RefreshTokenDto): Promise<void> {
-    return this.auth.logout(dto.refreshToken);
+  logout(
+    @Body() dto: RefreshTokenDto,
+    @Ip() ip: string,
+    @UserAgent() userAgent?: string,
+  ): Promise<void> {
+    return this.auth.logout(dto.refreshToken, { ip, userAgent });
   }
 
   @Post('logout-all')
@@ -152,8 +163,12 @@ export class AuthController {
   @Auth()
   @ApiOperation({ summary: 'End every session of the signed-in user' })
   @ApiNoContentResponse({ description: 'All sessions ended' })
-  logoutAll(@CurrentUser() user: AuthUser): Promise<void> {
-    return this.auth.logoutAll(user);
+  logoutAll(
+    @CurrentUser() user: AuthUser,
+    @Ip() ip: string,
+    @UserAgent() userAgent?: string,
+  ): Promise<void> {
+    return this.auth.logoutAll(user, { ip, userAgent });
   }
 
   @Patch('password')
@@ -170,8 +185,9 @@ export class AuthController {
     @CurrentUser() user: AuthUser,
     @Body() dto: ChangePasswordDto,
     @Ip() ip: string,
+    @UserAgent() userAgent?: string,
   ): Promise<void> {
-    await this.auth.changePassword(user, dto, ip);
+    await this.auth.changePassword(user, dto, { ip, userAgent });
     await this.recovery.passwordChanged(user);
   }
 

@@ -7,6 +7,7 @@ import { PassportModule } from '@nestjs/passport';
 import { ACCESS_TOKEN_TYPE } from './access-token.js';
 import { UsersModule } from './accounts/users.module.js';
 import { AdminSeeder } from './admin-seeder.service.js';
+import { AuditModule } from './audit/audit.module.js';
 import { AuthController } from './auth.controller.js';
 import type { AuthModuleAsyncOptions, AuthModuleOptions } from './auth.options.js';
 import { AUTH_OPTIONS } from './auth.options.js';
@@ -104,6 +105,7 @@ export class AuthModule {
         optionsModule,
         DiscoveryModule,
         PassportModule,
+        AuditModule.register(optionsModule),
         UsersModule,
         MongooseModule.forFeature([
           { name: Session.name, schema: SessionSchema },
@@ -180,7 +182,8 @@ export class AuthModule {
         AccessGuard,
         { provide: APP_GUARD, useExisting: AccessGuard },
       ],
-      // Exactly the providers src/auth/index.ts names: the rest is the kit's own business.
+      // Exactly the providers src/auth/index.ts names: the rest is the kit's own business (the
+      // AuditRecorder is exported globally by AuditModule).
       exports: [AccessGuard, JwtAuthGuard, RolesGuard, OwnershipGuard, OwnedResources],
     };
   }

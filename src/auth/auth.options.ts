@@ -1,5 +1,6 @@
 import type { ModuleMetadata } from '@nestjs/common';
 
+import type { AuditLogLine, HostAuditEventType } from './audit/audit-events.js';
 import type { SecurityNotices } from './mfa/security-notices.js';
 import type { PasswordPolicy } from './password-policy.js';
 
@@ -106,6 +107,30 @@ export interface AuthModuleOptions {
    * signup then answers 202 alike for new and taken addresses. Needs `mail`. Default false.
    */
   requireVerifiedEmail?: boolean;
+  /** The audit trail of security events (docs/audit.md). */
+  audit?: AuditOptions;
+}
+
+export interface AuditOptions {
+  /** Events older than this many days are deleted (by one instance an hour). Default 365. */
+  retentionDays?: number;
+  /** Recorded events are written (in one insert) at least this often, in ms. Default 1000. */
+  flushIntervalMs?: number;
+  /**
+   * Events held in memory while the database cannot take them; once full, further events are
+   * dropped and counted (log line, `/health` detail) until writes succeed again. Default 10000.
+   */
+  bufferSize?: number;
+  /** Names this process in every event. Default `<hostname>:<pid>`. */
+  instanceId?: string;
+  /** The host's own event types (declared in `AuditEventDetails`), accepted as `?type=`. */
+  eventTypes?: readonly HostAuditEventType[];
+  /**
+   * Writes each event's log line, e.g. `(line) => pinoLogger.info(line, 'audit event')` for its
+   * fields at the top level of a JSON line. Default: Nest's Logger, `log('audit event', line)`
+   * (structured params).
+   */
+  log?: (line: AuditLogLine) => void;
 }
 
 export interface MailOptions {

@@ -8,9 +8,12 @@ import {
 import { JwtService } from '@nestjs/jwt';
 
 import { UsersService } from './accounts/users.service.js';
+import type { AuditParties } from './audit/audit-recorder.service.js';
+import { AuditRecorder, byAnonymous, byUser } from './audit/audit-recorder.service.js';
 import type { AuthModuleOptions } from './auth.options.js';
 import { AUTH_OPTIONS } from './auth.options.js';
 import type { AuthUser } from './core/auth-user.js';
+import type { ClientInfo } from './core/client-info.js';
 import type { ChangePasswordDto } from './dto/change-password.dto.js';
 import type { JwksDto } from './dto/jwks.dto.js';
 import type { LoginDto } from './dto/login.dto.js';
@@ -21,7 +24,11 @@ import { MfaService } from './mfa/mfa.service.js';
 import { PasswordService } from './password.service.js';
 import type { IssuedRefresh, SessionAuthenticationView } from './sessions/sessions.service.js';
 import { SessionsService } from './sessions/sessions.service.js';
-import { LoginThrottleService } from './throttling/login-throttle.service.js';
+import type { LoginAttempt } from './throttling/login-throttle.service.js';
+import {
+  LoginThrottleService,
+  TooManyLoginAttemptsException,
+} from './throttling/login-throttle.service.js';
 import type { TokenKeys } from './token-keys.js';
 import { TOKEN_KEYS } from './token-keys.js';
 
@@ -39,13 +46,14 @@ export class AuthService {
     private readonly throttle: LoginThrottleService,
     private readonly jwt: JwtService,
     private readonly mfa: MfaService,
+    private readonly audit: AuditRecorder,
     @Inject(TOKEN_KEYS) private readonly keys: TokenKeys,
     @Inject(AUTH_OPTIONS) options: AuthModuleOptions,
   ) {
     this.accessTtlSeconds = options.jwt.accessTtlSeconds ?? 900;
   }
 
-  async signup(dto: SignupDto): Promise<AuthUser> {
+  async signup(dto: SignupDto, client: ClientInfo): Promise<AuthUser> {
     this.passwords.assertAllowed(dto.password, 'password');
     const passwordHash = await this.passwords.hash(dto.password);
     const { passwordChangedAt: _ignored, ...user } = await this.users.create({
@@ -53,6 +61,7 @@ export class AuthService {
       name: dto.name,
       passwordHash,
     });
+    this.audit.record('user.signed_up', {}, byUser(user, client));
     return user;
   }
 
@@ -62,47 +71,62 @@ export class AuthService {
    * factor on, the answer is a challenge instead of a session, and the attempt stays counted
    * until the code is right: password and codes share one budget.
    */
-  async login(
-    dto: LoginDto,
-    ip: string,
-    userAgent?: string,
-  ): Promise<TokenResponseDto | MfaChallengeDto> {
+  async login(dto: LoginDto, client: ClientInfo): Promise<TokenResponseDto | MfaChallengeDto> {
     // A login the hashing queue cannot take in time is refused before anything is counted.
     this.passwords.assertHashingCapacity();
-    const attempt = await this.throttle.recordAttempt(dto.email, ip);
+    const attempt = await this.admitLogin(dto.email, client);
     const found = await this.users.findByEmailWithHash(dto.email);
     const valid = await this.throttle.settledBy(attempt, () =>
       this.passwords.verify(dto.password, found?.passwordHash),
     );
     if (!found || !valid) {
       await this.throttle.failed(attempt);
+      const reason = found ? 'wrong_password' : 'unknown_account';
+      this.audit.record(
+        'login.failed',
+        { reason, email: dto.email },
+        byAnonymous(found?.user.id ?? null, client),
+      );
       throw new UnauthorizedException(INVALID_CREDENTIALS);
     }
     if (found.user.active && (await this.mfa.isRequired(found.user.id))) {
       // Counted as a failure until the code is right (MfaService clears it then).
       await this.throttle.failed(attempt);
+      this.audit.record('mfa.required', {}, byAnonymous(found.user.id, client));
       return this.mfa.challenge(found.user, dto.email);
     }
     await this.throttle.succeeded(attempt);
-    if (!found.user.active) throw new ForbiddenException('This account is disabled');
-    return this.tokens(await this.sessions.create(found.user.id, ['pwd'], { ip, userAgent }));
+    if (!found.user.active) {
+      this.audit.record(
+        'login.failed',
+        { reason: 'disabled', email: dto.email },
+        byAnonymous(found.user.id, client),
+      );
+      throw new ForbiddenException('This account is disabled');
+    }
+    const issued = await this.sessions.create(found.user.id, ['pwd'], client);
+    this.audit.record('login.succeeded', { secondFactor: null }, this.loggedIn(issued, client));
+    return this.tokens(issued);
   }
 
   /** The second step of a login with a second factor. */
-  async loginWithSecondFactor(
-    dto: MfaLoginDto,
-    ip: string,
-    userAgent?: string,
-  ): Promise<MfaTokenResponseDto> {
-    const { user, recoveryCodesRemaining } = await this.mfa.finishLogin(dto, ip);
+  async loginWithSecondFactor(dto: MfaLoginDto, client: ClientInfo): Promise<MfaTokenResponseDto> {
+    const { user, recoveryCodesRemaining } = await this.mfa.finishLogin(dto, client);
     // A TOTP code or a recovery code after the password: two factors.
-    const issued = await this.sessions.create(user.id, ['pwd', 'otp', 'mfa'], { ip, userAgent });
+    const issued = await this.sessions.create(user.id, ['pwd', 'otp', 'mfa'], client);
+    const parties = this.loggedIn(issued, client);
+    const method = recoveryCodesRemaining === undefined ? 'totp' : 'recovery_code';
+    this.audit.record('mfa.succeeded', { method }, parties);
+    if (recoveryCodesRemaining !== undefined) {
+      this.audit.record('mfa.recovery_code_used', { remaining: recoveryCodesRemaining }, parties);
+    }
+    this.audit.record('login.succeeded', { secondFactor: method }, parties);
     const tokens = await this.tokens(issued);
     return recoveryCodesRemaining === undefined ? tokens : { ...tokens, recoveryCodesRemaining };
   }
 
-  async refresh(refreshToken: string): Promise<TokenResponseDto> {
-    const issued = await this.sessions.rotate(refreshToken);
+  async refresh(refreshToken: string, client: ClientInfo): Promise<TokenResponseDto> {
+    const issued = await this.sessions.rotate(refreshToken, client);
     const user = await this.users.findById(issued.userId);
     if (!user || !user.active) {
       await this.sessions.revoke(issued.sessionId, issued.userId);
@@ -111,21 +135,23 @@ export class AuthService {
     return this.tokens(issued);
   }
 
-  async logout(refreshToken: string): Promise<void> {
+  async logout(refreshToken: string, client: ClientInfo): Promise<void> {
     const session = await this.sessions.findByToken(refreshToken);
     if (!session) throw new UnauthorizedException('Invalid or expired refresh token');
     await this.sessions.revoke(session.sessionId, session.userId);
+    this.audit.record('session.logged_out', {}, this.loggedIn(session, client));
   }
 
-  logoutAll(user: AuthUser): Promise<void> {
-    return this.sessions.revokeAllForUser(user.id);
+  async logoutAll(user: AuthUser, client: ClientInfo): Promise<void> {
+    await this.sessions.revokeAllForUser(user.id);
+    this.audit.record('session.logged_out_all', {}, byUser(user, client));
   }
 
   /** Checking the current password is a login by another door: it counts against the same limits. */
-  async changePassword(user: AuthUser, dto: ChangePasswordDto, ip: string): Promise<void> {
+  async changePassword(user: AuthUser, dto: ChangePasswordDto, client: ClientInfo): Promise<void> {
     this.passwords.assertAllowed(dto.newPassword, 'newPassword');
     this.passwords.assertHashingCapacity();
-    const attempt = await this.throttle.recordAttempt(user.email, ip);
+    const attempt = await this.throttle.recordAttempt(user.email, client.ip);
     const hash = await this.users.getPasswordHash(user.id);
     const valid = await this.throttle.settledBy(
       attempt,
@@ -138,12 +164,48 @@ export class AuthService {
     await this.throttle.succeeded(attempt);
     await this.users.setPasswordHash(user.id, await this.passwords.hash(dto.newPassword));
     await this.sessions.revokeAllForUser(user.id);
+    this.audit.record('password.changed', {}, byUser(user, client));
   }
 
   jwks(): JwksDto {
     if (this.keys.algorithm === 'HS256') return { keys: [] };
     const jwk = this.keys.verifyKey.export({ format: 'jwk' });
     return { keys: [{ ...jwk, kid: this.keys.keyId, alg: this.keys.algorithm, use: 'sig' }] };
+  }
+
+  /**
+   * Admits the attempt (see LoginThrottleService.recordAttempt). A refused one is recorded with
+   * the account it was aimed at, looked up beside the 429 rather than before it.
+   */
+  private async admitLogin(email: string, client: ClientInfo): Promise<LoginAttempt> {
+    try {
+      return await this.throttle.recordAttempt(email, client.ip);
+    } catch (error) {
+      if (error instanceof TooManyLoginAttemptsException) {
+        void this.users
+          .findByEmail(email)
+          .then(
+            (user) => user?.id ?? null,
+            () => null,
+          )
+          .then((subject) =>
+            this.audit.record(
+              'login.failed',
+              { reason: 'throttled', email },
+              byAnonymous(subject, client),
+            ),
+          );
+      }
+      throw error;
+    }
+  }
+
+  /** The account that holds `session` now. */
+  private loggedIn(
+    session: { sessionId: string; userId: string },
+    client: ClientInfo,
+  ): AuditParties {
+    return { actor: session.userId, subject: session.userId, session: session.sessionId, client };
   }
 
   private async tokens(issued: IssuedRefresh): Promise<TokenResponseDto> {

@@ -1,6 +1,24 @@
 // Public API of the auth kit: what a host Nest application imports.
+export type {
+  AdminEnsuredOutcome,
+  AuditEventDetails,
+  AuditEventOf,
+  AuditEventType,
+  AuditLogLine,
+  ChangedBy,
+  HostAuditEventType,
+  KitAuditEvents,
+  LoginFailureReason,
+  SecondFactorFailureReason,
+  SecondFactorMethod,
+} from './audit/audit-events.js';
+export { ANONYMOUS_ACTOR, KIT_AUDIT_EVENT_TYPES, SYSTEM_ACTOR } from './audit/audit-events.js';
+export type { AuditParties, AuditStats } from './audit/audit-recorder.service.js';
+export { AuditRecorder, byAnonymous, byUser } from './audit/audit-recorder.service.js';
+export { AuditEventResponseDto } from './audit/dto/audit-event-response.dto.js';
 export { AuthModule } from './auth.module.js';
 export type {
+  AuditOptions,
   AuthModuleAsyncOptions,
   AuthModuleOptions,
   JwtAlgorithm,
@@ -8,6 +26,7 @@ export type {
 } from './auth.options.js';
 export type { AuthMethod } from './core/auth-methods.js';
 export type { AuthRequest, AuthUser } from './core/auth-user.js';
+export type { ClientInfo } from './core/client-info.js';
 export { AllowUnverified } from './core/decorators/allow-unverified.decorator.js';
 export { Auth, BEARER_SCHEME } from './core/decorators/auth.decorator.js';
 export { CurrentUser } from './core/decorators/current-user.decorator.js';
@@ -21,6 +40,7 @@ export { Owned, OwnedResource } from './core/decorators/owned.decorator.js';
 export { Public } from './core/decorators/public.decorator.js';
 export { RecentAuth } from './core/decorators/recent-auth.decorator.js';
 export { Roles } from './core/decorators/roles.decorator.js';
+export { UserAgent } from './core/decorators/user-agent.decorator.js';
 export { Role } from './core/roles.js';
 export { AccessGuard } from './guards/access.guard.js';
 export { JwtAuthGuard } from './guards/jwt-auth.guard.js';

@@ -1,8 +1,8 @@
-import type { AuthModuleOptions } from '../auth/index.js';
+import type { AuditOptions, AuthModuleOptions } from '../auth/index.js';
 import type { Env } from './env.js';
 
-/** Maps validated settings to the auth kit's options. */
-export function authOptionsFromEnv(env: Env): AuthModuleOptions {
+/** Maps validated settings to the auth kit's options; `auditLog` writes each audit log line. */
+export function authOptionsFromEnv(env: Env, auditLog?: AuditOptions['log']): AuthModuleOptions {
   return {
     jwt: {
       algorithm: env.JWT_ALGORITHM,
@@ -47,5 +47,12 @@ export function authOptionsFromEnv(env: Env): AuthModuleOptions {
       windowSeconds: env.MAIL_WINDOW_SECONDS,
     },
     requireVerifiedEmail: env.REQUIRE_VERIFIED_EMAIL,
+    audit: {
+      retentionDays: env.AUDIT_RETENTION_DAYS,
+      flushIntervalMs: env.AUDIT_FLUSH_INTERVAL_MS,
+      bufferSize: env.AUDIT_BUFFER_SIZE,
+      instanceId: env.INSTANCE_ID,
+      log: auditLog,
+    },
   };
 }

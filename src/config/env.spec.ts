@@ -254,3 +254,24 @@ describe('MongoDB connection settings', () => {
     expect(() => env({ [name]: value })).toThrow(new RegExp(name));
   });
 });
+
+describe('audit trail settings', () => {
+  it('keeps events a year, writes every second, holds 10 000 and names no instance by default', () => {
+    expect(env({})).toMatchObject({
+      AUDIT_RETENTION_DAYS: 365,
+      AUDIT_FLUSH_INTERVAL_MS: 1000,
+      AUDIT_BUFFER_SIZE: 10_000,
+    });
+    expect(env({}).INSTANCE_ID).toBeUndefined();
+    expect(env({ INSTANCE_ID: 'api-2.eu:1' }).INSTANCE_ID).toBe('api-2.eu:1');
+  });
+
+  it.each([
+    ['AUDIT_RETENTION_DAYS', '0'],
+    ['AUDIT_FLUSH_INTERVAL_MS', '5'],
+    ['AUDIT_BUFFER_SIZE', '9'],
+    ['INSTANCE_ID', 'api 1'],
+  ])('refuses %s=%p, naming it', (key, value) => {
+    expect(() => env({ [key]: value })).toThrow(new RegExp(`${key}:`));
+  });
+});

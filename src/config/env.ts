@@ -430,6 +430,40 @@ export class Env {
   MAIL_WINDOW_SECONDS = 900;
   // ---- end account mail ----
 
+  // ---- audit trail (issue 23) ----
+  /** Days security events are kept in `audit_events`; a sweep (one instance an hour) deletes older ones. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(36_500)
+  AUDIT_RETENTION_DAYS = 365;
+
+  /** Recorded events are written in one insert at least this often (ms). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(60_000)
+  AUDIT_FLUSH_INTERVAL_MS = 1000;
+
+  /**
+   * Events one instance holds in memory while the database cannot take them; once full, new events
+   * are dropped and counted (a log line, `/api/health`'s `audit.dropped`).
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(1_000_000)
+  AUDIT_BUFFER_SIZE = 10_000;
+
+  /** Names this process in every audit event. Default `<hostname>:<pid>`. */
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9._:-]{1,100}$/, {
+    message: 'INSTANCE_ID must be 1 to 100 letters, digits or . _ : -',
+  })
+  INSTANCE_ID?: string;
+  // ---- end audit trail ----
+
   /** Set when no JWT_SECRET was given outside production and a random one was generated. */
   JWT_SECRET_GENERATED?: boolean;
 }

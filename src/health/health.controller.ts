@@ -6,10 +6,10 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import type { HealthCheckResult } from '@nestjs/terminus';
+import type { HealthCheckResult, HealthIndicatorResult } from '@nestjs/terminus';
 import { HealthCheck, HealthCheckService, MongooseHealthIndicator } from '@nestjs/terminus';
 
-import { Public } from '../auth/index.js';
+import { AuditRecorder, Public } from '../auth/index.js';
 
 const indicators: SchemaObject = {
   type: 'object',
@@ -21,6 +21,30 @@ const indicators: SchemaObject = {
   },
 };
 
+/** The audit recorder's counters: always `up` (a full buffer never takes the instance out). */
+const auditIndicator: SchemaObject = {
+  type: 'object',
+  required: ['status', 'buffered', 'dropped'],
+  properties: {
+    status: { type: 'string', enum: ['up'] },
+    buffered: {
+      type: 'integer',
+      minimum: 0,
+      description: 'Audit events waiting to be written',
+    },
+    dropped: {
+      type: 'integer',
+      minimum: 0,
+      description: 'Audit events lost since start (buffer full, refused, or unwritten at shutdown)',
+    },
+  },
+};
+
+const withAudit = (schema: SchemaObject): SchemaObject => ({
+  ...schema,
+  properties: { audit: auditIndicator },
+});
+
 /** Terminus's answer. Declared here: @HealthCheck() documents it only when it can `require` Swagger. */
 function healthSchema(statuses: string[]): SchemaObject {
   return {
@@ -28,9 +52,9 @@ function healthSchema(statuses: string[]): SchemaObject {
     required: ['status'],
     properties: {
       status: { type: 'string', enum: statuses },
-      info: { ...indicators, nullable: true },
+      info: { ...withAudit(indicators), nullable: true },
       error: { ...indicators, nullable: true },
-      details: indicators,
+      details: withAudit(indicators),
     },
   };
 }
@@ -41,9 +65,13 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly mongoose: MongooseHealthIndicator,
+    private readonly audit: AuditRecorder,
   ) {}
 
-  /** Liveness and readiness: 200 while MongoDB answers a ping, 503 when it does not. */
+  /**
+   * Liveness and readiness: 200 while MongoDB answers a ping, 503 when it does not. The detail
+   * also carries the audit recorder's counters (events waiting, events dropped).
+   */
   @Get()
   @Public()
   @HealthCheck({ noCache: true, swaggerDocumentation: false })
@@ -54,6 +82,9 @@ export class HealthController {
     schema: healthSchema(['error', 'shutting_down']),
   })
   check(): Promise<HealthCheckResult> {
-    return this.health.check([() => this.mongoose.pingCheck('mongodb', { timeout: 1500 })]);
+    return this.health.check([
+      () => this.mongoose.pingCheck('mongodb', { timeout: 1500 }),
+      (): HealthIndicatorResult => ({ audit: { status: 'up', ...this.audit.stats() } }),
+    ]);
   }
 }

@@ -9,6 +9,7 @@ import request from 'supertest';
 import type { AuthModuleOptions } from '../../src/auth/index.js';
 import { AuthModule, OwnedResources } from '../../src/auth/index.js';
 import { testDatabaseUri } from '../support/app.js';
+import { pollUntil } from '../support/wait.js';
 import { createHost, HOST_ADMIN, HOST_AUTH } from './host.js';
 
 // The host application (./host.ts) embeds the auth kit on Express; these tests drive the kit's
@@ -179,6 +180,43 @@ describe('embedding the auth kit in an Express host', () => {
     expect(limited.status).toBe(429);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     expect(limited.body).toMatchObject({ statusCode: 429 });
+  });
+
+  it('records an event type of its own through the kit’s recorder and reads it back', async () => {
+    const id = await createNote(owner, 'shared note');
+    await request(server)
+      .post(`/api/notes/${id}/share`)
+      .set(owner.auth)
+      .set('User-Agent', 'NotesApp/3.0')
+      .send({ with: 'team-blue' })
+      .expect(204);
+    await request(server)
+      .post(`/api/notes/${id}/share`)
+      .set(other.auth)
+      .send({ with: 'intruder' })
+      .expect(403);
+    const mine = await pollUntil(
+      () => request(server).get('/api/users/me/events?type=note.shared').set(owner.auth),
+      (res) => res.status !== 200 || res.body.items.length > 0,
+    );
+    expect(mine.status).toBe(200);
+    expect(mine.body.items).toEqual([
+      expect.objectContaining({
+        type: 'note.shared',
+        actor: owner.id,
+        subject: owner.id,
+        session: expect.any(String),
+        userAgent: 'NotesApp/3.0',
+        detail: { noteId: id, with: 'team-blue' },
+      }),
+    ]);
+    const all = await request(server)
+      .get(`/api/audit-events?type=note.shared&subject=${owner.id}`)
+      .set(admin.auth)
+      .expect(200);
+    expect(all.body.items.map((e: { id: string }) => e.id)).toEqual([mine.body.items[0].id]);
+    // Only registered types are filters: a typo is a 400, not an empty list.
+    await request(server).get('/api/users/me/events?type=note.sharde').set(owner.auth).expect(400);
   });
 
   it('serves the @Public() route to anonymous callers', async () => {

@@ -5,6 +5,7 @@ import {
   Delete,
   Get,
   HttpCode,
+  Ip,
   Module,
   Patch,
   Post,
@@ -20,15 +21,26 @@ import { Schema as MongooseSchema, Types } from 'mongoose';
 
 import type { AuthModuleOptions, AuthUser } from '../../src/auth/index.js';
 import {
+  AuditRecorder,
   Auth,
+  byUser,
   CurrentUser,
   OptionalAuth,
   Owned,
   OwnedResource,
   Public,
   Role,
+  UserAgent,
 } from '../../src/auth/index.js';
 import { RecipesModule } from './recipes/recipes.module.js';
+
+// The host's own security event, typed like the kit's (declaration merging) and listed in the
+// `audit.eventTypes` option so that the kit's routes accept it as a filter.
+declare module '../../src/auth/index.js' {
+  interface AuditEventDetails {
+    'note.shared': { noteId: string; with: string };
+  }
+}
 
 // A host application that knows nothing of Guardhouse's own modules: it imports the auth kit
 // through its public API, brings its own Mongoose connection and protects its own resources with
@@ -53,6 +65,13 @@ class NoteDto {
   text!: string;
 }
 
+class ShareDto {
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  with!: string;
+}
+
 const view = (note: NoteDocument) => ({
   id: note._id.toString(),
   text: note.text,
@@ -61,7 +80,10 @@ const view = (note: NoteDocument) => ({
 
 @Controller('notes')
 class NotesController {
-  constructor(@InjectModel(Note.name) private readonly notes: Model<Note>) {}
+  constructor(
+    @InjectModel(Note.name) private readonly notes: Model<Note>,
+    private readonly audit: AuditRecorder,
+  ) {}
 
   @Get('about')
   @Public()
@@ -103,6 +125,21 @@ class NotesController {
     return view(await note.save());
   }
 
+  @Post(':id/share')
+  @HttpCode(204)
+  @Auth()
+  @Owned({ model: Note.name, ownerField: 'owner' })
+  share(
+    @OwnedResource() note: NoteDocument,
+    @Body() dto: ShareDto,
+    @CurrentUser() user: AuthUser,
+    @Ip() ip: string,
+    @UserAgent() userAgent?: string,
+  ): void {
+    const noteId = note._id.toString();
+    this.audit.record('note.shared', { noteId, with: dto.with }, byUser(user, { ip, userAgent }));
+  }
+
   @Delete(':id')
   @HttpCode(204)
   @Auth()
@@ -123,6 +160,7 @@ export const HOST_AUTH: AuthModuleOptions = {
   admin: HOST_ADMIN,
   loginThrottle: { maxFailuresPerAccount: 3 },
   mfa: { encryptionKey: 'a'.repeat(32) + 'b'.repeat(32), issuer: 'Notes' },
+  audit: { eventTypes: ['note.shared'], flushIntervalMs: 50 },
 };
 
 /** The host's root module (its app.module.ts): the connection, the kit, its resources. */

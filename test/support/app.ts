@@ -36,7 +36,10 @@ export async function createTestApp(
     env?: Record<string, string>;
     label?: string;
     mongoUri?: string;
-    /** Receives the JSON log lines (LOG_LEVEL is `silent` in tests unless `env` sets it). */
+    /**
+     * Receives the JSON log lines (with `env.LOG_LEVEL`). Nest's own logs go to the destination
+     * of the first app created in the test file (nestjs-pino keeps one root logger).
+     */
     logDestination?: DestinationStream;
   } = {},
 ): Promise<TestApp> {

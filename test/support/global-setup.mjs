@@ -19,6 +19,10 @@ export default async function globalSetup() {
   const shapes = fileURLToPath(new URL('../../reports/query-shapes', import.meta.url));
   rmSync(shapes, { recursive: true, force: true });
   process.env.GUARDHOUSE_QUERY_SHAPES = shapes;
+  // Audit events captured by audit-capture.ts for this run only (checked by the no-secrets walk).
+  const events = fileURLToPath(new URL('../../reports/audit-events', import.meta.url));
+  rmSync(events, { recursive: true, force: true });
+  process.env.GUARDHOUSE_AUDIT_CAPTURE = events;
   if (process.env.MONGODB_URI_TEST) return;
   const dataDir = mkdtempSync(join(tmpdir(), 'guardhouse-test-'));
   const ferretDb = await startFerretDb(dataDir);

@@ -5,6 +5,7 @@ import {
   Get,
   Header,
   HttpCode,
+  Ip,
   Param,
   Patch,
   Query,
@@ -24,6 +25,7 @@ import { AllowUnverified } from '../core/decorators/allow-unverified.decorator.j
 import { Auth } from '../core/decorators/auth.decorator.js';
 import { CurrentUser } from '../core/decorators/current-user.decorator.js';
 import { RecentAuth } from '../core/decorators/recent-auth.decorator.js';
+import { UserAgent } from '../core/decorators/user-agent.decorator.js';
 import { Role } from '../core/roles.js';
 import type { PageDto } from '../shared/dto/paginated.dto.js';
 import { ApiPageResponse } from '../shared/dto/paginated.dto.js';
@@ -70,8 +72,12 @@ export class UsersController {
   @ApiOperation({ summary: 'Disable your account (data is kept, sessions end)' })
   @ApiNoContentResponse({ description: 'Account disabled' })
   @ApiConflictResponse({ description: 'You are the last active admin' })
-  async disableMe(@CurrentUser() user: AuthUser): Promise<void> {
-    await this.users.disable(user.id);
+  async disableMe(
+    @CurrentUser() user: AuthUser,
+    @Ip() ip: string,
+    @UserAgent() userAgent?: string,
+  ): Promise<void> {
+    await this.users.disable(user, { ip, userAgent });
   }
 
   @Get()
@@ -102,8 +108,11 @@ export class UsersController {
   async update(
     @Param('id', ParseObjectIdPipe) id: string,
     @Body() dto: UpdateUserDto,
+    @CurrentUser() admin: AuthUser,
+    @Ip() ip: string,
+    @UserAgent() userAgent?: string,
   ): Promise<UserResponseDto> {
-    return toUserResponse(await this.users.adminUpdate(id, dto));
+    return toUserResponse(await this.users.adminUpdate(id, dto, admin, { ip, userAgent }));
   }
 
   @Delete(':id')
@@ -117,7 +126,12 @@ export class UsersController {
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiNotFoundResponse({ description: 'No such user' })
   @ApiConflictResponse({ description: 'Would leave no active admin' })
-  async remove(@Param('id', ParseObjectIdPipe) id: string): Promise<void> {
-    await this.users.remove(id);
+  async remove(
+    @Param('id', ParseObjectIdPipe) id: string,
+    @CurrentUser() admin: AuthUser,
+    @Ip() ip: string,
+    @UserAgent() userAgent?: string,
+  ): Promise<void> {
+    await this.users.remove(id, admin, { ip, userAgent });
   }
 }

@@ -4,6 +4,9 @@ import { getModelToken } from '@nestjs/mongoose';
 import { Test } from '@nestjs/testing';
 import { Types } from 'mongoose';
 
+import { AuditRecorder } from '../audit/audit-recorder.service.js';
+import type { AuthUser } from '../core/auth-user.js';
+import type { ClientInfo } from '../core/client-info.js';
 import { Role } from '../core/roles.js';
 import { AdminLockService } from './admin-lock.service.js';
 import { User } from './schemas/user.schema.js';
@@ -87,6 +90,7 @@ async function setUp(accounts: { role: Role; active?: boolean }[]) {
     deleting: jest.fn(() => Promise.resolve()),
     scheduleSweep: jest.fn(),
   };
+  const audit = { record: jest.fn() };
   const moduleRef = await Test.createTestingModule({
     providers: [
       UsersService,
@@ -97,6 +101,7 @@ async function setUp(accounts: { role: Role; active?: boolean }[]) {
         provide: AdminLockService,
         useValue: { withLock: <T>(work: () => Promise<T>) => work() },
       },
+      { provide: AuditRecorder, useValue: audit },
     ],
   }).compile();
   return {
@@ -104,16 +109,38 @@ async function setUp(accounts: { role: Role; active?: boolean }[]) {
     ids: docs.map((d) => d._id.toString()),
     stored: (id: string) => byId(id),
     lifecycle,
+    audit,
   };
 }
+
+const CLIENT: ClientInfo = { ip: '203.0.113.7', userAgent: 'UnitTest/1.0' };
+
+/** The signed-in user a request carries (only what the service reads). */
+const signedIn = (id: string, sessionId = 'session-of-the-actor'): AuthUser => ({
+  id,
+  email: `${id}@example.com`,
+  name: 'Actor',
+  role: Role.Admin,
+  active: true,
+  emailVerified: true,
+  createdAt: new Date(0),
+  updatedAt: new Date(0),
+  sessionId,
+});
+
+/** An admin who is none of the set-up accounts. */
+const ADMIN = signedIn(new Types.ObjectId().toHexString());
 
 type Removal = [string, (service: UsersService, id: string) => Promise<unknown>];
 
 const REMOVALS: Removal[] = [
-  ['demoted', (service, id) => service.adminUpdate(id, { role: Role.User })],
-  ['disabled by an admin', (service, id) => service.adminUpdate(id, { active: false })],
-  ['disabled by themselves', (service, id) => service.disable(id)],
-  ['deleted', (service, id) => service.remove(id)],
+  ['demoted', (service, id) => service.adminUpdate(id, { role: Role.User }, ADMIN, CLIENT)],
+  [
+    'disabled by an admin',
+    (service, id) => service.adminUpdate(id, { active: false }, ADMIN, CLIENT),
+  ],
+  ['disabled by themselves', (service, id) => service.disable(signedIn(id), CLIENT)],
+  ['deleted', (service, id) => service.remove(id, ADMIN, CLIENT)],
 ];
 
 describe('UsersService: the last active admin', () => {
@@ -147,20 +174,63 @@ describe('UsersService: the last active admin', () => {
 
   it('does not stop an admin from disabling, demoting or deleting a regular user', async () => {
     const s = await setUp([{ role: Role.Admin }, { role: Role.User }, { role: Role.User }]);
-    await expect(s.service.adminUpdate(s.ids[1], { active: false })).resolves.toMatchObject({
-      active: false,
-    });
-    await expect(s.service.adminUpdate(s.ids[2], { role: Role.User })).resolves.toMatchObject({
-      role: Role.User,
-    });
-    await s.service.remove(s.ids[2]);
+    await expect(
+      s.service.adminUpdate(s.ids[1], { active: false }, ADMIN, CLIENT),
+    ).resolves.toMatchObject({ active: false });
+    await expect(
+      s.service.adminUpdate(s.ids[2], { role: Role.User }, ADMIN, CLIENT),
+    ).resolves.toMatchObject({ role: Role.User });
+    await s.service.remove(s.ids[2], ADMIN, CLIENT);
     expect(s.stored(s.ids[2])).toBeNull();
   });
 
   it('lets the last admin change what does not take admin rights away', async () => {
     const s = await setUp([{ role: Role.Admin }]);
     await expect(
-      s.service.adminUpdate(s.ids[0], { role: Role.Admin, active: true }),
+      s.service.adminUpdate(s.ids[0], { role: Role.Admin, active: true }, ADMIN, CLIENT),
     ).resolves.toMatchObject({ role: Role.Admin, active: true });
+  });
+});
+
+describe('UsersService: audit events', () => {
+  const byAdmin = (subject: string) => ({
+    actor: ADMIN.id,
+    subject,
+    session: ADMIN.sessionId,
+    client: CLIENT,
+  });
+
+  it('records what an admin changed, with the admin as actor and the account as subject', async () => {
+    const s = await setUp([{ role: Role.User }, { role: Role.User, active: false }]);
+    await s.service.adminUpdate(s.ids[0], { role: Role.Admin, active: false }, ADMIN, CLIENT);
+    await s.service.adminUpdate(s.ids[1], { active: true }, ADMIN, CLIENT);
+    await s.service.remove(s.ids[1], ADMIN, CLIENT);
+    expect(s.audit.record.mock.calls).toEqual([
+      ['user.role_changed', { from: Role.User, to: Role.Admin }, byAdmin(s.ids[0])],
+      ['user.disabled', { by: 'admin' }, byAdmin(s.ids[0])],
+      ['user.enabled', {}, byAdmin(s.ids[1])],
+      ['user.deleted', {}, byAdmin(s.ids[1])],
+    ]);
+  });
+
+  it('records no event for a value the account already had, nor for a refused change', async () => {
+    const s = await setUp([{ role: Role.Admin }, { role: Role.User }]);
+    await s.service.adminUpdate(s.ids[1], { role: Role.User, active: true }, ADMIN, CLIENT);
+    await s.service.remove(s.ids[0], ADMIN, CLIENT).catch(() => undefined);
+    await s.service.disable(signedIn(s.ids[0]), CLIENT).catch(() => undefined);
+    expect(s.audit.record).not.toHaveBeenCalled();
+  });
+
+  it('records a self-disable with the owner as actor and subject', async () => {
+    const s = await setUp([{ role: Role.User }]);
+    const owner = signedIn(s.ids[0], 'owner-session');
+    await s.service.disable(owner, CLIENT);
+    expect(s.audit.record.mock.calls).toEqual([
+      [
+        'user.disabled',
+        { by: 'user' },
+        { actor: owner.id, subject: owner.id, session: 'owner-session', client: CLIENT },
+      ],
+    ]);
   });
 });

@@ -3,7 +3,9 @@ import { InjectModel } from '@nestjs/mongoose';
 import type { QueryFilter } from 'mongoose';
 import { Model, trusted } from 'mongoose';
 
+import { AuditRecorder, byUser } from '../audit/audit-recorder.service.js';
 import type { AuthUser } from '../core/auth-user.js';
+import type { ClientInfo } from '../core/client-info.js';
 import { Role } from '../core/roles.js';
 import type { PageDto } from '../shared/dto/paginated.dto.js';
 import { isDuplicateKeyError, saveOr409 } from '../shared/duplicate-key.js';
@@ -56,6 +58,7 @@ export class UsersService {
     private readonly securityChanges: Model<UserSecurityChange>,
     private readonly lifecycle: UserLifecycle,
     private readonly adminLock: AdminLockService,
+    private readonly audit: AuditRecorder,
   ) {}
 
   async create(input: {
@@ -162,21 +165,29 @@ export class UsersService {
    * that can take admin rights away run under the admin lock, so two of them cannot both pass the
    * "another active admin remains" check.
    */
-  async adminUpdate(id: string, changes: UpdateUserDto): Promise<AuthUserRecord> {
+  async adminUpdate(
+    id: string,
+    changes: UpdateUserDto,
+    admin: AuthUser,
+    client: ClientInfo,
+  ): Promise<AuthUserRecord> {
+    const apply = () => this.applyAdminUpdate(id, changes, admin, client);
     const mayRemoveAdmin =
       (changes.role !== undefined && changes.role !== Role.Admin) || changes.active === false;
-    if (mayRemoveAdmin) return this.adminLock.withLock(() => this.applyAdminUpdate(id, changes));
-    return this.applyAdminUpdate(id, changes);
+    if (mayRemoveAdmin) return this.adminLock.withLock(apply);
+    return apply();
   }
 
   /** `DELETE /users/me`: the account is disabled, its data kept. */
-  async disable(id: string): Promise<void> {
+  async disable(owner: AuthUser, client: ClientInfo): Promise<void> {
+    const { id } = owner;
     await this.adminLock.withLock(async () => {
       const user = await this.getById(id);
       if (user.role === Role.Admin && user.active) await this.assertAnotherActiveAdmin(id);
       await this.setSecurityState(id, { active: false });
     });
     await this.lifecycle.disabled(id);
+    this.audit.record('user.disabled', { by: 'user' }, byUser(owner, client));
   }
 
   /**
@@ -187,7 +198,7 @@ export class UsersService {
    * (UserLifecycle.scheduleSweep). A delete that failed half-way can be retried: a user already
    * marked deleted is still found here.
    */
-  async remove(id: string): Promise<void> {
+  async remove(id: string, admin: AuthUser, client: ClientInfo): Promise<void> {
     await this.adminLock.withLock(async () => {
       const doc = await this.users.findById(id);
       if (!doc) throw new NotFoundException('User not found');
@@ -199,6 +210,7 @@ export class UsersService {
     await this.users.deleteOne({ _id: id });
     await this.securityChanges.deleteMany({ user: id });
     this.lifecycle.scheduleSweep(id);
+    this.audit.record('user.deleted', {}, byUser(admin, client, id));
   }
 
   /**
@@ -248,7 +260,12 @@ export class UsersService {
     await this.users.updateOne({ _id: doc._id }, { $set: { emailVerified: true } });
   }
 
-  private async applyAdminUpdate(id: string, changes: UpdateUserDto): Promise<AuthUserRecord> {
+  private async applyAdminUpdate(
+    id: string,
+    changes: UpdateUserDto,
+    admin: AuthUser,
+    client: ClientInfo,
+  ): Promise<AuthUserRecord> {
     const user = await this.getById(id);
     const losesAdmin =
       user.role === Role.Admin &&
@@ -264,8 +281,27 @@ export class UsersService {
         await this.lifecycle.disabled(id);
         await this.lifecycle.disabledByAdmin(id);
       } else await this.lifecycle.changed(id);
+      this.recordAdminChange(user, set, admin, client);
     }
     return this.getById(id);
+  }
+
+  /** What an admin's change did to the account; setting a value it already had is no event. */
+  private recordAdminChange(
+    before: AuthUserRecord,
+    set: SecurityState,
+    admin: AuthUser,
+    client: ClientInfo,
+  ): void {
+    const parties = byUser(admin, client, before.id);
+    if (set.role !== undefined && set.role !== before.role) {
+      this.audit.record('user.role_changed', { from: before.role, to: set.role }, parties);
+    }
+    if (set.active === false && before.active) {
+      const by = admin.id === before.id ? 'user' : 'admin';
+      this.audit.record('user.disabled', { by }, parties);
+    }
+    if (set.active === true && !before.active) this.audit.record('user.enabled', {}, parties);
   }
 
   /**

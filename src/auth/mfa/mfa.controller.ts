@@ -77,7 +77,7 @@ export class MfaController {
     @Ip() ip: string,
     @UserAgent() userAgent?: string,
   ): Promise<MfaTokenResponseDto> {
-    return this.auth.loginWithSecondFactor(dto, ip, userAgent);
+    return this.auth.loginWithSecondFactor(dto, { ip, userAgent });
   }
 
   @Get('mfa')
@@ -126,8 +126,9 @@ export class MfaController {
     @CurrentUser() user: AuthUser,
     @Body() dto: TotpCodeDto,
     @Ip() ip: string,
+    @UserAgent() userAgent?: string,
   ): Promise<RecoveryCodesDto> {
-    return this.mfa.confirmTotp(user, dto.code, ip);
+    return this.mfa.confirmTotp(user, dto.code, { ip, userAgent });
   }
 
   @Delete('mfa/totp')
@@ -144,7 +145,8 @@ export class MfaController {
     @CurrentUser() user: AuthUser,
     @Body() dto: DisableTotpDto,
     @Ip() ip: string,
+    @UserAgent() userAgent?: string,
   ): Promise<void> {
-    return this.mfa.disableTotp(user, dto, ip);
+    return this.mfa.disableTotp(user, dto, { ip, userAgent });
   }
 }

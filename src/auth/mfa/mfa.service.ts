@@ -20,9 +20,12 @@ import QRCode from 'qrcode';
 import { UserLifecycle } from '../accounts/user-lifecycle.service.js';
 import type { AuthUserRecord } from '../accounts/users.service.js';
 import { UsersService } from '../accounts/users.service.js';
+import type { SecondFactorFailureReason, SecondFactorMethod } from '../audit/audit-events.js';
+import { AuditRecorder, byAnonymous, byUser } from '../audit/audit-recorder.service.js';
 import type { AuthModuleOptions } from '../auth.options.js';
 import { AUTH_OPTIONS } from '../auth.options.js';
 import type { AuthUser } from '../core/auth-user.js';
+import type { ClientInfo } from '../core/client-info.js';
 import { MailService } from '../mail/mail.service.js';
 import { mails } from '../mail/mail-templates.js';
 import { PasswordService } from '../password.service.js';
@@ -87,6 +90,7 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
     private readonly sessions: SessionsService,
     private readonly throttle: LoginThrottleService,
     private readonly lifecycle: UserLifecycle,
+    private readonly audit: AuditRecorder,
     mail: MailService,
     @Inject(AUTH_OPTIONS) options: AuthModuleOptions,
   ) {
@@ -148,12 +152,12 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** A code from the app turns the factor on; the ten recovery codes are returned this once. */
-  async confirmTotp(user: AuthUser, code: string, ip: string): Promise<RecoveryCodesDto> {
+  async confirmTotp(user: AuthUser, code: string, client: ClientInfo): Promise<RecoveryCodesDto> {
     const box = this.requireEnabled();
     const factor = await this.factors.findById(user.id);
     if (!factor) throw new ConflictException('Start the enrolment first');
     if (factor.confirmedAt) throw new ConflictException('The second factor is already on');
-    await this.throttle.countAttempt(user.email, ip);
+    await this.throttle.countAttempt(user.email, client.ip);
     const step = this.matchCode(box, factor, user.id, code);
     if (step === null) throw new BadRequestException('code is incorrect');
     if (!(await this.useOnce(`totp:${user.id}:${step}`, user.id, this.stepExpiry()))) {
@@ -163,27 +167,29 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
     if (!(await this.useOnce(`confirm:${factor.enrolment}`, user.id, null))) {
       throw new ConflictException('The second factor is already on');
     }
-    await this.throttle.reset(user.email, ip);
+    await this.throttle.reset(user.email, client.ip);
     const codes = await this.issueRecoveryCodes(box, user.id, factor.enrolment);
     await this.factors.updateOne({ _id: user.id }, { $set: { confirmedAt: new Date() } });
     await this.users.setMfaEnabled(user.id, true);
+    this.audit.record('mfa.enrolled', {}, byUser(user, client));
     await this.notify('mfaEnabled', () => this.notices.mfaEnabled(user));
     return { recoveryCodes: codes };
   }
 
   /** Off with the password and a current code (a stolen access token alone cannot do it). */
-  async disableTotp(user: AuthUser, dto: DisableTotpDto, ip: string): Promise<void> {
+  async disableTotp(user: AuthUser, dto: DisableTotpDto, client: ClientInfo): Promise<void> {
     const box = this.requireEnabled();
     const factor = await this.factors.findById(user.id);
     if (!factor?.confirmedAt) throw new ConflictException('The second factor is not on');
-    await this.checkPassword(user, dto.password, ip, false);
+    await this.checkPassword(user, dto.password, client.ip, false);
     const step = this.matchCode(box, factor, user.id, dto.code);
     if (step === null) throw new BadRequestException('code is incorrect');
     if (!(await this.useOnce(`totp:${user.id}:${step}`, user.id, this.stepExpiry()))) {
       throw new BadRequestException('code was already used');
     }
-    await this.throttle.reset(user.email, ip);
+    await this.throttle.reset(user.email, client.ip);
     await this.forget(user.id);
+    this.audit.record('mfa.removed', { by: 'user' }, byUser(user, client));
     await this.notify('mfaDisabled', () => this.notices.mfaDisabled(user, false));
   }
 
@@ -205,13 +211,14 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Admin recovery: the factor goes and the user's sessions end. 404 when it is not on. */
-  async adminDisable(userId: string): Promise<void> {
+  async adminDisable(userId: string, admin: AuthUser, client: ClientInfo): Promise<void> {
     this.requireEnabled();
     const user = await this.users.getById(userId);
     const factor = await this.factors.findById(userId);
     if (!factor?.confirmedAt) throw new NotFoundException('This user has no second factor');
     await this.forget(userId);
     await this.sessions.revokeAllForUser(userId);
+    this.audit.record('mfa.removed', { by: 'admin' }, byUser(admin, client, userId));
     await this.notify('mfaDisabled', () => this.notices.mfaDisabled(user, true));
   }
 
@@ -241,16 +248,18 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
    * failure, not the token. Then the token and the code are each used once (inserts); losing
    * either race is a 401.
    */
-  async finishLogin(dto: MfaLoginDto, ip: string): Promise<MfaLoginResult> {
+  async finishLogin(dto: MfaLoginDto, client: ClientInfo): Promise<MfaLoginResult> {
     const box = this.requireEnabled();
     if ((dto.code === undefined) === (dto.recoveryCode === undefined)) {
       throw new BadRequestException('Send either code or recoveryCode');
     }
+    const method: SecondFactorMethod = dto.code !== undefined ? 'totp' : 'recovery_code';
     const challenge = await this.challenges.findById(sha256(dto.mfaToken));
     if (!challenge || challenge.expiresAt.getTime() <= Date.now()) {
+      this.failed('invalid_token', method, challenge?.user.toString() ?? null, client);
       throw new UnauthorizedException(INVALID_TOKEN);
     }
-    await this.throttle.countAttempt(challenge.email, ip);
+    await this.throttle.countAttempt(challenge.email, client.ip);
     const userId = challenge.user.toString();
     const user = await this.users.findById(userId);
     const factor = await this.factors.findById(userId);
@@ -260,22 +269,34 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
       (user.passwordChangedAt?.getTime() ?? null) !==
         (challenge.passwordChangedAt?.getTime() ?? null)
     ) {
+      this.failed('invalid_token', method, userId, client);
       throw new UnauthorizedException(INVALID_TOKEN);
     }
-    if (!user.active) throw new ForbiddenException('This account is disabled');
+    if (!user.active) {
+      this.audit.record(
+        'login.failed',
+        { reason: 'disabled', email: challenge.email },
+        byAnonymous(userId, client),
+      );
+      throw new ForbiddenException('This account is disabled');
+    }
 
     let useKey: string;
     let useExpiry: Date | null;
     let recoveryCodeId: string | undefined;
     if (dto.code !== undefined) {
       const step = this.matchCode(box, factor, userId, dto.code);
-      if (step === null) throw new UnauthorizedException(INVALID_CODE);
+      if (step === null) {
+        this.failed('wrong_code', method, userId, client);
+        throw new UnauthorizedException(INVALID_CODE);
+      }
       useKey = `totp:${userId}:${step}`;
       useExpiry = this.stepExpiry();
     } else {
       const hash = box.digest(normalizeRecoveryCode(dto.recoveryCode ?? ''));
       const code = await this.recoveryCodes.findById(hash);
       if (!code || code.user.toString() !== userId || code.enrolment !== factor.enrolment) {
+        this.failed('wrong_code', method, userId, client);
         throw new UnauthorizedException(INVALID_CODE);
       }
       recoveryCodeId = hash;
@@ -283,13 +304,15 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
       useExpiry = null;
     }
     if (!(await this.useOnce(`challenge:${challenge._id}`, userId, challenge.expiresAt))) {
+      this.failed('invalid_token', method, userId, client);
       throw new UnauthorizedException(INVALID_TOKEN);
     }
     await this.challenges.deleteOne({ _id: challenge._id });
     if (!(await this.useOnce(useKey, userId, useExpiry))) {
+      this.failed('reused_code', method, userId, client);
       throw new UnauthorizedException('Code already used');
     }
-    await this.throttle.reset(challenge.email, ip);
+    await this.throttle.reset(challenge.email, client.ip);
     if (recoveryCodeId === undefined) return { user };
     await this.recoveryCodes.deleteOne({ _id: recoveryCodeId });
     const remaining = await this.countRecoveryCodes(userId, factor.enrolment);
@@ -392,6 +415,15 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
     await this.recoveryCodes.deleteMany({ user: userId });
     await this.used.deleteMany({ user: userId });
     await this.users.setMfaEnabled(userId, false).catch(() => undefined);
+  }
+
+  private failed(
+    reason: SecondFactorFailureReason,
+    method: SecondFactorMethod,
+    subject: string | null,
+    client: ClientInfo,
+  ): void {
+    this.audit.record('mfa.failed', { reason, method }, byAnonymous(subject, client));
   }
 
   private async notify(event: string, send: () => Promise<void> | void): Promise<void> {

@@ -12,6 +12,7 @@ import type { AuthUser } from '../core/auth-user.js';
 import { AllowUnverified } from '../core/decorators/allow-unverified.decorator.js';
 import { Auth } from '../core/decorators/auth.decorator.js';
 import { CurrentUser } from '../core/decorators/current-user.decorator.js';
+import { UserAgent } from '../core/decorators/user-agent.decorator.js';
 import { AccessTokenDto } from '../dto/token-response.dto.js';
 import { PasswordCheck } from '../password-check.decorator.js';
 import { ReauthenticateDto } from './dto/reauthenticate.dto.js';
@@ -47,7 +48,8 @@ export class RecentAuthController {
     @CurrentUser() user: AuthUser,
     @Body() dto: ReauthenticateDto,
     @Ip() ip: string,
+    @UserAgent() userAgent?: string,
   ): Promise<AccessTokenDto> {
-    return this.recentAuth.reauthenticate(user, dto, ip);
+    return this.recentAuth.reauthenticate(user, dto, { ip, userAgent });
   }
 }

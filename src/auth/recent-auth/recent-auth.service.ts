@@ -1,9 +1,11 @@
 import { BadRequestException, Injectable, UnauthorizedException } from '@nestjs/common';
 
 import { UsersService } from '../accounts/users.service.js';
+import { AuditRecorder, byUser } from '../audit/audit-recorder.service.js';
 import { AuthService } from '../auth.service.js';
 import type { AuthMethod } from '../core/auth-methods.js';
 import type { AuthUser } from '../core/auth-user.js';
+import type { ClientInfo } from '../core/client-info.js';
 import type { AccessTokenDto } from '../dto/token-response.dto.js';
 import { MfaService } from '../mfa/mfa.service.js';
 import { PasswordService } from '../password.service.js';
@@ -24,13 +26,15 @@ export class RecentAuthService {
     private readonly mfa: MfaService,
     private readonly sessions: SessionsService,
     private readonly auth: AuthService,
+    private readonly audit: AuditRecorder,
   ) {}
 
   async reauthenticate(
     user: AuthUser,
     dto: ReauthenticateDto,
-    ip: string,
+    client: ClientInfo,
   ): Promise<AccessTokenDto> {
+    const { ip } = client;
     if ((dto.password === undefined) === (dto.code === undefined)) {
       throw new BadRequestException('Send either password or code');
     }
@@ -45,6 +49,7 @@ export class RecentAuthService {
       methods.push('otp');
     }
     const authentication = await this.sessions.reauthenticated(user.sessionId, user.id, methods);
+    this.audit.record('session.reauthenticated', { methods }, byUser(user, client));
     return this.auth.accessToken(user.id, user.sessionId, authentication);
   }
 

@@ -16,6 +16,7 @@ import { Auth } from '../core/decorators/auth.decorator.js';
 import { CurrentUser } from '../core/decorators/current-user.decorator.js';
 import { Public } from '../core/decorators/public.decorator.js';
 import { RecentAuth } from '../core/decorators/recent-auth.decorator.js';
+import { UserAgent } from '../core/decorators/user-agent.decorator.js';
 import { AuthErrorHeadersInterceptor } from '../interceptors/auth-error-headers.interceptor.js';
 import { PasswordCheck } from '../password-check.decorator.js';
 import { AcceptedDto } from './dto/accepted.dto.js';
@@ -50,8 +51,12 @@ export class RecoveryController {
   })
   @ApiAcceptedResponse({ type: AcceptedDto })
   @ApiBadRequestResponse({ description: 'Not an email address, or unknown fields' })
-  forgot(@Body() dto: ForgotPasswordDto, @Ip() ip: string): Promise<AcceptedDto> {
-    return this.recovery.forgotPassword(dto.email, ip);
+  forgot(
+    @Body() dto: ForgotPasswordDto,
+    @Ip() ip: string,
+    @UserAgent() userAgent?: string,
+  ): Promise<AcceptedDto> {
+    return this.recovery.forgotPassword(dto.email, { ip, userAgent });
   }
 
   @Post('auth/password/reset')
@@ -68,8 +73,12 @@ export class RecoveryController {
   @ApiBadRequestResponse({
     description: `${INVALID_LINK} (unknown, expired, used or superseded), or a password that breaks the rules`,
   })
-  reset(@Body() dto: ResetPasswordDto, @Ip() ip: string): Promise<void> {
-    return this.recovery.resetPassword(dto.token, dto.newPassword, ip);
+  reset(
+    @Body() dto: ResetPasswordDto,
+    @Ip() ip: string,
+    @UserAgent() userAgent?: string,
+  ): Promise<void> {
+    return this.recovery.resetPassword(dto.token, dto.newPassword, { ip, userAgent });
   }
 
   @Post('auth/email/verify')
@@ -79,8 +88,8 @@ export class RecoveryController {
   @ApiOperation({ summary: 'Verify your address with the token from a verification link' })
   @ApiNoContentResponse({ description: 'Address verified' })
   @ApiBadRequestResponse({ description: INVALID_LINK })
-  verify(@Body() dto: TokenDto, @Ip() ip: string): Promise<void> {
-    return this.recovery.verifyEmail(dto.token, ip);
+  verify(@Body() dto: TokenDto, @Ip() ip: string, @UserAgent() userAgent?: string): Promise<void> {
+    return this.recovery.verifyEmail(dto.token, { ip, userAgent });
   }
 
   @Post('auth/email/resend')
@@ -89,8 +98,12 @@ export class RecoveryController {
   @ApiTags('auth')
   @ApiOperation({ summary: 'Mail a new verification link (none when already verified)' })
   @ApiAcceptedResponse({ type: AcceptedDto })
-  resend(@CurrentUser() user: AuthUser, @Ip() ip: string): Promise<AcceptedDto> {
-    return this.recovery.resendVerification(user, ip);
+  resend(
+    @CurrentUser() user: AuthUser,
+    @Ip() ip: string,
+    @UserAgent() userAgent?: string,
+  ): Promise<AcceptedDto> {
+    return this.recovery.resendVerification(user, { ip, userAgent });
   }
 
   @Post('users/me/email')
@@ -114,8 +127,9 @@ export class RecoveryController {
     @CurrentUser() user: AuthUser,
     @Body() dto: ChangeEmailDto,
     @Ip() ip: string,
+    @UserAgent() userAgent?: string,
   ): Promise<AcceptedDto> {
-    return this.recovery.requestEmailChange(user, dto, ip);
+    return this.recovery.requestEmailChange(user, dto, { ip, userAgent });
   }
 
   @Post('auth/email/change/confirm')
@@ -126,7 +140,11 @@ export class RecoveryController {
   @ApiNoContentResponse({ description: 'Address changed' })
   @ApiBadRequestResponse({ description: INVALID_LINK })
   @ApiConflictResponse({ description: 'The new address has been registered meanwhile' })
-  confirmEmailChange(@Body() dto: TokenDto, @Ip() ip: string): Promise<void> {
-    return this.recovery.confirmEmailChange(dto.token, ip);
+  confirmEmailChange(
+    @Body() dto: TokenDto,
+    @Ip() ip: string,
+    @UserAgent() userAgent?: string,
+  ): Promise<void> {
+    return this.recovery.confirmEmailChange(dto.token, { ip, userAgent });
   }
 }

@@ -11,9 +11,11 @@ import {
 import { UserLifecycle } from '../accounts/user-lifecycle.service.js';
 import type { AuthUserRecord } from '../accounts/users.service.js';
 import { UsersService } from '../accounts/users.service.js';
+import { AuditRecorder, byAnonymous, byUser } from '../audit/audit-recorder.service.js';
 import type { AuthModuleOptions } from '../auth.options.js';
 import { AUTH_OPTIONS } from '../auth.options.js';
 import type { AuthUser } from '../core/auth-user.js';
+import type { ClientInfo } from '../core/client-info.js';
 import { MailService } from '../mail/mail.service.js';
 import { mails } from '../mail/mail-templates.js';
 import { PasswordService } from '../password.service.js';
@@ -68,6 +70,7 @@ export class RecoveryService implements OnModuleInit {
     private readonly tokens: AccountTokensService,
     private readonly mail: MailService,
     private readonly lifecycle: UserLifecycle,
+    private readonly audit: AuditRecorder,
     @Inject(AUTH_OPTIONS) options: AuthModuleOptions,
   ) {
     this.verificationRequired = options.requireVerifiedEmail === true;
@@ -91,13 +94,14 @@ export class RecoveryService implements OnModuleInit {
     return this.mail.productName;
   }
 
-  async forgotPassword(email: string, ip: string): Promise<AcceptedDto> {
+  async forgotPassword(email: string, client: ClientInfo): Promise<AcceptedDto> {
     this.assertEnabled();
-    await this.throttle.hit('password-reset', ip, email);
+    await this.throttle.hit('password-reset', client.ip, email);
     this.mail.defer(async () => {
       const user = await this.users.findByEmail(email);
       // Unknown and disabled accounts get nothing; the answer was the same already.
       if (!user || !user.active) return;
+      this.audit.record('password.reset_requested', {}, byAnonymous(user.id, client));
       const token = await this.tokens.issue(user, 'password-reset');
       const url = this.mail.link(LINK_PATHS.resetPassword, token);
       this.mail.send(
@@ -107,11 +111,11 @@ export class RecoveryService implements OnModuleInit {
     return ACCEPTED.forgot;
   }
 
-  async resetPassword(token: string, newPassword: string, ip: string): Promise<void> {
+  async resetPassword(token: string, newPassword: string, client: ClientInfo): Promise<void> {
     this.assertEnabled();
-    await this.throttle.hit('password-reset-use', ip);
+    await this.throttle.hit('password-reset-use', client.ip);
     const { user, record } = await this.usable(token, 'password-reset');
-    await this.throttle.hit('password-reset-account', ip, user.email);
+    await this.throttle.hit('password-reset-account', client.ip, user.email);
     // Before the token is used up: a refused password leaves the link working.
     this.passwords.assertAllowed(newPassword, 'newPassword');
     const passwordHash = await this.passwords.hash(newPassword);
@@ -121,6 +125,8 @@ export class RecoveryService implements OnModuleInit {
     // The link went to this address: it is the owner's.
     if (!user.emailVerified) await this.users.setEmailVerified(user.id);
     await this.tokens.revokeAll(user.id);
+    // The mailed link proved the mailbox: the account's owner did it.
+    this.audit.record('password.reset', {}, byUser(user, client));
     this.mail.send(mails.passwordWasReset(user.email, this.product));
   }
 
@@ -150,30 +156,38 @@ export class RecoveryService implements OnModuleInit {
     return ACCEPTED.signup;
   }
 
-  async resendVerification(user: AuthUser, ip: string): Promise<AcceptedDto> {
+  async resendVerification(user: AuthUser, client: ClientInfo): Promise<AcceptedDto> {
     this.assertEnabled();
-    await this.throttle.hit('verify-email', ip, user.email);
-    if (!user.emailVerified) this.mail.defer(() => this.sendVerification(user.id));
+    await this.throttle.hit('verify-email', client.ip, user.email);
+    if (!user.emailVerified) {
+      this.audit.record('email.verification_requested', {}, byUser(user, client));
+      this.mail.defer(() => this.sendVerification(user.id));
+    }
     return ACCEPTED.resend;
   }
 
-  async verifyEmail(token: string, ip: string): Promise<void> {
+  async verifyEmail(token: string, client: ClientInfo): Promise<void> {
     this.assertEnabled();
-    await this.throttle.hit('verify-email-use', ip);
+    await this.throttle.hit('verify-email-use', client.ip);
     const { user, record } = await this.usable(token, 'verify-email');
     if (!(await this.tokens.consume(record.id))) throw new BadRequestException(INVALID_LINK);
     await this.users.setEmailVerified(user.id);
+    this.audit.record('email.verified', {}, byUser(user, client));
   }
 
   /** Checking the current password is a login by another door: same limits as a login. */
-  async requestEmailChange(user: AuthUser, dto: ChangeEmailDto, ip: string): Promise<AcceptedDto> {
+  async requestEmailChange(
+    user: AuthUser,
+    dto: ChangeEmailDto,
+    client: ClientInfo,
+  ): Promise<AcceptedDto> {
     this.assertEnabled();
-    await this.loginThrottle.recordAttempt(user.email, ip);
+    await this.loginThrottle.recordAttempt(user.email, client.ip);
     const hash = await this.users.getPasswordHash(user.id);
     if (!hash || !(await this.passwords.verify(dto.currentPassword, hash))) {
       throw new BadRequestException('currentPassword is incorrect');
     }
-    await this.loginThrottle.reset(user.email, ip);
+    await this.loginThrottle.reset(user.email, client.ip);
     if (dto.newEmail === user.email) {
       throw new BadRequestException('newEmail is already the address of this account');
     }
@@ -181,7 +195,8 @@ export class RecoveryService implements OnModuleInit {
       throw new ConflictException('Email is already registered');
     }
     // Counted per new address too: nobody floods a stranger's mailbox with confirmation links.
-    await this.throttle.hit('email-change', ip, dto.newEmail);
+    await this.throttle.hit('email-change', client.ip, dto.newEmail);
+    this.audit.record('email.change_requested', { newEmail: dto.newEmail }, byUser(user, client));
     this.mail.defer(async () => {
       const current = await this.users.findById(user.id);
       if (!current || !current.active) return;
@@ -193,9 +208,9 @@ export class RecoveryService implements OnModuleInit {
     return ACCEPTED.emailChange;
   }
 
-  async confirmEmailChange(token: string, ip: string): Promise<void> {
+  async confirmEmailChange(token: string, client: ClientInfo): Promise<void> {
     this.assertEnabled();
-    await this.throttle.hit('email-change-use', ip);
+    await this.throttle.hit('email-change-use', client.ip);
     const { user, record } = await this.usable(token, 'email-change');
     const newEmail = record.newEmail;
     if (!newEmail) throw new BadRequestException(INVALID_LINK);
@@ -206,6 +221,11 @@ export class RecoveryService implements OnModuleInit {
     await this.users.setEmail(user.id, newEmail);
     // Links mailed to the old address must not act on the account any more.
     await this.tokens.revokeAll(user.id);
+    this.audit.record(
+      'email.changed',
+      { previousEmail: user.email, newEmail },
+      byUser(user, client),
+    );
     this.mail.send(mails.emailChanged(user.email, this.product, newEmail));
   }
 

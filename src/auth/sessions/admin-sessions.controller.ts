@@ -5,6 +5,7 @@ import {
   Header,
   HttpCode,
   Inject,
+  Ip,
   NotFoundException,
   Param,
   Query,
@@ -20,7 +21,10 @@ import {
 import { UsersService } from '../accounts/users.service.js';
 import type { AuthModuleOptions } from '../auth.options.js';
 import { AUTH_OPTIONS } from '../auth.options.js';
+import type { AuthUser } from '../core/auth-user.js';
 import { Auth } from '../core/decorators/auth.decorator.js';
+import { CurrentUser } from '../core/decorators/current-user.decorator.js';
+import { UserAgent } from '../core/decorators/user-agent.decorator.js';
 import { Role } from '../core/roles.js';
 import type { PageDto } from '../shared/dto/paginated.dto.js';
 import { ApiPageResponse } from '../shared/dto/paginated.dto.js';
@@ -70,12 +74,12 @@ export class AdminSessionsController {
   async end(
     @Param('id', ParseObjectIdPipe) id: string,
     @Param('sessionId') sessionId: string,
+    @CurrentUser() admin: AuthUser,
+    @Ip() ip: string,
+    @UserAgent() userAgent?: string,
   ): Promise<void> {
     this.assertEnabled();
-    if (!(await this.sessions.isActive(sessionId, id))) {
-      throw new NotFoundException('Session not found');
-    }
-    await this.sessions.revoke(sessionId, id);
+    await this.sessions.end(sessionId, id, admin, { ip, userAgent });
   }
 
   private assertEnabled(): void {

@@ -5,6 +5,7 @@ import {
   Header,
   HttpCode,
   Inject,
+  Ip,
   NotFoundException,
   Param,
   Query,
@@ -22,6 +23,7 @@ import { AUTH_OPTIONS } from '../auth.options.js';
 import type { AuthUser } from '../core/auth-user.js';
 import { Auth } from '../core/decorators/auth.decorator.js';
 import { CurrentUser } from '../core/decorators/current-user.decorator.js';
+import { UserAgent } from '../core/decorators/user-agent.decorator.js';
 import type { PageDto } from '../shared/dto/paginated.dto.js';
 import { ApiPageResponse } from '../shared/dto/paginated.dto.js';
 import { PaginationQueryDto } from '../shared/dto/pagination-query.dto.js';
@@ -68,12 +70,14 @@ export class SessionsController {
   })
   @ApiNoContentResponse({ description: 'Session ended' })
   @ApiNotFoundResponse({ description: 'No such session of yours' })
-  async end(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<void> {
+  async end(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Ip() ip: string,
+    @UserAgent() userAgent?: string,
+  ): Promise<void> {
     this.assertEnabled();
-    if (!(await this.sessions.isActive(id, user.id))) {
-      throw new NotFoundException('Session not found');
-    }
-    await this.sessions.revoke(id, user.id);
+    await this.sessions.end(id, user.id, user, { ip, userAgent });
   }
 
   private assertEnabled(): void {

@@ -4,6 +4,7 @@ import {
   Inject,
   Injectable,
   Logger,
+  NotFoundException,
   OnModuleDestroy,
   OnModuleInit,
   UnauthorizedException,
@@ -13,9 +14,12 @@ import type { HydratedDocument } from 'mongoose';
 import { Model, trusted } from 'mongoose';
 
 import { UserLifecycle } from '../accounts/user-lifecycle.service.js';
+import { AuditRecorder, byAnonymous, byUser } from '../audit/audit-recorder.service.js';
 import type { AuthModuleOptions } from '../auth.options.js';
 import { AUTH_OPTIONS } from '../auth.options.js';
 import type { AuthMethod } from '../core/auth-methods.js';
+import type { AuthUser } from '../core/auth-user.js';
+import type { ClientInfo } from '../core/client-info.js';
 import type { PageDto } from '../shared/dto/paginated.dto.js';
 import type { PaginationQueryDto } from '../shared/dto/pagination-query.dto.js';
 import { isDuplicateKeyError } from '../shared/duplicate-key.js';
@@ -85,6 +89,7 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
     private readonly authentications: Model<SessionAuthentication>,
     @Inject(AUTH_OPTIONS) options: AuthModuleOptions,
     private readonly lifecycle: UserLifecycle,
+    private readonly audit: AuditRecorder,
   ) {
     this.refreshTtlMs = (options.refreshTtlSeconds ?? 7 * DAY_SECONDS) * 1000;
     const maxAgeSeconds = options.sessionMaxAgeSeconds ?? 30 * DAY_SECONDS;
@@ -168,7 +173,7 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
    * Exchanges a refresh token for a new one. A token that already has a successor was used before:
    * the session is revoked (reuse detection), so at most one of concurrent refreshes succeeds.
    */
-  async rotate(presented: string): Promise<IssuedRefresh> {
+  async rotate(presented: string, client: ClientInfo): Promise<IssuedRefresh> {
     const token = await this.tokens.findOne({ hash: hashToken(presented) });
     if (!token || token.expiresAt.getTime() <= Date.now()) throw this.invalid();
     const sessionId = token.session;
@@ -187,6 +192,11 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
       if (!isDuplicateKeyError(error)) throw error;
       this.logger.warn(`Refresh token reuse on session ${sessionId}: session revoked`);
       await this.revoke(sessionId, userId);
+      this.audit.record(
+        'token.reuse_detected',
+        {},
+        { ...byAnonymous(userId, client), session: sessionId },
+      );
       throw this.invalid();
     }
     // Slides the idle expiry, never past the absolute end fixed at login.
@@ -296,6 +306,27 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
     await this.activity.deleteOne({ _id: sessionId });
     await this.authentications.deleteOne({ _id: sessionId });
     this.emit([sessionId], userId);
+  }
+
+  /**
+   * Ends one open session of `ownerId` from a session list, by its owner or an admin (`actor`);
+   * 404 when there is no such open session of that user.
+   */
+  async end(
+    sessionId: string,
+    ownerId: string,
+    actor: AuthUser,
+    client: ClientInfo,
+  ): Promise<void> {
+    if (!(await this.isActive(sessionId, ownerId))) {
+      throw new NotFoundException('Session not found');
+    }
+    await this.revoke(sessionId, ownerId);
+    this.audit.record(
+      'session.ended',
+      { by: actor.id === ownerId ? 'user' : 'admin' },
+      { ...byUser(actor, client, ownerId), session: sessionId },
+    );
   }
 
   async revokeAllForUser(userId: string): Promise<void> {

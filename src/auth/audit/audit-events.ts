@@ -1,0 +1,145 @@
+import type { AuthMethod } from '../core/auth-methods.js';
+import type { Role } from '../core/roles.js';
+
+/**
+ * The catalogue of security events: every type the kit records, with the shape of its `detail`.
+ * docs/audit.md describes each one. Details are small and never hold a password, token, code or
+ * hash: only categories, counts, roles and addresses.
+ */
+
+type NoDetail = Record<string, never>;
+
+/** Why a login failed (the same 401 for the first two; the password is never recorded). */
+export type LoginFailureReason = 'unknown_account' | 'wrong_password' | 'disabled' | 'throttled';
+
+/** How the second step of a login was passed. */
+export type SecondFactorMethod = 'totp' | 'recovery_code';
+
+/** Why the second step of a login failed. */
+export type SecondFactorFailureReason = 'wrong_code' | 'reused_code' | 'invalid_token';
+
+/** Whether the account's owner or an admin made the change. */
+export type ChangedBy = 'user' | 'admin';
+
+/** What the start-up admin check did (see UsersService.ensureAdmin); `present` is not recorded. */
+export type AdminEnsuredOutcome =
+  'created' | 'promoted' | 'password-mismatch' | 'disabled' | 'deleted';
+
+/** The kit's own events. Closed: hosts add theirs to AuditEventDetails instead. */
+export interface KitAuditEvents {
+  'user.signed_up': NoDetail;
+  /** `secondFactor`: how the second step was passed, null when there was none. */
+  'login.succeeded': { secondFactor: SecondFactorMethod | null };
+  /** `email` as typed (an address: the DTO refuses anything else), also for unknown accounts. */
+  'login.failed': { reason: LoginFailureReason; email: string };
+  /** The password was right; the answer asked for a second factor. */
+  'mfa.required': NoDetail;
+  'mfa.succeeded': { method: SecondFactorMethod };
+  'mfa.failed': { reason: SecondFactorFailureReason; method: SecondFactorMethod };
+  'mfa.recovery_code_used': { remaining: number };
+  'mfa.enrolled': NoDetail;
+  'mfa.removed': { by: ChangedBy };
+  /** A refresh token was presented again after its rotation: the whole session was ended. */
+  'token.reuse_detected': NoDetail;
+  'session.logged_out': NoDetail;
+  'session.logged_out_all': NoDetail;
+  /** One session ended from the session list, by its owner or an admin. */
+  'session.ended': { by: ChangedBy };
+  /** The session proved its user again (step-up, RFC 9470); `methods` as in the token's `amr`. */
+  'session.reauthenticated': { methods: AuthMethod[] };
+  'password.changed': NoDetail;
+  'password.reset_requested': NoDetail;
+  'password.reset': NoDetail;
+  'email.verification_requested': NoDetail;
+  'email.verified': NoDetail;
+  'email.change_requested': { newEmail: string };
+  'email.changed': { previousEmail: string; newEmail: string };
+  'user.role_changed': { from: Role; to: Role };
+  'user.disabled': { by: ChangedBy };
+  'user.enabled': NoDetail;
+  'user.deleted': NoDetail;
+  'admin.ensured': { outcome: AdminEnsuredOutcome };
+}
+
+/**
+ * Every event type the recorder accepts, with its detail shape. A host adds its own by declaration
+ * merging, and lists them in the `audit.eventTypes` option so that the routes accept them as
+ * `?type=` filters:
+ *
+ * ```ts
+ * declare module './auth/index.js' {
+ *   interface AuditEventDetails {
+ *     'note.shared': { noteId: string };
+ *   }
+ * }
+ * ```
+ */
+// An interface (not a type alias) so that hosts can merge into it.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface AuditEventDetails extends KitAuditEvents {}
+
+export type AuditEventType = keyof AuditEventDetails;
+
+/** Event types a host added to AuditEventDetails. */
+export type HostAuditEventType = Exclude<AuditEventType, keyof KitAuditEvents>;
+
+/** One event as recorded: its type and the detail that type carries (a union over the catalogue). */
+export type AuditEventOf = {
+  [T in AuditEventType]: { type: T; detail: AuditEventDetails[T] };
+}[AuditEventType];
+
+/** One event as its log line carries it (`event: 'audit'`), for log shippers. */
+export interface AuditLogLine {
+  event: 'audit';
+  /** The stored event's id. */
+  id: string;
+  at: Date;
+  type: string;
+  actor: string;
+  subject: string | null;
+  session?: string;
+  ip?: string;
+  userAgent?: string;
+  instance: string;
+  detail: object;
+}
+
+/** Every kit type once: the compiler fails here when the catalogue and this list differ. */
+const KIT_TYPES: Record<keyof KitAuditEvents, true> = {
+  'user.signed_up': true,
+  'login.succeeded': true,
+  'login.failed': true,
+  'mfa.required': true,
+  'mfa.succeeded': true,
+  'mfa.failed': true,
+  'mfa.recovery_code_used': true,
+  'mfa.enrolled': true,
+  'mfa.removed': true,
+  'token.reuse_detected': true,
+  'session.logged_out': true,
+  'session.logged_out_all': true,
+  'session.ended': true,
+  'session.reauthenticated': true,
+  'password.changed': true,
+  'password.reset_requested': true,
+  'password.reset': true,
+  'email.verification_requested': true,
+  'email.verified': true,
+  'email.change_requested': true,
+  'email.changed': true,
+  'user.role_changed': true,
+  'user.disabled': true,
+  'user.enabled': true,
+  'user.deleted': true,
+  'admin.ensured': true,
+};
+
+export const KIT_AUDIT_EVENT_TYPES = Object.keys(KIT_TYPES) as (keyof KitAuditEvents)[];
+
+/** What an event type may look like: lower-case dotted words (`area.what_happened`). */
+export const AUDIT_EVENT_TYPE_PATTERN = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
+
+/** The actor of what the kit does by itself (start-up, sweeps). */
+export const SYSTEM_ACTOR = 'system';
+/** The actor of a request that proved no account: a failed login, a reset request. */
+export const ANONYMOUS_ACTOR = 'anonymous';
