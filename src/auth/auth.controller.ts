@@ -4,7 +4,6 @@ import {
   Get,
   Header,
   HttpCode,
-  Ip,
   Patch,
   Post,
   Res,
@@ -31,6 +30,7 @@ import { AuthService } from './auth.service.js';
 import type { AuthUser } from './core/auth-user.js';
 import { AllowUnverified } from './core/decorators/allow-unverified.decorator.js';
 import { Auth } from './core/decorators/auth.decorator.js';
+import { ClientIp } from './core/decorators/client-ip.decorator.js';
 import { CurrentUser } from './core/decorators/current-user.decorator.js';
 import { Public } from './core/decorators/public.decorator.js';
 import { UserAgent } from './core/decorators/user-agent.decorator.js';
@@ -111,7 +111,7 @@ export class AuthController {
   @ApiForbiddenResponse({ description: 'Correct password, but the account is disabled' })
   login(
     @Body() dto: LoginDto,
-    @Ip() ip: string,
+    @ClientIp() ip: string,
     @UserAgent() userAgent?: string,
   ): Promise<TokenResponseDto | MfaChallengeDto> {
     return this.auth.login(dto, ip, userAgent);
@@ -163,7 +163,7 @@ export class AuthController {
   async changePassword(
     @CurrentUser() user: AuthUser,
     @Body() dto: ChangePasswordDto,
-    @Ip() ip: string,
+    @ClientIp() ip: string,
   ): Promise<void> {
     await this.auth.changePassword(user, dto, ip);
     await this.recovery.passwordChanged(user);

@@ -9,6 +9,7 @@ export type {
 export type { AuthRequest, AuthUser } from './core/auth-user.js';
 export { AllowUnverified } from './core/decorators/allow-unverified.decorator.js';
 export { Auth, BEARER_SCHEME } from './core/decorators/auth.decorator.js';
+export { ClientIp } from './core/decorators/client-ip.decorator.js';
 export { CurrentUser } from './core/decorators/current-user.decorator.js';
 export { OptionalAuth } from './core/decorators/optional-auth.decorator.js';
 export type { OwnedOptions } from './core/decorators/owned.decorator.js';
@@ -25,7 +26,7 @@ export type { SecurityNotices } from './mfa/security-notices.js';
 export { OwnedResources } from './ownership/owned-resources.service.js';
 export type { PasswordPolicy } from './password-policy.js';
 export { PASSWORD_POLICIES } from './password-policy.js';
-export { clientKey } from './throttling/client-key.js';
+export { clientAddress, clientKey, parseClientAddress } from './throttling/client-key.js';
 export { MIN_SECRET_LENGTH } from './token-keys.js';
 // Building blocks the kit uses itself and shares with the host's modules.
 export { Trim } from './shared/decorators/trim.decorator.js';

@@ -5,7 +5,6 @@ import {
   Get,
   Header,
   HttpCode,
-  Ip,
   Post,
   UseInterceptors,
 } from '@nestjs/common';
@@ -26,6 +25,7 @@ import {
 import { AuthService } from '../auth.service.js';
 import type { AuthUser } from '../core/auth-user.js';
 import { Auth } from '../core/decorators/auth.decorator.js';
+import { ClientIp } from '../core/decorators/client-ip.decorator.js';
 import { CurrentUser } from '../core/decorators/current-user.decorator.js';
 import { Public } from '../core/decorators/public.decorator.js';
 import { UserAgent } from '../core/decorators/user-agent.decorator.js';
@@ -72,7 +72,7 @@ export class MfaController {
   @ApiNotFoundResponse({ description: SWITCHED_OFF })
   finishLogin(
     @Body() dto: MfaLoginDto,
-    @Ip() ip: string,
+    @ClientIp() ip: string,
     @UserAgent() userAgent?: string,
   ): Promise<MfaTokenResponseDto> {
     return this.auth.loginWithSecondFactor(dto, ip, userAgent);
@@ -102,7 +102,7 @@ export class MfaController {
   startTotp(
     @CurrentUser() user: AuthUser,
     @Body() dto: StartTotpDto,
-    @Ip() ip: string,
+    @ClientIp() ip: string,
   ): Promise<TotpEnrolmentDto> {
     return this.mfa.startTotp(user, dto.password, ip);
   }
@@ -121,7 +121,7 @@ export class MfaController {
   confirmTotp(
     @CurrentUser() user: AuthUser,
     @Body() dto: TotpCodeDto,
-    @Ip() ip: string,
+    @ClientIp() ip: string,
   ): Promise<RecoveryCodesDto> {
     return this.mfa.confirmTotp(user, dto.code, ip);
   }
@@ -137,7 +137,7 @@ export class MfaController {
   disableTotp(
     @CurrentUser() user: AuthUser,
     @Body() dto: DisableTotpDto,
-    @Ip() ip: string,
+    @ClientIp() ip: string,
   ): Promise<void> {
     return this.mfa.disableTotp(user, dto, ip);
   }

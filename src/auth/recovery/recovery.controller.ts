@@ -1,4 +1,4 @@
-import { Body, Controller, Header, HttpCode, Ip, Post, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Header, HttpCode, Post, UseInterceptors } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -13,6 +13,7 @@ import {
 import type { AuthUser } from '../core/auth-user.js';
 import { AllowUnverified } from '../core/decorators/allow-unverified.decorator.js';
 import { Auth } from '../core/decorators/auth.decorator.js';
+import { ClientIp } from '../core/decorators/client-ip.decorator.js';
 import { CurrentUser } from '../core/decorators/current-user.decorator.js';
 import { Public } from '../core/decorators/public.decorator.js';
 import { AuthErrorHeadersInterceptor } from '../interceptors/auth-error-headers.interceptor.js';
@@ -48,7 +49,7 @@ export class RecoveryController {
   })
   @ApiAcceptedResponse({ type: AcceptedDto })
   @ApiBadRequestResponse({ description: 'Not an email address, or unknown fields' })
-  forgot(@Body() dto: ForgotPasswordDto, @Ip() ip: string): Promise<AcceptedDto> {
+  forgot(@Body() dto: ForgotPasswordDto, @ClientIp() ip: string): Promise<AcceptedDto> {
     return this.recovery.forgotPassword(dto.email, ip);
   }
 
@@ -65,7 +66,7 @@ export class RecoveryController {
   @ApiBadRequestResponse({
     description: `${INVALID_LINK} (unknown, expired, used or superseded), or a password that breaks the rules`,
   })
-  reset(@Body() dto: ResetPasswordDto, @Ip() ip: string): Promise<void> {
+  reset(@Body() dto: ResetPasswordDto, @ClientIp() ip: string): Promise<void> {
     return this.recovery.resetPassword(dto.token, dto.newPassword, ip);
   }
 
@@ -76,7 +77,7 @@ export class RecoveryController {
   @ApiOperation({ summary: 'Verify your address with the token from a verification link' })
   @ApiNoContentResponse({ description: 'Address verified' })
   @ApiBadRequestResponse({ description: INVALID_LINK })
-  verify(@Body() dto: TokenDto, @Ip() ip: string): Promise<void> {
+  verify(@Body() dto: TokenDto, @ClientIp() ip: string): Promise<void> {
     return this.recovery.verifyEmail(dto.token, ip);
   }
 
@@ -86,7 +87,7 @@ export class RecoveryController {
   @ApiTags('auth')
   @ApiOperation({ summary: 'Mail a new verification link (none when already verified)' })
   @ApiAcceptedResponse({ type: AcceptedDto })
-  resend(@CurrentUser() user: AuthUser, @Ip() ip: string): Promise<AcceptedDto> {
+  resend(@CurrentUser() user: AuthUser, @ClientIp() ip: string): Promise<AcceptedDto> {
     return this.recovery.resendVerification(user, ip);
   }
 
@@ -108,7 +109,7 @@ export class RecoveryController {
   changeEmail(
     @CurrentUser() user: AuthUser,
     @Body() dto: ChangeEmailDto,
-    @Ip() ip: string,
+    @ClientIp() ip: string,
   ): Promise<AcceptedDto> {
     return this.recovery.requestEmailChange(user, dto, ip);
   }
@@ -121,7 +122,7 @@ export class RecoveryController {
   @ApiNoContentResponse({ description: 'Address changed' })
   @ApiBadRequestResponse({ description: INVALID_LINK })
   @ApiConflictResponse({ description: 'The new address has been registered meanwhile' })
-  confirmEmailChange(@Body() dto: TokenDto, @Ip() ip: string): Promise<void> {
+  confirmEmailChange(@Body() dto: TokenDto, @ClientIp() ip: string): Promise<void> {
     return this.recovery.confirmEmailChange(dto.token, ip);
   }
 }
