@@ -25,7 +25,7 @@ export { parseEncryptionKey } from './mfa/secret-box.js';
 export type { SecurityNotices } from './mfa/security-notices.js';
 export { OwnedResources } from './ownership/owned-resources.service.js';
 export type { PasswordPolicy } from './password-policy.js';
-export { PASSWORD_POLICIES } from './password-policy.js';
+export { PASSWORD_POLICIES, passwordProblems } from './password-policy.js';
 export { clientAddress, clientKey, parseClientAddress } from './throttling/client-key.js';
 export { MIN_SECRET_LENGTH } from './token-keys.js';
 // Building blocks the kit uses itself and shares with the host's modules.

@@ -254,3 +254,49 @@ describe('MongoDB connection settings', () => {
     expect(() => env({ [name]: value })).toThrow(new RegExp(name));
   });
 });
+
+describe('ADMIN_PASSWORD (the signup password policy, checked at start-up)', () => {
+  const admin = (password: string, settings: Record<string, string> = {}) =>
+    env({ ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: password, ...settings });
+
+  const refusal = (password: string): string => {
+    try {
+      admin(password, { NODE_ENV: 'production' });
+    } catch (error) {
+      return (error as Error).message;
+    }
+    return 'started';
+  };
+
+  it.each(['password', 'admin1234', 'Password1!', 'qwerty123', 'letmein!!'])(
+    'refuses the common password %p, naming ADMIN_PASSWORD',
+    (password) => {
+      expect(refusal(password)).toMatch(/ADMIN_PASSWORD: .*too common/);
+    },
+  );
+
+  it('never repeats the value: every common password gets the same message', () => {
+    const messages = new Set(['admin1234', 'qwerty123', 'letmein!!'].map(refusal));
+    expect(messages.size).toBe(1);
+    expect([...messages][0]).not.toMatch(/admin1234|qwerty123|letmein/);
+  });
+
+  it('refuses a password shorter than 8 characters or longer than 128', () => {
+    expect(() => admin('Xq7#kLm')).toThrow(/ADMIN_PASSWORD: .*at least 8/);
+    expect(() => admin('x'.repeat(64) + 'y'.repeat(65))).toThrow(/ADMIN_PASSWORD: .*at most 128/);
+  });
+
+  it('applies PASSWORD_POLICY=classes too', () => {
+    const passphrase = 'correct horse battery staple';
+    expect(admin(passphrase).ADMIN_PASSWORD).toBe(passphrase);
+    expect(() => admin(passphrase, { PASSWORD_POLICY: 'classes' })).toThrow(
+      /ADMIN_PASSWORD: .*upper-case letter/,
+    );
+    expect(admin('Kx9!vRq2#mT', { PASSWORD_POLICY: 'classes' }).ADMIN_PASSWORD).toBe('Kx9!vRq2#mT');
+  });
+
+  it('accepts a strong password, and no admin at all', () => {
+    expect(admin('Admin-pass-1!', { NODE_ENV: 'production' }).ADMIN_PASSWORD).toBe('Admin-pass-1!');
+    expect(env({}).ADMIN_PASSWORD).toBeUndefined();
+  });
+});

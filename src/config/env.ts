@@ -18,7 +18,12 @@ import {
 } from 'class-validator';
 
 import type { PasswordPolicy } from '../auth/index.js';
-import { MIN_SECRET_LENGTH, parseEncryptionKey, PASSWORD_POLICIES } from '../auth/index.js';
+import {
+  MIN_SECRET_LENGTH,
+  parseEncryptionKey,
+  PASSWORD_POLICIES,
+  passwordProblems,
+} from '../auth/index.js';
 
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
 
@@ -264,9 +269,9 @@ export class Env {
   @IsEmail()
   ADMIN_EMAIL?: string;
 
+  /** Held to the signup password policy (PASSWORD_POLICY: length, common list, classes). */
   @IsOptional()
   @IsString()
-  @MinLength(8)
   ADMIN_PASSWORD?: string;
 
   @IsOptional()
@@ -422,6 +427,7 @@ export function validateEnv(raw: Record<string, unknown>): Env {
   checkTrustProxy(env);
   checkMfaKey(env);
   checkMail(env);
+  checkAdminPassword(env);
   return env;
 }
 
@@ -479,6 +485,21 @@ const weakSecretError = (): Error =>
     'Invalid configuration:\n  JWT_SECRET: needs at least 32 random characters ' +
       '(e.g. `openssl rand -base64 48`), not a placeholder (only NODE_ENV=test accepts one)',
   );
+
+/**
+ * The configured admin logs in with ADMIN_PASSWORD like anyone else: it must pass the policy a
+ * signup would (`password` or `admin1234` would otherwise start a production server). The
+ * messages name the setting, never the value.
+ */
+function checkAdminPassword(env: Env): void {
+  if (env.ADMIN_PASSWORD === undefined) return;
+  const problems = passwordProblems(env.PASSWORD_POLICY, env.ADMIN_PASSWORD, 'ADMIN_PASSWORD');
+  if (problems.length > 0) {
+    throw new Error(
+      `Invalid configuration:\n${problems.map((problem) => `  ADMIN_PASSWORD: ${problem}`).join('\n')}`,
+    );
+  }
+}
 
 // ---- second factor (issue 15) ----
 function checkMfaKey(env: Env): void {
