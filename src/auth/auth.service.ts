@@ -48,7 +48,11 @@ export class AuthService {
   async signup(dto: SignupDto): Promise<AuthUser> {
     this.passwords.assertAllowed(dto.password, 'password');
     const passwordHash = await this.passwords.hash(dto.password);
-    const { passwordChangedAt: _ignored, ...user } = await this.users.create({
+    const {
+      passwordChangedAt: _changedAt,
+      credentialVersion: _version,
+      ...user
+    } = await this.users.create({
       email: dto.email,
       name: dto.name,
       passwordHash,
@@ -60,7 +64,9 @@ export class AuthService {
    * The attempt is counted (and limited) before the password is checked, stays counted as a
    * failure unless it succeeds, and the unknown-email path costs one bcrypt too. With a second
    * factor on, the answer is a challenge instead of a session, and the attempt stays counted
-   * until the code is right: password and codes share one budget.
+   * until the code is right: password and codes share one budget. The session (or challenge)
+   * is bound to the credential version read with the hash: if the password changes while this
+   * runs, it is refused on every use.
    */
   async login(
     dto: LoginDto,
@@ -81,7 +87,11 @@ export class AuthService {
     }
     await this.throttle.succeeded(attempt);
     if (!found.user.active) throw new ForbiddenException('This account is disabled');
-    return this.tokens(await this.sessions.create(found.user.id, { ip, userAgent }));
+    const issued = await this.sessions.create(found.user.id, found.user.credentialVersion, {
+      ip,
+      userAgent,
+    });
+    return this.tokens(issued);
   }
 
   /** The second step of a login with a second factor. */
@@ -90,15 +100,18 @@ export class AuthService {
     ip: string,
     userAgent?: string,
   ): Promise<MfaTokenResponseDto> {
-    const { user, recoveryCodesRemaining } = await this.mfa.finishLogin(dto, ip);
-    const tokens = await this.tokens(await this.sessions.create(user.id, { ip, userAgent }));
+    const { user, credential, recoveryCodesRemaining } = await this.mfa.finishLogin(dto, ip);
+    // Bound to the password check of the first step, as the challenge was.
+    const issued = await this.sessions.create(user.id, credential, { ip, userAgent });
+    const tokens = await this.tokens(issued);
     return recoveryCodesRemaining === undefined ? tokens : { ...tokens, recoveryCodesRemaining };
   }
 
   async refresh(refreshToken: string): Promise<TokenResponseDto> {
     const issued = await this.sessions.rotate(refreshToken);
     const user = await this.users.findById(issued.userId);
-    if (!user || !user.active) {
+    // A session opened with a password since changed (a login that raced the change) ends here.
+    if (!user || !user.active || user.credentialVersion !== issued.credential) {
       await this.sessions.revoke(issued.sessionId, issued.userId);
       throw new UnauthorizedException('Invalid or expired refresh token');
     }

@@ -56,9 +56,11 @@ const INVALID_CODE = 'Invalid code';
 const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
 const normalizeRecoveryCode = (code: string): string => code.toLowerCase().replace(/[\s-]/g, '');
 
-/** A finished second step: the user to open a session for. */
+/** A finished second step: the user to open a session for, bound to `credential`. */
 export interface MfaLoginResult {
   user: AuthUserRecord;
+  /** The credential version of the first step's password check. */
+  credential: string | null;
   recoveryCodesRemaining?: number;
 }
 
@@ -213,7 +215,7 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
       _id: sha256(mfaToken),
       user: user.id,
       email,
-      passwordChangedAt: user.passwordChangedAt,
+      credential: user.credentialVersion,
       expiresAt: new Date(Date.now() + MFA_TOKEN_TTL_SECONDS * 1000),
     });
     return { mfaRequired: true, mfaToken, expiresIn: MFA_TOKEN_TTL_SECONDS };
@@ -237,12 +239,8 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
     const userId = challenge.user.toString();
     const user = await this.users.findById(userId);
     const factor = await this.factors.findById(userId);
-    if (
-      !user ||
-      !factor?.confirmedAt ||
-      (user.passwordChangedAt?.getTime() ?? null) !==
-        (challenge.passwordChangedAt?.getTime() ?? null)
-    ) {
+    const credential = challenge.credential ?? null;
+    if (!user || !factor?.confirmedAt || user.credentialVersion !== credential) {
       throw new UnauthorizedException(INVALID_TOKEN);
     }
     if (!user.active) throw new ForbiddenException('This account is disabled');
@@ -273,11 +271,11 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
       throw new UnauthorizedException('Code already used');
     }
     await this.throttle.reset(challenge.email, ip);
-    if (recoveryCodeId === undefined) return { user };
+    if (recoveryCodeId === undefined) return { user, credential };
     await this.recoveryCodes.deleteOne({ _id: recoveryCodeId });
     const remaining = await this.countRecoveryCodes(userId, factor.enrolment);
     await this.notify('recoveryCodeUsed', () => this.notices.recoveryCodeUsed(user, remaining));
-    return { user, recoveryCodesRemaining: remaining };
+    return { user, credential, recoveryCodesRemaining: remaining };
   }
 
   // ---- helpers ----

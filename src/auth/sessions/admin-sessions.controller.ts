@@ -55,8 +55,8 @@ export class AdminSessionsController {
     @Query() query: PaginationQueryDto,
   ): Promise<PageDto<SessionResponseDto>> {
     this.assertEnabled();
-    await this.users.getById(id);
-    const page = await this.sessions.listForUser(id, query);
+    const { credentialVersion } = await this.users.getById(id);
+    const page = await this.sessions.listForUser(id, credentialVersion, query);
     return { ...page, items: page.items.map((s) => toSessionResponse(s)) };
   }
 

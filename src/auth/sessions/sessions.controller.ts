@@ -17,6 +17,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 
+import { UsersService } from '../accounts/users.service.js';
 import type { AuthModuleOptions } from '../auth.options.js';
 import { AUTH_OPTIONS } from '../auth.options.js';
 import type { AuthUser } from '../core/auth-user.js';
@@ -36,6 +37,7 @@ export class SessionsController {
 
   constructor(
     private readonly sessions: SessionsService,
+    private readonly users: UsersService,
     @Inject(AUTH_OPTIONS) options: AuthModuleOptions,
   ) {
     this.enabled = options.sessionsApi ?? true;
@@ -53,7 +55,8 @@ export class SessionsController {
     @Query() query: PaginationQueryDto,
   ): Promise<PageDto<SessionResponseDto>> {
     this.assertEnabled();
-    const page = await this.sessions.listForUser(user.id, query);
+    const { credentialVersion } = await this.users.getById(user.id);
+    const page = await this.sessions.listForUser(user.id, credentialVersion, query);
     return { ...page, items: page.items.map((s) => toSessionResponse(s, user.sessionId)) };
   }
 

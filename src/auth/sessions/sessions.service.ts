@@ -52,6 +52,17 @@ export interface IssuedRefresh {
   refreshToken: string;
 }
 
+/** A rotated refresh token, with the credential version its session was opened with. */
+export interface RotatedRefresh extends IssuedRefresh {
+  credential: string | null;
+}
+
+/** An open session: its absolute end and the credential version it was opened with. */
+export interface OpenSession {
+  endsAt: Date;
+  credential: string | null;
+}
+
 const DAY_SECONDS = 24 * 3600;
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
@@ -101,10 +112,20 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
     this.listeners.add(listener);
   }
 
-  async create(userId: string, client: SessionClient = {}): Promise<IssuedRefresh> {
+  /**
+   * Opens a session bound to `credential`, the credential version read with the password hash
+   * the login checked (User.credentialVersion): if the password changed meanwhile, the session
+   * is refused on every use, even though it was created after the change ended every session.
+   */
+  async create(
+    userId: string,
+    credential: string | null,
+    client: SessionClient = {},
+  ): Promise<IssuedRefresh> {
     const endsAt = new Date(Date.now() + this.maxAgeMs);
     const session = await this.sessions.create({
       user: userId,
+      credential,
       expiresAt: this.expiry(endsAt),
       endsAt,
       ...(client.ip ? { ip: client.ip } : {}),
@@ -119,7 +140,7 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
    * Exchanges a refresh token for a new one. A token that already has a successor was used before:
    * the session is revoked (reuse detection), so at most one of concurrent refreshes succeeds.
    */
-  async rotate(presented: string): Promise<IssuedRefresh> {
+  async rotate(presented: string): Promise<RotatedRefresh> {
     const token = await this.tokens.findOne({ hash: hashToken(presented) });
     if (!token || token.expiresAt.getTime() <= Date.now()) throw this.invalid();
     const sessionId = token.session;
@@ -151,7 +172,7 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
       await this.tokens.deleteMany({ session: sessionId });
       throw this.invalid();
     }
-    return { sessionId, userId, refreshToken };
+    return { sessionId, userId, refreshToken, credential: session.credential ?? null };
   }
 
   /** The session a refresh token belongs to, if the token is current and the session alive. */
@@ -163,22 +184,33 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
   }
 
   async isActive(sessionId: string, userId: string): Promise<boolean> {
-    return (await this.activeUntil(sessionId, userId)) !== null;
+    return (await this.findActive(sessionId, userId)) !== null;
   }
 
   /**
-   * The absolute end of the session when it is open now (it belongs to the user, is neither idle
-   * nor past its absolute end), else null. The end never moves, so callers may cache it.
+   * The session's absolute end and credential when it is open now (it belongs to the user, is
+   * neither idle nor past its absolute end), else null. Neither ever changes, so callers may
+   * cache them.
    */
-  async activeUntil(sessionId: string, userId: string): Promise<Date | null> {
-    return (await this.findActive(sessionId, userId))?.endsAt ?? null;
+  async openSession(sessionId: string, userId: string): Promise<OpenSession | null> {
+    const session = await this.findActive(sessionId, userId);
+    return session ? { endsAt: session.endsAt, credential: session.credential ?? null } : null;
   }
 
-  /** The user's open sessions, newest first. */
-  async listForUser(userId: string, query: PaginationQueryDto): Promise<PageDto<SessionView>> {
+  /**
+   * The user's open sessions of the current credential (`credential`: the account's
+   * credentialVersion), newest first: sessions a password change left behind are not shown.
+   */
+  async listForUser(
+    userId: string,
+    credential: string | null,
+    query: PaginationQueryDto,
+  ): Promise<PageDto<SessionView>> {
     const now = new Date();
     const filter = {
       user: userId,
+      // null also matches sessions stored before the field existed (MongoDB and FerretDB alike).
+      credential,
       expiresAt: trusted({ $gt: now }),
       endsAt: trusted({ $gt: now }),
     };

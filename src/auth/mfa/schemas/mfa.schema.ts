@@ -49,9 +49,12 @@ export class MfaChallenge {
   @Prop({ required: true })
   email!: string;
 
-  /** The password the check passed: a change since then voids the challenge. */
-  @Prop({ type: Date, default: null })
-  passwordChangedAt!: Date | null;
+  /**
+   * The credential version (User.credentialVersion) read with the hash the check passed: a change
+   * since then voids the challenge, and the session it opens is bound to it.
+   */
+  @Prop({ type: String, default: null })
+  credential!: string | null;
 
   @Prop({ required: true, index: true })
   expiresAt!: Date;
