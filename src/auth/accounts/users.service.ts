@@ -126,8 +126,17 @@ export class UsersService {
   }
 
   async getPasswordHash(id: string): Promise<string | null> {
+    return (await this.getCredential(id))?.passwordHash ?? null;
+  }
+
+  /** The hash and its credential version, from one read (see User.credentialVersion). */
+  async getCredential(
+    id: string,
+  ): Promise<{ passwordHash: string; credentialVersion: string | null } | null> {
     const doc = await this.users.findById(id).select('+passwordHash');
-    return live(doc) ? doc.passwordHash : null;
+    return live(doc)
+      ? { passwordHash: doc.passwordHash, credentialVersion: doc.credentialVersion ?? null }
+      : null;
   }
 
   async list(query: ListUsersQueryDto): Promise<PageDto<AuthUserRecord>> {

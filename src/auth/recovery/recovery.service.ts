@@ -77,6 +77,8 @@ export class RecoveryService implements OnModuleInit {
   }
 
   onModuleInit(): void {
+    // Links a session-holder set going (an email change, a verification) end with the sessions.
+    this.sessions.onEndAll((userId) => this.tokens.revokePending(userId));
     if (!this.mail.enabled) {
       this.logger.warn('Mail is not configured: password reset and email verification are off');
       return;
@@ -169,8 +171,8 @@ export class RecoveryService implements OnModuleInit {
   async requestEmailChange(user: AuthUser, dto: ChangeEmailDto, ip: string): Promise<AcceptedDto> {
     this.assertEnabled();
     await this.loginThrottle.recordAttempt(user.email, ip);
-    const hash = await this.users.getPasswordHash(user.id);
-    if (!hash || !(await this.passwords.verify(dto.currentPassword, hash))) {
+    const checked = await this.users.getCredential(user.id);
+    if (!checked || !(await this.passwords.verify(dto.currentPassword, checked.passwordHash))) {
       throw new BadRequestException('currentPassword is incorrect');
     }
     await this.loginThrottle.reset(user.email, ip);
@@ -184,8 +186,16 @@ export class RecoveryService implements OnModuleInit {
     await this.throttle.hit('email-change', ip, dto.newEmail);
     this.mail.defer(async () => {
       const current = await this.users.findById(user.id);
-      if (!current || !current.active) return;
-      const token = await this.tokens.issue(current, 'email-change', dto.newEmail);
+      // The password checked above changed meanwhile: that change ended every link already.
+      if (!current || !current.active || current.credentialVersion !== checked.credentialVersion) {
+        return;
+      }
+      const token = await this.tokens.issue(
+        current,
+        'email-change',
+        dto.newEmail,
+        checked.credentialVersion,
+      );
       const url = this.mail.link(LINK_PATHS.confirmEmailChange, token);
       this.mail.send(mails.emailChangeConfirm(dto.newEmail, this.product, url));
       this.mail.send(mails.emailChangeRequested(current.email, this.product, dto.newEmail));
@@ -247,6 +257,8 @@ export class RecoveryService implements OnModuleInit {
       !user.active ||
       // Issued to another address than the account's current one.
       user.email !== record.email ||
+      // Issued under another password (a change or reset since, however late it was written).
+      user.credentialVersion !== record.credential ||
       // The password changed after the link was mailed (another reset, or a change).
       (user.passwordChangedAt !== null &&
         user.passwordChangedAt.getTime() > record.createdAt.getTime())

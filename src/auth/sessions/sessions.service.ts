@@ -75,6 +75,7 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
   private readonly refreshTtlMs: number;
   private readonly maxAgeMs: number;
   private readonly listeners = new Set<(sessionIds: string[] | 'all', userId: string) => void>();
+  private readonly endAllHooks: ((userId: string) => Promise<void>)[] = [];
   private purgeTimer?: NodeJS.Timeout;
   /** Session id → when this instance last wrote its "last used"; Map order: oldest first. */
   private readonly touched = new Map<string, number>();
@@ -105,6 +106,15 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
 
   onModuleDestroy(): void {
     clearInterval(this.purgeTimer);
+  }
+
+  /**
+   * Runs (and is awaited) whenever every session of a user ends: logout-all, a password change or
+   * reset, an admin's factor reset, disable, delete. What a session-holder could have set going
+   * (pending email-change and verification links) ends with them.
+   */
+  onEndAll(hook: (userId: string) => Promise<void>): void {
+    this.endAllHooks.push(hook);
   }
 
   /** Called with the ended session ids (or 'all' of a user) so caches can drop them. */
@@ -279,6 +289,7 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
     await this.sessions.deleteMany({ user: userId });
     await this.tokens.deleteMany({ user: userId });
     this.emit('all', userId);
+    for (const hook of this.endAllHooks) await hook(userId);
   }
 
   async purgeExpired(): Promise<void> {
