@@ -30,6 +30,7 @@ import { SessionsService } from '../sessions/sessions.service.js';
 import { isDuplicateKeyError } from '../shared/duplicate-key.js';
 import { LoginThrottleService } from '../throttling/login-throttle.service.js';
 import type {
+  AdminDisableMfaDto,
   DisableTotpDto,
   MfaChallengeDto,
   MfaLoginDto,
@@ -179,19 +180,39 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
     const factor = await this.factors.findById(user.id);
     if (!factor?.confirmedAt) throw new ConflictException('The second factor is not on');
     await this.checkPassword(user, dto.password, ip, false);
-    const step = this.matchCode(box, factor, user.id, dto.code);
-    if (step === null) throw new BadRequestException('code is incorrect');
-    if (!(await this.useOnce(`totp:${user.id}:${step}`, user.id, this.stepExpiry()))) {
-      throw new BadRequestException('code was already used');
-    }
+    await this.useOwnCode(box, user, factor, dto.code);
     await this.throttle.reset(user.email, ip);
     await this.forget(user.id);
     await this.notify('mfaDisabled', () => this.notices.mfaDisabled(user, false));
   }
 
-  /** Admin recovery: the factor goes and the user's sessions end. 404 when it is not on. */
-  async adminDisable(userId: string): Promise<void> {
-    this.requireEnabled();
+  /**
+   * Admin recovery: the factor goes and the user's sessions end. 404 when it is not on. The
+   * acting admin proves who they are first (password, and their own code when their factor is
+   * on), so a stolen admin token alone resets nobody; their own factor is theirs to turn off
+   * with password and code (403 here, whatever the body).
+   */
+  async adminDisable(
+    admin: AuthUser,
+    userId: string,
+    dto: AdminDisableMfaDto,
+    ip: string,
+  ): Promise<void> {
+    const box = this.requireEnabled();
+    if (userId === admin.id) {
+      throw new ForbiddenException(
+        'Turn your own second factor off with DELETE /api/auth/mfa/totp (password and code)',
+      );
+    }
+    await this.checkPassword(admin, dto.password, ip, false);
+    const own = await this.factors.findById(admin.id);
+    if (own?.confirmedAt) {
+      if (dto.code === undefined) {
+        throw new BadRequestException('code is required: your second factor is on');
+      }
+      await this.useOwnCode(box, admin, own, dto.code);
+    }
+    await this.throttle.reset(admin.email, ip);
     const user = await this.users.getById(userId);
     const factor = await this.factors.findById(userId);
     if (!factor?.confirmedAt) throw new NotFoundException('This user has no second factor');
@@ -308,6 +329,23 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
     const totp = this.totp(secret, userId);
     const delta = totp.validate({ token: code, window: TOTP_WINDOW });
     return delta === null ? null : totp.counter() + delta;
+  }
+
+  /**
+   * A signed-in user's code from their own factor (turning it off, an admin's reset of someone
+   * else's): 400 when wrong or already used; its time step is used up.
+   */
+  private async useOwnCode(
+    box: SecretBox,
+    user: AuthUser,
+    factor: MfaFactor,
+    code: string,
+  ): Promise<void> {
+    const step = this.matchCode(box, factor, user.id, code);
+    if (step === null) throw new BadRequestException('code is incorrect');
+    if (!(await this.useOnce(`totp:${user.id}:${step}`, user.id, this.stepExpiry()))) {
+      throw new BadRequestException('code was already used');
+    }
   }
 
   /** A used step cannot match once it is out of the window: its record may go then. */
