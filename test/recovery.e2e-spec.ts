@@ -224,14 +224,42 @@ describe('account recovery and verified email', () => {
       await login(t.app, newEmail, user.password);
     });
 
-    it('a taken address is a 409 when asked for, and again at confirmation', async () => {
+    it('a taken address gets the same 202 as a free one (its owner a notice, no link), and 409 at confirmation', async () => {
       const user = await signupAndLogin(t.app, { email: fresh('taken-a') });
       const other = await signupAndLogin(t.app, { email: fresh('taken-b') });
+      await mailIdle(t.app);
+      const before = {
+        requester: smtp.inbox(user.email).length,
+        owner: smtp.inbox(other.email).length,
+      };
       const now = await request(server)
         .post('/api/users/me/email')
         .set(user.auth)
         .send({ newEmail: other.email, currentPassword: user.password });
-      expect(now.status).toBe(409);
+      const free = await request(server)
+        .post('/api/users/me/email')
+        .set(user.auth)
+        .send({ newEmail: fresh('taken-free'), currentPassword: user.password });
+      // One status, one body: the answer does not tell whether the address is registered.
+      expect(now.status).toBe(202);
+      expect(now.body).toEqual(free.body);
+      await mailIdle(t.app);
+      // The address's owner is told it was asked for; no link to take it over.
+      const toOwner = smtp.inbox(other.email).slice(before.owner);
+      expect(toOwner.map((m) => m.parsed.subject)).toEqual([
+        'Guardhouse: this address is already in use',
+      ]);
+      expect(toOwner[0].parsed.text).not.toMatch(/token=/);
+      // The requester's own address hears of both requests alike.
+      expect(
+        smtp
+          .inbox(user.email)
+          .slice(before.requester)
+          .map((m) => m.parsed.subject),
+      ).toEqual(['Guardhouse: email change requested', 'Guardhouse: email change requested']);
+      expect((await request(server).get('/api/users/me').set(user.auth)).body.email).toBe(
+        user.email,
+      );
 
       const wanted = fresh('taken-later');
       await request(server)

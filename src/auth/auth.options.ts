@@ -104,7 +104,10 @@ export interface MailOptions {
   attempts?: number;
   /** Wait before the second attempt in ms, doubled for each later one. Default 1000. */
   retryDelayMs?: number;
-  /** Mail-sending requests (reset, verification, email change) per address within the window. Default 5. */
+  /**
+   * Mail sent on request (reset, verification, signup notice, email change) per address and kind
+   * within the window. Default 5.
+   */
   maxPerAccount?: number;
   /** Mail-sending and token requests per client IP (IPv6 /64) within the window. Default 20. */
   maxPerIp?: number;

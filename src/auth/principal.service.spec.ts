@@ -257,7 +257,7 @@ describe('PrincipalService session cache', () => {
     await expect(s.principals.resolve(s.payload)).rejects.toBeInstanceOf(UnauthorizedException);
   });
 
-  it('refuses a session opened with a credential that is no longer the account\'s', async () => {
+  it("refuses a session opened with a credential that is no longer the account's", async () => {
     const s = await cacheSetUp();
     s.state.user = { ...s.state.user, credentialVersion: 'v2' };
     // A login that checked the old password (v1) and opened its session after the change.

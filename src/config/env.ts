@@ -386,7 +386,10 @@ export class Env {
   @IsBoolean()
   REQUIRE_VERIFIED_EMAIL = false;
 
-  /** Mail-sending requests (reset, verification, email change) per address within MAIL_WINDOW_SECONDS. */
+  /**
+   * Mail sent on request (reset, verification, signup notice, email change) per address and kind
+   * within MAIL_WINDOW_SECONDS (429 beyond; signup sends nothing and answers as always).
+   */
   @Type(() => Number)
   @IsInt()
   @Min(1)

@@ -9,6 +9,7 @@ describe('mail templates', () => {
     mails.signupExisting('a@example.com', 'Guardhouse', 'https://app.example.com/login'),
     mails.emailChangeConfirm('b@example.com', 'Guardhouse', URL_WITH_TOKEN),
     mails.emailChangeRequested('a@example.com', 'Guardhouse', 'b@example.com'),
+    mails.emailInUse('b@example.com', 'Guardhouse'),
     mails.passwordChanged('a@example.com', 'Guardhouse'),
     mails.passwordWasReset('a@example.com', 'Guardhouse'),
     mails.emailChanged('a@example.com', 'Guardhouse', 'b@example.com'),

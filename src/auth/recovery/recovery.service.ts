@@ -14,6 +14,7 @@ import { UsersService } from '../accounts/users.service.js';
 import type { AuthModuleOptions } from '../auth.options.js';
 import { AUTH_OPTIONS } from '../auth.options.js';
 import type { AuthUser } from '../core/auth-user.js';
+import type { MailGrant } from '../mail/mail.service.js';
 import { MailService } from '../mail/mail.service.js';
 import { mails } from '../mail/mail-templates.js';
 import { PasswordService } from '../password.service.js';
@@ -95,14 +96,15 @@ export class RecoveryService implements OnModuleInit {
 
   async forgotPassword(email: string, ip: string): Promise<AcceptedDto> {
     this.assertEnabled();
-    await this.throttle.hit('password-reset', ip, email);
+    const grant = await this.throttle.grant('password-reset', ip, email);
     this.mail.defer(async () => {
       const user = await this.users.findByEmail(email);
       // Unknown and disabled accounts get nothing; the answer was the same already.
       if (!user || !user.active) return;
       const token = await this.tokens.issue(user, 'password-reset');
       const url = this.mail.link(LINK_PATHS.resetPassword, token);
-      this.mail.send(
+      this.mail.sendRequested(
+        grant,
         mails.passwordReset(user.email, this.product, url, TOKEN_TTL_MS['password-reset'] / 60_000),
       );
     });
@@ -126,36 +128,49 @@ export class RecoveryService implements OnModuleInit {
     this.mail.send(mails.passwordWasReset(user.email, this.product));
   }
 
-  /** After signup: a verification link (nothing when mail is off). */
+  /**
+   * After signup: a verification link (nothing when mail is off, or when the address's signup
+   * mail budget is spent: the signup itself succeeded, and resend sends a link later).
+   */
   afterSignup(user: AuthUser): void {
     if (!this.mail.enabled) return;
-    this.mail.defer(() => this.sendVerification(user.id));
+    this.mail.defer(async () => {
+      const grant = await this.throttle.grantQuietly('signup', user.email);
+      if (grant) await this.sendVerification(user.id, grant);
+    });
   }
 
   /**
    * Signup when verification is required: the same 202 for a new and a taken address; the owner
-   * of a taken one is told someone tried (ASVS 5.0 6.3.8). Both paths hash the password once.
+   * of a taken one is told someone tried (ASVS 5.0 6.3.8). Both paths hash the password once and
+   * count against the address's mail budget first; over it nothing is mailed, and the answer is
+   * the same 202.
    */
   async signupQuietly(email: string, create: () => Promise<AuthUser>): Promise<AcceptedDto> {
+    const grant = await this.throttle.grantQuietly('signup', email);
     try {
-      this.afterSignup(await create());
+      const user = await create();
+      if (grant) this.mail.defer(() => this.sendVerification(user.id, grant));
     } catch (error) {
       if (!(error instanceof ConflictException)) throw error;
-      this.mail.defer(async () => {
-        const owner = await this.users.findByEmail(email);
-        if (!owner || !owner.active) return;
-        this.mail.send(
-          mails.signupExisting(owner.email, this.product, this.mail.link(LINK_PATHS.login)),
-        );
-      });
+      if (grant) {
+        this.mail.defer(async () => {
+          const owner = await this.users.findByEmail(email);
+          if (!owner || !owner.active) return;
+          this.mail.sendRequested(
+            grant,
+            mails.signupExisting(owner.email, this.product, this.mail.link(LINK_PATHS.login)),
+          );
+        });
+      }
     }
     return ACCEPTED.signup;
   }
 
   async resendVerification(user: AuthUser, ip: string): Promise<AcceptedDto> {
     this.assertEnabled();
-    await this.throttle.hit('verify-email', ip, user.email);
-    if (!user.emailVerified) this.mail.defer(() => this.sendVerification(user.id));
+    const grant = await this.throttle.grant('verify-email', ip, user.email);
+    if (!user.emailVerified) this.mail.defer(() => this.sendVerification(user.id, grant));
     return ACCEPTED.resend;
   }
 
@@ -167,7 +182,12 @@ export class RecoveryService implements OnModuleInit {
     await this.users.setEmailVerified(user.id);
   }
 
-  /** Checking the current password is a login by another door: same limits as a login. */
+  /**
+   * Checking the current password is a login by another door: same limits as a login. Then the
+   * request is counted per client and per new address before that address is looked up, and the
+   * answer is the same 202 whether it is taken or not: a free address gets the confirmation link,
+   * a taken one's owner a notice that it is in use, and the current address hears of both alike.
+   */
   async requestEmailChange(user: AuthUser, dto: ChangeEmailDto, ip: string): Promise<AcceptedDto> {
     this.assertEnabled();
     await this.loginThrottle.recordAttempt(user.email, ip);
@@ -179,15 +199,17 @@ export class RecoveryService implements OnModuleInit {
     if (dto.newEmail === user.email) {
       throw new BadRequestException('newEmail is already the address of this account');
     }
-    if (await this.users.findByEmail(dto.newEmail)) {
-      throw new ConflictException('Email is already registered');
-    }
-    // Counted per new address too: nobody floods a stranger's mailbox with confirmation links.
-    await this.throttle.hit('email-change', ip, dto.newEmail);
+    // Per new address too: nobody floods a stranger's mailbox, taken or not.
+    const grant = await this.throttle.grant('email-change', ip, dto.newEmail);
     this.mail.defer(async () => {
       const current = await this.users.findById(user.id);
       // The password checked above changed meanwhile: that change ended every link already.
       if (!current || !current.active || current.credentialVersion !== checked.credentialVersion) {
+        return;
+      }
+      this.mail.send(mails.emailChangeRequested(current.email, this.product, dto.newEmail));
+      if (await this.users.findByEmail(dto.newEmail)) {
+        this.mail.sendRequested(grant, mails.emailInUse(dto.newEmail, this.product));
         return;
       }
       const token = await this.tokens.issue(
@@ -197,8 +219,7 @@ export class RecoveryService implements OnModuleInit {
         checked.credentialVersion,
       );
       const url = this.mail.link(LINK_PATHS.confirmEmailChange, token);
-      this.mail.send(mails.emailChangeConfirm(dto.newEmail, this.product, url));
-      this.mail.send(mails.emailChangeRequested(current.email, this.product, dto.newEmail));
+      this.mail.sendRequested(grant, mails.emailChangeConfirm(dto.newEmail, this.product, url));
     });
     return ACCEPTED.emailChange;
   }
@@ -226,12 +247,13 @@ export class RecoveryService implements OnModuleInit {
     this.mail.send(mails.passwordChanged(user.email, this.product));
   }
 
-  private async sendVerification(userId: string): Promise<void> {
+  private async sendVerification(userId: string, grant: MailGrant): Promise<void> {
     const user = await this.users.findById(userId);
-    if (!user || !user.active || user.emailVerified) return;
+    // Verified meanwhile, or the address changed since the request was counted for it.
+    if (!user || !user.active || user.emailVerified || user.email !== grant.address) return;
     const token = await this.tokens.issue(user, 'verify-email');
     const url = this.mail.link(LINK_PATHS.verifyEmail, token);
-    this.mail.send(mails.verifyEmail(user.email, this.product, url));
+    this.mail.sendRequested(grant, mails.verifyEmail(user.email, this.product, url));
   }
 
   private notify(
