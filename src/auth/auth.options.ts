@@ -72,6 +72,12 @@ export interface AuthModuleOptions {
     encryptionKey?: string;
     /** The issuer name authenticator apps show. Default "Guardhouse". */
     issuer?: string;
+    /**
+     * Wrong second-factor codes per account in 24 hours, from all clients together, after which
+     * only a recovery code (or a password reset by mail) gets in. Recovery-code failures count.
+     * Default 10.
+     */
+    maxFailuresPerDay?: number;
   };
   /** Told about security events (recovery code used, factor turned off); default: nobody. */
   securityNotices?: SecurityNotices;

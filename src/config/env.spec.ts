@@ -2,6 +2,7 @@ import 'reflect-metadata';
 
 import { randomBytes } from 'node:crypto';
 
+import { authOptionsFromEnv } from './auth.config.js';
 import { validateEnv } from './env.js';
 
 const MONGODB_URI = 'mongodb://127.0.0.1:27017/unit';
@@ -298,5 +299,18 @@ describe('ADMIN_PASSWORD (the signup password policy, checked at start-up)', () 
   it('accepts a strong password, and no admin at all', () => {
     expect(admin('Admin-pass-1!', { NODE_ENV: 'production' }).ADMIN_PASSWORD).toBe('Admin-pass-1!');
     expect(env({}).ADMIN_PASSWORD).toBeUndefined();
+  });
+});
+
+describe('MFA_MAX_FAILURES_PER_DAY', () => {
+  it('defaults to 10 and reaches the kit', () => {
+    expect(env({}).MFA_MAX_FAILURES_PER_DAY).toBe(10);
+    expect(authOptionsFromEnv(env({ MFA_MAX_FAILURES_PER_DAY: '4' })).mfa?.maxFailuresPerDay).toBe(
+      4,
+    );
+  });
+
+  it.each(['0', '-1', 'many'])('refuses %p, naming the setting', (value) => {
+    expect(() => env({ MFA_MAX_FAILURES_PER_DAY: value })).toThrow(/MFA_MAX_FAILURES_PER_DAY/);
   });
 });

@@ -342,6 +342,16 @@ export class Env {
   @MinLength(1)
   MFA_ISSUER = 'Guardhouse';
 
+  /**
+   * Wrong second-factor codes per account in 24 hours (all clients together) after which only a
+   * recovery code or a mailed password reset gets in; a login challenge dies after 5 of them.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  MFA_MAX_FAILURES_PER_DAY = 10;
+
   /** GET/DELETE /api/auth/sessions and the admin's /api/users/:id/sessions. */
   @Transform(toBoolean)
   @IsBoolean()

@@ -14,6 +14,7 @@ describe('mail templates', () => {
     mails.passwordWasReset('a@example.com', 'Guardhouse'),
     mails.emailChanged('a@example.com', 'Guardhouse', 'b@example.com'),
     mails.accountDisabled('a@example.com', 'Guardhouse'),
+    mails.secondFactorFailures('a@example.com', 'Guardhouse', 3),
   ];
 
   it.each(all.map((mail) => [mail.kind, mail]))(

@@ -34,6 +34,7 @@ export type MailKind =
   | 'mfa-enabled'
   | 'mfa-disabled'
   | 'recovery-code-used'
+  | 'second-factor-failures'
   | 'account-disabled';
 
 /** A message sent on request: needs a MailGrant for its address (MailService.sendRequested). */
@@ -195,6 +196,14 @@ export const mails = {
       lines: [
         `A recovery code finished a login to your ${product} account. ${remaining} of your recovery codes remain.`,
         NOT_YOU,
+      ],
+    }),
+  secondFactorFailures: (to: string, product: string, failures: number) =>
+    build('second-factor-failures', to, product, {
+      subject: 'wrong codes after your password',
+      lines: [
+        `${failures} wrong codes from an authenticator app were entered after the correct password of your ${product} account in the last 24 hours. Nobody got in with them.`,
+        'If this was not you, someone may know your password: change it (or reset it) now.',
       ],
     }),
   accountDisabled: (to: string, product: string) =>

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, HttpCode, Param } from '@nestjs/common';
+import { Body, Controller, Delete, HttpCode, Param, UseInterceptors } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiForbiddenResponse,
@@ -14,6 +14,7 @@ import { Auth } from '../core/decorators/auth.decorator.js';
 import { ClientIp } from '../core/decorators/client-ip.decorator.js';
 import { CurrentUser } from '../core/decorators/current-user.decorator.js';
 import { Role } from '../core/roles.js';
+import { AuthErrorHeadersInterceptor } from '../interceptors/auth-error-headers.interceptor.js';
 import { ParseObjectIdPipe } from '../shared/pipes/parse-object-id.pipe.js';
 import { AdminDisableMfaDto } from './dto/mfa.dto.js';
 import { MfaService } from './mfa.service.js';
@@ -21,6 +22,7 @@ import { MfaService } from './mfa.service.js';
 /** Account recovery by an admin: a user who lost both the app and the recovery codes. */
 @ApiTags('users')
 @Controller('users')
+@UseInterceptors(AuthErrorHeadersInterceptor)
 export class AdminMfaController {
   constructor(private readonly mfa: MfaService) {}
 

@@ -63,11 +63,15 @@ export class MfaController {
     summary: 'Finish a login with a code from the app, or a recovery code',
     description:
       'The mfaToken is single-use and lives 5 minutes; a code is accepted once. Wrong codes ' +
-      'count as failed logins. With a recovery code the answer says how many remain.',
+      'count as failed logins, an mfaToken dies after 5 of them (from any clients), and past ' +
+      'MFA_MAX_FAILURES_PER_DAY wrong codes on the account in 24 hours only a recovery code is ' +
+      'checked (429 for an app code). With a recovery code the answer says how many remain.',
   })
   @ApiOkResponse({ type: MfaTokenResponseDto })
   @ApiBadRequestResponse({ description: 'Malformed body, or both or neither of code/recoveryCode' })
-  @ApiUnauthorizedResponse({ description: 'Unknown, used or expired mfaToken; wrong or used code' })
+  @ApiUnauthorizedResponse({
+    description: 'Unknown, used, expired or spent (5 wrong codes) mfaToken; wrong or used code',
+  })
   @ApiForbiddenResponse({ description: 'The account is disabled' })
   @ApiNotFoundResponse({ description: SWITCHED_OFF })
   finishLogin(

@@ -37,6 +37,12 @@ import type {
   RecoveryCodesDto,
   TotpEnrolmentDto,
 } from './dto/mfa.dto.js';
+import type { MfaCheckScope, MfaFailureCounts } from './mfa-budget.service.js';
+import {
+  MFA_CHALLENGE_MAX_FAILURES,
+  MfaBudgetService,
+  MfaChallengeSpentError,
+} from './mfa-budget.service.js';
 import { MfaChallenge, MfaFactor, MfaRecoveryCode, MfaUsed } from './schemas/mfa.schema.js';
 import { SecretBox } from './secret-box.js';
 import type { SecurityNotices } from './security-notices.js';
@@ -50,12 +56,22 @@ const TOTP_PERIOD_SECONDS = 30;
 const TOTP_WINDOW = 1;
 const RECOVERY_ALPHABET = 'abcdefghjkmnpqrstvwxyz0123456789';
 const PURGE_INTERVAL_MS = 15 * 60 * 1000;
+/** Wrong codes after a correct password (in the failure window) before the owner is mailed. */
+export const MFA_NOTICE_AFTER_FAILURES = 3;
+const HOUR_MS = 3600_000;
 
 const INVALID_TOKEN = 'Invalid or expired MFA token';
 const INVALID_CODE = 'Invalid code';
 
 const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
 const normalizeRecoveryCode = (code: string): string => code.toLowerCase().replace(/[\s-]/g, '');
+
+/** What a right code finishes: the key that makes it single-use, and a recovery code's id. */
+interface CodeMatch {
+  useKey: string;
+  useExpiry: Date | null;
+  recoveryCodeId?: string;
+}
 
 /** A finished second step: the user to open a session for, bound to `credential`. */
 export interface MfaLoginResult {
@@ -69,7 +85,8 @@ export interface MfaLoginResult {
  * TOTP (RFC 6238) second factor: enrolment, login challenges, recovery codes. Every "only once"
  * rule (an mfaToken, a code's time step, a recovery code, a confirmation) is an insert into
  * `mfa_used` keyed by the thing itself, so it holds across instances on FerretDB too. Every code
- * checked counts as a failed login until it succeeds (same limits as passwords).
+ * checked counts as a failed login until it succeeds (same limits as passwords), and within the
+ * second factor's own hard caps (MfaBudgetService): per challenge, per account and day.
  */
 @Injectable()
 export class MfaService implements OnModuleInit, OnModuleDestroy {
@@ -90,6 +107,7 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
     private readonly sessions: SessionsService,
     private readonly throttle: LoginThrottleService,
     private readonly lifecycle: UserLifecycle,
+    private readonly budget: MfaBudgetService,
     mail: MailService,
     @Inject(AUTH_OPTIONS) options: AuthModuleOptions,
   ) {
@@ -244,8 +262,9 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
 
   /**
    * The second step. The code is checked before anything is used up: a typo costs a counted
-   * failure, not the token. Then the token and the code are each used once (inserts); losing
-   * either race is a 401.
+   * failure, not the token (until the challenge's MFA_CHALLENGE_MAX_FAILURES are spent: then the
+   * token dies). Then the token and the code are each used once (inserts); losing either race is
+   * a 401. Past the account's daily cap only a recovery code is checked.
    */
   async finishLogin(dto: MfaLoginDto, ip: string): Promise<MfaLoginResult> {
     const box = this.requireEnabled();
@@ -266,24 +285,27 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
     }
     if (!user.active) throw new ForbiddenException('This account is disabled');
 
-    let useKey: string;
-    let useExpiry: Date | null;
-    let recoveryCodeId: string | undefined;
-    if (dto.code !== undefined) {
-      const step = this.matchCode(box, factor, userId, dto.code);
-      if (step === null) throw new UnauthorizedException(INVALID_CODE);
-      useKey = `totp:${userId}:${step}`;
-      useExpiry = this.stepExpiry();
-    } else {
-      const hash = box.digest(normalizeRecoveryCode(dto.recoveryCode ?? ''));
-      const code = await this.recoveryCodes.findById(hash);
-      if (!code || code.user.toString() !== userId || code.enrolment !== factor.enrolment) {
-        throw new UnauthorizedException(INVALID_CODE);
-      }
-      recoveryCodeId = hash;
-      useKey = `recovery:${hash}`;
-      useExpiry = null;
+    const scope: MfaCheckScope = {
+      userId,
+      challengeId: challenge._id,
+      kind: dto.code !== undefined ? 'totp' : 'recovery',
+    };
+    const outcome = await this.budget
+      .run(scope, () =>
+        dto.code !== undefined
+          ? Promise.resolve(this.matchTotp(box, factor, userId, dto.code))
+          : this.matchRecoveryCode(box, factor, userId, dto.recoveryCode ?? ''),
+      )
+      .catch(async (error: unknown) => {
+        if (!(error instanceof MfaChallengeSpentError)) throw error;
+        await this.challenges.deleteOne({ _id: challenge._id });
+        throw new UnauthorizedException(INVALID_TOKEN);
+      });
+    if (!outcome.right) {
+      await this.afterWrongLoginCode(user, challenge._id, outcome.failures);
+      throw new UnauthorizedException(INVALID_CODE);
     }
+    const { useKey, useExpiry, recoveryCodeId } = outcome.value;
     if (!(await this.useOnce(`challenge:${challenge._id}`, userId, challenge.expiresAt))) {
       throw new UnauthorizedException(INVALID_TOKEN);
     }
@@ -294,12 +316,81 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
     await this.throttle.reset(challenge.email, ip);
     if (recoveryCodeId === undefined) return { user, credential };
     await this.recoveryCodes.deleteOne({ _id: recoveryCodeId });
+    // The owner holds a recovery code: the account's wrong codes are forgiven.
+    await this.budget.clear(userId);
     const remaining = await this.countRecoveryCodes(userId, factor.enrolment);
     await this.notify('recoveryCodeUsed', () => this.notices.recoveryCodeUsed(user, remaining));
     return { user, credential, recoveryCodesRemaining: remaining };
   }
 
+  /** A password reset by mail proves the owner: the account's wrong codes are forgiven. */
+  async clearFailures(userId: string): Promise<void> {
+    await this.budget.clear(userId);
+  }
+
   // ---- helpers ----
+
+  /**
+   * A wrong code on a login challenge: the challenge dies with its last allowed failure, and
+   * from MFA_NOTICE_AFTER_FAILURES wrong codes after a correct password on, the owner is told
+   * (at most once an hour): someone may hold the password.
+   */
+  private async afterWrongLoginCode(
+    user: AuthUserRecord,
+    challengeId: string,
+    failures: MfaFailureCounts,
+  ): Promise<void> {
+    if (failures.challenge >= MFA_CHALLENGE_MAX_FAILURES) {
+      await this.challenges.deleteOne({ _id: challengeId });
+    }
+    if (failures.afterPassword < MFA_NOTICE_AFTER_FAILURES) return;
+    if (!(await this.claimHourlyNotice(user.id))) return;
+    await this.notify('secondFactorFailures', () =>
+      this.notices.secondFactorFailures?.(user, failures.afterPassword),
+    );
+  }
+
+  /**
+   * True for one caller per account in any hour: a notice in hour h claims h and h+1 (inserts,
+   * unique `_id`), and is sent only when both were free. Two notices therefore lie in hours at
+   * least two apart (more than an hour), also when callers race on several instances.
+   */
+  private async claimHourlyNotice(userId: string): Promise<boolean> {
+    const hour = Math.floor(Date.now() / HOUR_MS);
+    for (const slot of [hour, hour + 1]) {
+      const key = `notice:mfa-failures:${userId}:${slot}`;
+      if (!(await this.useOnce(key, userId, new Date((slot + 1) * HOUR_MS)))) return false;
+    }
+    return true;
+  }
+
+  /** The TOTP code's single-use key, or null when it matches no step in the window. */
+  private matchTotp(
+    box: SecretBox,
+    factor: MfaFactor,
+    userId: string,
+    code: string,
+  ): CodeMatch | null {
+    const step = this.matchCode(box, factor, userId, code);
+    return step === null
+      ? null
+      : { useKey: `totp:${userId}:${step}`, useExpiry: this.stepExpiry() };
+  }
+
+  /** The recovery code's id and single-use key, or null when it is none of this enrolment's. */
+  private async matchRecoveryCode(
+    box: SecretBox,
+    factor: MfaFactor,
+    userId: string,
+    given: string,
+  ): Promise<CodeMatch | null> {
+    const hash = box.digest(normalizeRecoveryCode(given));
+    const code = await this.recoveryCodes.findById(hash);
+    if (!code || code.user.toString() !== userId || code.enrolment !== factor.enrolment) {
+      return null;
+    }
+    return { useKey: `recovery:${hash}`, useExpiry: null, recoveryCodeId: hash };
+  }
 
   private requireEnabled(): SecretBox {
     // Switched off: the routes answer as if they did not exist.
@@ -341,9 +432,12 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
     factor: MfaFactor,
     code: string,
   ): Promise<void> {
-    const step = this.matchCode(box, factor, user.id, code);
-    if (step === null) throw new BadRequestException('code is incorrect');
-    if (!(await this.useOnce(`totp:${user.id}:${step}`, user.id, this.stepExpiry()))) {
+    // Within the account's daily cap like a login's code (429 past it).
+    const outcome = await this.budget.run({ userId: user.id, kind: 'totp' }, () =>
+      Promise.resolve(this.matchTotp(box, factor, user.id, code)),
+    );
+    if (!outcome.right) throw new BadRequestException('code is incorrect');
+    if (!(await this.useOnce(outcome.value.useKey, user.id, outcome.value.useExpiry))) {
       throw new BadRequestException('code was already used');
     }
   }
@@ -405,11 +499,12 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
     return this.recoveryCodes.countDocuments({ user: userId, enrolment });
   }
 
-  /** Factor, codes and use records go; idempotent (also runs when the user is deleted). */
+  /** Factor, codes, use records and failures go; idempotent (also runs when the user is deleted). */
   private async forget(userId: string): Promise<void> {
     await this.factors.deleteOne({ _id: userId });
     await this.recoveryCodes.deleteMany({ user: userId });
     await this.used.deleteMany({ user: userId });
+    await this.budget.clear(userId);
     await this.users.setMfaEnabled(userId, false).catch(() => undefined);
   }
 
@@ -426,6 +521,7 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
       const now = trusted({ $lte: new Date() });
       await this.challenges.deleteMany({ expiresAt: now });
       await this.used.deleteMany({ expiresAt: now });
+      await this.budget.purgeExpired();
     } catch (error) {
       this.logger.warn(`MFA purge failed: ${(error as Error).message}`);
     }
@@ -440,5 +536,7 @@ function mailedNotices(mail: MailService): SecurityNotices {
       mail.send(mails.recoveryCodeUsed(user.email, product, remaining)),
     mfaDisabled: (user, byAdmin) => mail.send(mails.mfaDisabled(user.email, product, byAdmin)),
     mfaEnabled: (user) => mail.send(mails.mfaEnabled(user.email, product)),
+    secondFactorFailures: (user, failures) =>
+      mail.send(mails.secondFactorFailures(user.email, product, failures)),
   };
 }

@@ -17,6 +17,7 @@ import type { AuthUser } from '../core/auth-user.js';
 import type { MailGrant } from '../mail/mail.service.js';
 import { MailService } from '../mail/mail.service.js';
 import { mails } from '../mail/mail-templates.js';
+import { MfaService } from '../mfa/mfa.service.js';
 import { PasswordService } from '../password.service.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { LoginThrottleService } from '../throttling/login-throttle.service.js';
@@ -69,6 +70,7 @@ export class RecoveryService implements OnModuleInit {
     private readonly tokens: AccountTokensService,
     private readonly mail: MailService,
     private readonly lifecycle: UserLifecycle,
+    private readonly mfa: MfaService,
     @Inject(AUTH_OPTIONS) options: AuthModuleOptions,
   ) {
     this.verificationRequired = options.requireVerifiedEmail === true;
@@ -122,6 +124,9 @@ export class RecoveryService implements OnModuleInit {
     if (!(await this.tokens.consume(record.id))) throw new BadRequestException(INVALID_LINK);
     await this.users.setPasswordHash(user.id, passwordHash);
     await this.sessions.revokeAllForUser(user.id);
+    // The mailbox proved the owner: wrong second-factor codes are forgiven (a cap reached by
+    // someone who held the old password no longer blocks the owner's own codes).
+    await this.mfa.clearFailures(user.id);
     // The link went to this address: it is the owner's.
     if (!user.emailVerified) await this.users.setEmailVerified(user.id);
     await this.tokens.revokeAll(user.id);
