@@ -81,7 +81,10 @@ export interface AuthModuleOptions {
   };
   /** Told about security events (recovery code used, factor turned off); default: nobody. */
   securityNotices?: SecurityNotices;
-  /** Created (or promoted) at start-up when both are set; idempotent. */
+  /**
+   * Created (or promoted) at start-up when both are set; idempotent. The password must pass the
+   * signup password policy (`passwordPolicy`): otherwise the application does not start.
+   */
   admin?: { email?: string; password?: string; name?: string };
   /**
    * Account mail: password reset, email verification, email change and security notices. Without

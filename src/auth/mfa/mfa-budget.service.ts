@@ -30,7 +30,7 @@ export class TooManyMfaFailuresException extends HttpException {
   }
 }
 
-/** The login challenge got its last wrong code: it is dead (the caller answers as for a bad token). */
+/** The login challenge has spent its wrong codes: it is dead (answered as a bad mfaToken). */
 export class MfaChallengeSpentError extends Error {
   constructor() {
     super('The login challenge has no attempts left');
@@ -46,10 +46,8 @@ export interface MfaCheckScope {
   kind: 'totp' | 'recovery';
 }
 
-/** A wrong code: how many failures there are now, this one included. */
+/** A wrong code on a login challenge: the failures now, this one included (else zeros). */
 export interface MfaFailureCounts {
-  /** The account's in the window, all kinds and routes. */
-  account: number;
   /** The account's on login challenges (codes that followed a correct password) in the window. */
   afterPassword: number;
   /** This challenge's (0 without one). */
@@ -102,18 +100,19 @@ export class MfaBudgetService implements OnModuleInit {
       await this.attempts.deleteOne({ _id: id });
       return { right: true, value };
     }
-    const [account, afterPassword, challenge] = await Promise.all([
-      this.attempts.countDocuments({ user: scope.userId, at: this.inWindow() }),
+    // What follows a wrong code (a dead challenge, the owner's notice) is about login challenges.
+    if (scope.challengeId === undefined) {
+      return { right: false, failures: { afterPassword: 0, challenge: 0 } };
+    }
+    const [afterPassword, challenge] = await Promise.all([
       this.attempts.countDocuments({
         user: scope.userId,
         challenge: trusted({ $ne: null }),
         at: this.inWindow(),
       }),
-      scope.challengeId === undefined
-        ? Promise.resolve(0)
-        : this.attempts.countDocuments({ challenge: scope.challengeId }),
+      this.attempts.countDocuments({ challenge: scope.challengeId }),
     ]);
-    return { right: false, failures: { account, afterPassword, challenge } };
+    return { right: false, failures: { afterPassword, challenge } };
   }
 
   /** A recovery code got in, or the password was reset by mail: the account starts afresh. */
