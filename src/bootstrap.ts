@@ -18,7 +18,7 @@ import { NativeLogger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 
 import { AppModule } from './app.module.js';
-import { clientKey } from './auth/index.js';
+import { clientAddress, clientKey } from './auth/index.js';
 import { UPLOAD_LIMITS } from './common/multipart/upload-limits.js';
 import { declareSharedAnswers } from './common/openapi/shared-answers.js';
 import { BodyDepthPipe } from './common/pipes/body-depth.pipe.js';
@@ -107,8 +107,10 @@ async function configureApp(app: NestFastifyApplication, env: Env): Promise<void
     global: true,
     max: env.AUTH_RATE_LIMIT,
     timeWindow: env.AUTH_RATE_LIMIT_TTL_SECONDS * 1000,
-    // An IPv6 client is counted by its /64, as the login limits count it.
-    keyGenerator: (request) => clientKey(request.ip),
+    // The address normalized as the kit's @ClientIp() does (a port dropped; a forwarded value
+    // that is no address counts as the connecting one); an IPv6 client by its /64, as the login
+    // limits count it.
+    keyGenerator: (request) => clientKey(clientAddress(request.ip, request.socket.remoteAddress)),
     // Counted in MongoDB, so the limit holds across every instance on the database.
     store: mongoRateLimitStore(app.get<Connection>(getConnectionToken())),
     // The matched route, not the raw URL: `/api/%61uth/login` reaches the login route too.

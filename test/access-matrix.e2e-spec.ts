@@ -195,6 +195,8 @@ const ROWS: Row[] = [
     route: 'DELETE /api/users/:id/mfa',
     expect: adminOnly(204),
     params: async ({ app }) => ({ id: (await enrolledUser(app)).id }),
+    // The acting admin's own password (no code: this admin has no factor).
+    send: (req, _ctx, actor) => req.send({ password: actor?.password ?? 'whatever' }),
   },
 
   // Sessions: your own list; another user's session id is a 404, like an unknown one.

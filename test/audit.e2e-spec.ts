@@ -385,7 +385,9 @@ describe('audit trail', () => {
       'mfa.removed',
       async () => {
         const user = await enrolledUser(t.app);
-        await call('delete', `/api/users/${user.id}/mfa`, admin).expect(204);
+        await call('delete', `/api/users/${user.id}/mfa`, admin)
+          .send({ password: admin.password })
+          .expect(204);
         return {
           actor: adminId(),
           subject: user.id,

@@ -3,10 +3,12 @@ import { Secret, TOTP } from 'otpauth';
 import request from 'supertest';
 
 import type { TestApp } from './support/app.js';
-import { createTestApp } from './support/app.js';
-import { connectionOf } from './support/db.js';
+import { createTestApp, TEST_ADMIN } from './support/app.js';
+import { connectionOf, expectUnchangedAfter } from './support/db.js';
+import { fixtures } from './support/fixtures.js';
 import type { TestSmtpServer } from './support/mail.js';
 import { mailIdle, startSmtpServer } from './support/mail.js';
+import type { Enrolled } from './support/mfa.js';
 import { codeAt, enrolledUser } from './support/mfa.js';
 import type { TestUser } from './support/users.js';
 import { loginAdmin, signupAndLogin } from './support/users.js';
@@ -321,13 +323,26 @@ describe('TOTP second factor', () => {
   });
 
   describe('admin recovery', () => {
+    const adminDelete = (id: string, actor: TestUser, body?: Record<string, unknown>) => {
+      const req = request(server).delete(`/api/users/${id}/mfa`).set(actor.auth);
+      return body === undefined ? req : req.send(body);
+    };
+
+    /** A new admin with their own second factor on (promoted by the configured admin). */
+    const enrolledAdmin = async (): Promise<Enrolled> => {
+      const admin = await enrolledUser(t.app);
+      await fixtures(t.app).promote(admin);
+      return admin;
+    };
+
     it("turns a user's factor off and ends that user's sessions; admin views show it", async () => {
       const admin = await loginAdmin(t.app);
       const user = await enrolledUser(t.app);
       const view = await request(server).get(`/api/users/${user.id}`).set(admin.auth).expect(200);
       expect(view.body.mfaEnabled).toBe(true);
-      await request(server).delete(`/api/users/${user.id}/mfa`).set(user.auth).expect(403);
-      await request(server).delete(`/api/users/${user.id}/mfa`).set(admin.auth).expect(204);
+      const body = { password: TEST_ADMIN.password };
+      await adminDelete(user.id, user, body).expect(403);
+      await adminDelete(user.id, admin, body).expect(204);
       await request(server).get('/api/users/me').set(user.auth).expect(401);
       const after = await request(server).get(`/api/users/${user.id}`).set(admin.auth).expect(200);
       expect(after.body.mfaEnabled).toBe(false);
@@ -336,8 +351,79 @@ describe('TOTP second factor', () => {
         .send({ email: user.email, password: user.password })
         .expect(200);
       expect(login.body.accessToken).toEqual(expect.any(String));
-      await request(server).delete(`/api/users/${user.id}/mfa`).set(admin.auth).expect(404);
-      await request(server).delete('/api/users/nope/mfa').set(admin.auth).expect(400);
+      await adminDelete(user.id, admin, body).expect(404);
+      await adminDelete('nope', admin, body).expect(400);
+    });
+
+    it("refuses the acting admin's own id (403) even with password and code: the factor stays on", async () => {
+      const admin = await enrolledAdmin();
+      const unchanged = await expectUnchangedAfter(t.app, ['mfa_factors', 'mfa_recovery_codes']);
+      const own = await adminDelete(admin.id, admin, {
+        password: admin.password,
+        code: codeAt(admin.secret, 1),
+      });
+      expect(own.status).toBe(403);
+      await adminDelete(admin.id, admin, { password: admin.password }).expect(403);
+      // Without a body the body is the first thing wrong.
+      await adminDelete(admin.id, admin).expect(400);
+      await unchanged();
+      await passwordStep(t.app, admin);
+    });
+
+    it("an access token alone (no body, or a wrong password) cannot reset another admin's factor", async () => {
+      const actor = await fixtures(t.app).newAdmin();
+      const other = await enrolledAdmin();
+      const unchanged = await expectUnchangedAfter(t.app, [
+        'mfa_factors',
+        'mfa_recovery_codes',
+        'sessions',
+        'users',
+      ]);
+      await adminDelete(other.id, actor).expect(400);
+      await adminDelete(other.id, actor, {}).expect(400);
+      const wrong = await adminDelete(other.id, actor, { password: 'not-the-admin-password' });
+      expect(wrong.status).toBe(400);
+      await unchanged();
+      // Still asks the other admin for a code at login.
+      await passwordStep(t.app, other);
+      // The wrong password counted like a failed login of the acting admin.
+      const failures = await connectionOf(t.app)
+        .collection('login_failures')
+        .countDocuments({ email: actor.email });
+      expect(failures).toBeGreaterThan(0);
+      await adminDelete(other.id, actor, { password: actor.password }).expect(204);
+      await request(server)
+        .post('/api/auth/login')
+        .send({ email: other.email, password: other.password })
+        .expect(200)
+        .expect((res) => expect(res.body.accessToken).toEqual(expect.any(String)));
+    });
+
+    it("needs the acting admin's own current code when that admin has a factor", async () => {
+      const actor = await enrolledAdmin();
+      const user = await enrolledUser(t.app);
+      const unchanged = await expectUnchangedAfter(t.app, ['mfa_factors', 'mfa_recovery_codes']);
+      await adminDelete(user.id, actor, { password: actor.password }).expect(400);
+      await adminDelete(user.id, actor, {
+        password: actor.password,
+        code: wrongCode(actor.secret),
+      }).expect(400);
+      // The user's own code is not the admin's.
+      await adminDelete(user.id, actor, {
+        password: actor.password,
+        code: codeAt(user.secret, 1),
+      }).expect(400);
+      await unchanged();
+      await adminDelete(user.id, actor, {
+        password: actor.password,
+        code: codeAt(actor.secret, 1),
+      }).expect(204);
+      // That code was used up.
+      const other = await enrolledUser(t.app);
+      await adminDelete(other.id, actor, {
+        password: actor.password,
+        code: codeAt(actor.secret, 1),
+      }).expect(400);
     });
   });
 });
@@ -379,6 +465,7 @@ describe('security notices by mail', () => {
     await request(t.app.getHttpServer())
       .delete(`/api/users/${user.id}/mfa`)
       .set(admin.auth)
+      .send({ password: TEST_ADMIN.password })
       .expect(204);
     const [off] = await mailTo(user.email, /two-step login turned off/);
     expect(off.parsed.text).toContain('An administrator turned off two-step login');

@@ -192,7 +192,11 @@ const sensitive: SensitiveRoute[] = [
       const target = await enrolledUser(t.app);
       return {
         caller: await make.newAdmin(),
-        send: (caller) => request(server()).delete(`/api/users/${target.id}/mfa`).set(caller.auth),
+        send: (caller) =>
+          request(server())
+            .delete(`/api/users/${target.id}/mfa`)
+            .set(caller.auth)
+            .send({ password: caller.password }),
       };
     },
   },

@@ -1,13 +1,17 @@
+import { jest } from '@jest/globals';
 import { Types } from 'mongoose';
 import request from 'supertest';
 
+import { AccountTokensService } from '../src/auth/recovery/account-tokens.service.js';
 import type { TestApp } from './support/app.js';
-import { createTestApp } from './support/app.js';
+import { createTestApp, TEST_ADMIN } from './support/app.js';
 import { connectionOf } from './support/db.js';
 import type { TestSmtpServer } from './support/mail.js';
 import { linkIn, mailIdle, startSmtpServer, tokenFromLatest } from './support/mail.js';
+import { enrolledUser } from './support/mfa.js';
 import type { TestUser } from './support/users.js';
 import { login, loginAdmin, signupAndLogin, STRONG_PASSWORD } from './support/users.js';
+import { pollUntil } from './support/wait.js';
 
 const PUBLIC_URL = 'https://app.guardhouse.test';
 const NEW_PASSWORD = 'another long passphrase 42';
@@ -220,14 +224,42 @@ describe('account recovery and verified email', () => {
       await login(t.app, newEmail, user.password);
     });
 
-    it('a taken address is a 409 when asked for, and again at confirmation', async () => {
+    it('a taken address gets the same 202 as a free one (its owner a notice, no link), and 409 at confirmation', async () => {
       const user = await signupAndLogin(t.app, { email: fresh('taken-a') });
       const other = await signupAndLogin(t.app, { email: fresh('taken-b') });
+      await mailIdle(t.app);
+      const before = {
+        requester: smtp.inbox(user.email).length,
+        owner: smtp.inbox(other.email).length,
+      };
       const now = await request(server)
         .post('/api/users/me/email')
         .set(user.auth)
         .send({ newEmail: other.email, currentPassword: user.password });
-      expect(now.status).toBe(409);
+      const free = await request(server)
+        .post('/api/users/me/email')
+        .set(user.auth)
+        .send({ newEmail: fresh('taken-free'), currentPassword: user.password });
+      // One status, one body: the answer does not tell whether the address is registered.
+      expect(now.status).toBe(202);
+      expect(now.body).toEqual(free.body);
+      await mailIdle(t.app);
+      // The address's owner is told it was asked for; no link to take it over.
+      const toOwner = smtp.inbox(other.email).slice(before.owner);
+      expect(toOwner.map((m) => m.parsed.subject)).toEqual([
+        'Guardhouse: this address is already in use',
+      ]);
+      expect(toOwner[0].parsed.text).not.toMatch(/token=/);
+      // The requester's own address hears of both requests alike.
+      expect(
+        smtp
+          .inbox(user.email)
+          .slice(before.requester)
+          .map((m) => m.parsed.subject),
+      ).toEqual(['Guardhouse: email change requested', 'Guardhouse: email change requested']);
+      expect((await request(server).get('/api/users/me').set(user.auth)).body.email).toBe(
+        user.email,
+      );
 
       const wanted = fresh('taken-later');
       await request(server)
@@ -245,6 +277,152 @@ describe('account recovery and verified email', () => {
         user.email,
       );
     });
+  });
+});
+
+describe('pending links end with every "end all my sessions" and every password change', () => {
+  const INVALID = 'This link is invalid or has expired; ask for a new one';
+  let smtp: TestSmtpServer;
+  let t: TestApp;
+  let server: ReturnType<TestApp['app']['getHttpServer']>;
+
+  beforeAll(async () => {
+    smtp = await startSmtpServer();
+    t = await createTestApp({ label: 'recovery_links_end', env: mailEnv(smtp) });
+    server = t.app.getHttpServer();
+  });
+
+  afterAll(async () => {
+    await t.close();
+    await smtp.close();
+  });
+
+  /** A pending email change of `user` to a fresh address: the confirmation link's token. */
+  async function pendingChange(user: TestUser): Promise<{ token: string; newEmail: string }> {
+    const newEmail = fresh('pending-new');
+    await request(server)
+      .post('/api/users/me/email')
+      .set(user.auth)
+      .send({ newEmail, currentPassword: user.password })
+      .expect(202);
+    await mailIdle(t.app);
+    return { token: tokenFromLatest(smtp, newEmail, CONFIRM_CHANGE), newEmail };
+  }
+
+  const confirmChange = (token: string) =>
+    request(server).post('/api/auth/email/change/confirm').send({ token });
+
+  async function expectAddress(email: string, password: string): Promise<void> {
+    const again = await login(t.app, email, password);
+    expect((await request(server).get('/api/users/me').set(again.auth)).body.email).toBe(email);
+  }
+
+  it('logout-all ends a pending email-change link: 400, the address unchanged', async () => {
+    const user = await signupAndLogin(t.app, { email: fresh('links-logout-all') });
+    const { token } = await pendingChange(user);
+    await request(server).post('/api/auth/logout-all').set(user.auth).expect(204);
+    const res = await confirmChange(token);
+    expect(res.status).toBe(400);
+    expect(res.body.message).toBe(INVALID);
+    await expectAddress(user.email, user.password);
+  });
+
+  it('logout-all ends a pending verification link: 400, still unverified', async () => {
+    const user = await signupAndLogin(t.app, { email: fresh('links-verify') });
+    await mailIdle(t.app);
+    const token = tokenFromLatest(smtp, user.email, VERIFY);
+    await request(server).post('/api/auth/logout-all').set(user.auth).expect(204);
+    const res = await request(server).post('/api/auth/email/verify').send({ token });
+    expect(res.status).toBe(400);
+    const again = await login(t.app, user.email, user.password);
+    expect((await request(server).get('/api/users/me').set(again.auth)).body.emailVerified).toBe(
+      false,
+    );
+  });
+
+  it("an admin's second-factor reset (which ends every session) ends a pending email-change link", async () => {
+    const user = await enrolledUser(t.app);
+    const { token } = await pendingChange(user);
+    const admin = await loginAdmin(t.app);
+    await request(server)
+      .delete(`/api/users/${user.id}/mfa`)
+      .set(admin.auth)
+      .send({ password: TEST_ADMIN.password })
+      .expect(204);
+    expect((await confirmChange(token)).status).toBe(400);
+  });
+
+  it('a password change ends a pending email-change link', async () => {
+    const user = await signupAndLogin(t.app, { email: fresh('links-change') });
+    const { token } = await pendingChange(user);
+    await request(server)
+      .patch('/api/auth/password')
+      .set(user.auth)
+      .send({ currentPassword: user.password, newPassword: NEW_PASSWORD })
+      .expect(204);
+    expect((await confirmChange(token)).status).toBe(400);
+    await expectAddress(user.email, NEW_PASSWORD);
+  });
+
+  it('a reset ends a pending email-change link', async () => {
+    const user = await signupAndLogin(t.app, { email: fresh('links-reset') });
+    const { token } = await pendingChange(user);
+    await request(server).post('/api/auth/password/forgot').send({ email: user.email }).expect(202);
+    await mailIdle(t.app);
+    const reset = tokenFromLatest(smtp, user.email, RESET);
+    await request(server)
+      .post('/api/auth/password/reset')
+      .send({ token: reset, newPassword: NEW_PASSWORD })
+      .expect(204);
+    expect((await confirmChange(token)).status).toBe(400);
+    await expectAddress(user.email, NEW_PASSWORD);
+  });
+
+  it('a link whose request checked the password before a change, mailed after it, is dead', async () => {
+    const user = await signupAndLogin(t.app, { email: fresh('links-race') });
+    // The confirmation link is issued after the response (a deferred job): hold that job until
+    // the password has changed, so the link is written after the change ended every link.
+    const tokens = t.app.get(AccountTokensService, { strict: false });
+    const issue = tokens.issue.bind(tokens);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let held = 0;
+    const spy = jest
+      .spyOn(tokens, 'issue')
+      .mockImplementation(async (...args: Parameters<AccountTokensService['issue']>) => {
+        held++;
+        await gate;
+        return issue(...args);
+      });
+    const newEmail = fresh('links-race-new');
+    try {
+      await request(server)
+        .post('/api/users/me/email')
+        .set(user.auth)
+        .send({ newEmail, currentPassword: user.password })
+        .expect(202);
+      await pollUntil(
+        () => Promise.resolve(held),
+        (n) => n === 1,
+      );
+      await request(server)
+        .patch('/api/auth/password')
+        .set(user.auth)
+        .send({ currentPassword: user.password, newPassword: NEW_PASSWORD })
+        .expect(204);
+      release();
+      await mailIdle(t.app);
+    } finally {
+      release();
+      spy.mockRestore();
+    }
+    // The link was written (under the password its request checked) and mailed after the
+    // change: it is refused.
+    const links = smtp.inbox(newEmail).filter((m) => CONFIRM_CHANGE.test(m.parsed.subject ?? ''));
+    expect(links).toHaveLength(1);
+    const token = linkIn(links[0]).searchParams.get('token') ?? '';
+    expect((await confirmChange(token)).status).toBe(400);
+    await expectAddress(user.email, NEW_PASSWORD);
   });
 });
 

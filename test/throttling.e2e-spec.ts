@@ -198,6 +198,16 @@ describe('failed-login throttling behind a trusted proxy (TRUST_PROXY=127.0.0.1)
       WINDOW_SECONDS,
     );
   });
+
+  it('records a forwarded address with a port as the address itself', async () => {
+    const attacker = nextIp();
+    const email = `port-${randomBytes(3).toString('hex')}@example.com`;
+    await failLogins(t.app, email, 2, () => `${attacker}:${40000 + ipCounter}`);
+    expect(await failureIps(t.app, email)).toEqual([attacker, attacker]);
+    const v6 = `port6-${randomBytes(3).toString('hex')}@example.com`;
+    await failLogins(t.app, v6, 1, () => '[2001:DB8:66::1]:8443');
+    expect(await failureIps(t.app, v6)).toEqual(['2001:db8:66::/64']);
+  });
 });
 
 describe('per-account limits: guessing stays bounded, the owner is not locked out', () => {
@@ -412,6 +422,46 @@ describe('general rate limit on /api/auth/*', () => {
         .set('X-Forwarded-For', `${nextIp()}, ${ip}`)
         .send({ email: user.email, password: user.password }),
     );
+  });
+
+  it('keys a forwarded address with a port as the address: `ip:port` does not escape `ip`', async () => {
+    const ip = nextIp();
+    let i = 0;
+    await expectLimited(() =>
+      request(proxied.app.getHttpServer())
+        .post('/api/auth/login')
+        .set('X-Forwarded-For', ++i % 2 ? `${ip}:${1000 + i}` : ip)
+        .send({ email: user.email, password: user.password }),
+    );
+  });
+
+  it('keys a bracketed IPv6 address with a port by its /64', async () => {
+    let i = 0;
+    await expectLimited(() =>
+      request(proxied.app.getHttpServer())
+        .post('/api/auth/login')
+        .set('X-Forwarded-For', `[2001:db8:65:65::${(++i).toString(16)}]:${4000 + i}`)
+        .send({ email: user.email, password: user.password }),
+    );
+  });
+
+  it('counts a forwarded value that is no IP address under the connecting address', async () => {
+    // A database of its own: the connecting address (127.0.0.1) is every direct test's client.
+    const own = await createTestApp({
+      label: 'rate_limit_garbage',
+      env: { AUTH_RATE_LIMIT: String(LIMIT), TRUST_PROXY: '127.0.0.1' },
+    });
+    try {
+      let i = 0;
+      await expectLimited(() =>
+        request(own.app.getHttpServer())
+          .post('/api/auth/login')
+          .set('X-Forwarded-For', `not-an-address-${++i}`)
+          .send({ email: user.email, password: user.password }),
+      );
+    } finally {
+      await own.close();
+    }
   });
 
   it('keys an IPv6 client by its /64: rotating the interface id does not escape', async () => {

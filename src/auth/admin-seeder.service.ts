@@ -7,6 +7,7 @@ import { AuditRecorder } from './audit/audit-recorder.service.js';
 import type { AuthModuleOptions } from './auth.options.js';
 import { AUTH_OPTIONS } from './auth.options.js';
 import { PasswordService } from './password.service.js';
+import { passwordProblems } from './password-policy.js';
 
 /** Why the configured admin was not (or not fully) applied; never mentions the password. */
 const WARNINGS: Partial<Record<EnsureAdminOutcome, string>> = {
@@ -19,7 +20,9 @@ const WARNINGS: Partial<Record<EnsureAdminOutcome, string>> = {
 /**
  * Creates the first admin from configuration at start-up; safe to run on every start. An existing
  * account with that email becomes admin only if it proves to be the configured one (its password
- * is ADMIN_PASSWORD), and a disabled account is never re-enabled here.
+ * is ADMIN_PASSWORD), and a disabled account is never re-enabled here. A password that the signup
+ * policy would refuse stops the start (hosts that do not validate their settings the way
+ * Guardhouse's env.ts does get the same check).
  */
 @Injectable()
 export class AdminSeeder implements OnApplicationBootstrap {
@@ -35,6 +38,12 @@ export class AdminSeeder implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     const { email, password, name } = this.options.admin ?? {};
     if (!email || !password) return;
+    const problems = passwordProblems(
+      this.options.passwordPolicy ?? 'length',
+      password,
+      'admin.password',
+    );
+    if (problems.length > 0) throw new Error(`Configured admin refused: ${problems.join('; ')}`);
     const normalized = email.trim().toLowerCase();
     const outcome = await this.users.ensureAdmin(normalized, name ?? 'Administrator', {
       hash: () => this.passwords.hash(password),

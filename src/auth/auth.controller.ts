@@ -4,7 +4,6 @@ import {
   Get,
   Header,
   HttpCode,
-  Ip,
   Patch,
   Post,
   Res,
@@ -31,6 +30,7 @@ import { AuthService } from './auth.service.js';
 import type { AuthUser } from './core/auth-user.js';
 import { AllowUnverified } from './core/decorators/allow-unverified.decorator.js';
 import { Auth } from './core/decorators/auth.decorator.js';
+import { ClientIp } from './core/decorators/client-ip.decorator.js';
 import { CurrentUser } from './core/decorators/current-user.decorator.js';
 import { Public } from './core/decorators/public.decorator.js';
 import { RecentAuth } from './core/decorators/recent-auth.decorator.js';
@@ -84,7 +84,7 @@ export class AuthController {
   async signup(
     @Body() dto: SignupDto,
     @Res({ passthrough: true }) response: StatusSettable,
-    @Ip() ip: string,
+    @ClientIp() ip: string,
     @UserAgent() userAgent?: string,
   ): Promise<UserResponseDto | AcceptedDto> {
     const client = { ip, userAgent };
@@ -118,7 +118,7 @@ export class AuthController {
   @ApiForbiddenResponse({ description: 'Correct password, but the account is disabled' })
   login(
     @Body() dto: LoginDto,
-    @Ip() ip: string,
+    @ClientIp() ip: string,
     @UserAgent() userAgent?: string,
   ): Promise<TokenResponseDto | MfaChallengeDto> {
     return this.auth.login(dto, { ip, userAgent });
@@ -138,7 +138,7 @@ export class AuthController {
   @ApiUnauthorizedResponse({ description: 'Unknown, expired, reused or revoked refresh token' })
   refresh(
     @Body() dto: RefreshTokenDto,
-    @Ip() ip: string,
+    @ClientIp() ip: string,
     @UserAgent() userAgent?: string,
   ): Promise<TokenResponseDto> {
     return this.auth.refresh(dto.refreshToken, { ip, userAgent });
@@ -152,7 +152,7 @@ export class AuthController {
   @ApiUnauthorizedResponse({ description: 'Unknown, expired or revoked refresh token' })
   logout(
     @Body() dto: RefreshTokenDto,
-    @Ip() ip: string,
+    @ClientIp() ip: string,
     @UserAgent() userAgent?: string,
   ): Promise<void> {
     return this.auth.logout(dto.refreshToken, { ip, userAgent });
@@ -165,7 +165,7 @@ export class AuthController {
   @ApiNoContentResponse({ description: 'All sessions ended' })
   logoutAll(
     @CurrentUser() user: AuthUser,
-    @Ip() ip: string,
+    @ClientIp() ip: string,
     @UserAgent() userAgent?: string,
   ): Promise<void> {
     return this.auth.logoutAll(user, { ip, userAgent });
@@ -184,7 +184,7 @@ export class AuthController {
   async changePassword(
     @CurrentUser() user: AuthUser,
     @Body() dto: ChangePasswordDto,
-    @Ip() ip: string,
+    @ClientIp() ip: string,
     @UserAgent() userAgent?: string,
   ): Promise<void> {
     await this.auth.changePassword(user, dto, { ip, userAgent });

@@ -21,7 +21,10 @@ import { MailService } from './mail/mail.service.js';
 import { AdminMfaController } from './mfa/admin-mfa.controller.js';
 import { MfaController } from './mfa/mfa.controller.js';
 import { MfaService } from './mfa/mfa.service.js';
+import { MfaBudgetService } from './mfa/mfa-budget.service.js';
 import {
+  MfaAttempt,
+  MfaAttemptSchema,
   MfaChallenge,
   MfaChallengeSchema,
   MfaFactor,
@@ -117,6 +120,7 @@ export class AuthModule {
           { name: MfaRecoveryCode.name, schema: MfaRecoveryCodeSchema },
           { name: MfaChallenge.name, schema: MfaChallengeSchema },
           { name: MfaUsed.name, schema: MfaUsedSchema },
+          { name: MfaAttempt.name, schema: MfaAttemptSchema },
           { name: AccountToken.name, schema: AccountTokenSchema },
           { name: AccountTokenUse.name, schema: AccountTokenUseSchema },
           { name: RecoveryAttempt.name, schema: RecoveryAttemptSchema },
@@ -163,6 +167,7 @@ export class AuthModule {
         PasswordService,
         SessionsService,
         LoginThrottleService,
+        MfaBudgetService,
         MfaService,
         PrincipalService,
         AuthService,

@@ -92,10 +92,19 @@ export interface AuthModuleOptions {
     encryptionKey?: string;
     /** The issuer name authenticator apps show. Default "Guardhouse". */
     issuer?: string;
+    /**
+     * Wrong second-factor codes per account in 24 hours, from all clients together, after which
+     * only a recovery code (or a password reset by mail) gets in. Recovery-code failures count.
+     * Default 10.
+     */
+    maxFailuresPerDay?: number;
   };
   /** Told about security events (recovery code used, factor turned off); default: nobody. */
   securityNotices?: SecurityNotices;
-  /** Created (or promoted) at start-up when both are set; idempotent. */
+  /**
+   * Created (or promoted) at start-up when both are set; idempotent. The password must pass the
+   * signup password policy (`passwordPolicy`): otherwise the application does not start.
+   */
   admin?: { email?: string; password?: string; name?: string };
   /**
    * Account mail: password reset, email verification, email change and security notices. Without
@@ -148,7 +157,10 @@ export interface MailOptions {
   attempts?: number;
   /** Wait before the second attempt in ms, doubled for each later one. Default 1000. */
   retryDelayMs?: number;
-  /** Mail-sending requests (reset, verification, email change) per address within the window. Default 5. */
+  /**
+   * Mail sent on request (reset, verification, signup notice, email change) per address and kind
+   * within the window. Default 5.
+   */
   maxPerAccount?: number;
   /** Mail-sending and token requests per client IP (IPv6 /64) within the window. Default 20. */
   maxPerIp?: number;

@@ -56,7 +56,11 @@ export class AuthService {
   async signup(dto: SignupDto, client: ClientInfo): Promise<AuthUser> {
     this.passwords.assertAllowed(dto.password, 'password');
     const passwordHash = await this.passwords.hash(dto.password);
-    const { passwordChangedAt: _ignored, ...user } = await this.users.create({
+    const {
+      passwordChangedAt: _changedAt,
+      credentialVersion: _version,
+      ...user
+    } = await this.users.create({
       email: dto.email,
       name: dto.name,
       passwordHash,
@@ -69,7 +73,9 @@ export class AuthService {
    * The attempt is counted (and limited) before the password is checked, stays counted as a
    * failure unless it succeeds, and the unknown-email path costs one bcrypt too. With a second
    * factor on, the answer is a challenge instead of a session, and the attempt stays counted
-   * until the code is right: password and codes share one budget.
+   * until the code is right: password and codes share one budget. The session (or challenge)
+   * is bound to the credential version read with the hash: if the password changes while this
+   * runs, it is refused on every use.
    */
   async login(dto: LoginDto, client: ClientInfo): Promise<TokenResponseDto | MfaChallengeDto> {
     // A login the hashing queue cannot take in time is refused before anything is counted.
@@ -104,16 +110,25 @@ export class AuthService {
       );
       throw new ForbiddenException('This account is disabled');
     }
-    const issued = await this.sessions.create(found.user.id, ['pwd'], client);
+    const issued = await this.sessions.create(
+      found.user.id,
+      { credential: found.user.credentialVersion, methods: ['pwd'] },
+      client,
+    );
     this.audit.record('login.succeeded', { secondFactor: null }, this.loggedIn(issued, client));
     return this.tokens(issued);
   }
 
   /** The second step of a login with a second factor. */
   async loginWithSecondFactor(dto: MfaLoginDto, client: ClientInfo): Promise<MfaTokenResponseDto> {
-    const { user, recoveryCodesRemaining } = await this.mfa.finishLogin(dto, client);
-    // A TOTP code or a recovery code after the password: two factors.
-    const issued = await this.sessions.create(user.id, ['pwd', 'otp', 'mfa'], client);
+    const { user, credential, recoveryCodesRemaining } = await this.mfa.finishLogin(dto, client);
+    // Bound to the password check of the first step, as the challenge was; a TOTP code or a
+    // recovery code after the password: two factors.
+    const issued = await this.sessions.create(
+      user.id,
+      { credential, methods: ['pwd', 'otp', 'mfa'] },
+      client,
+    );
     const parties = this.loggedIn(issued, client);
     const method = recoveryCodesRemaining === undefined ? 'totp' : 'recovery_code';
     this.audit.record('mfa.succeeded', { method }, parties);
@@ -128,7 +143,8 @@ export class AuthService {
   async refresh(refreshToken: string, client: ClientInfo): Promise<TokenResponseDto> {
     const issued = await this.sessions.rotate(refreshToken, client);
     const user = await this.users.findById(issued.userId);
-    if (!user || !user.active) {
+    // A session opened with a password since changed (a login that raced the change) ends here.
+    if (!user || !user.active || user.credentialVersion !== issued.credential) {
       await this.sessions.revoke(issued.sessionId, issued.userId);
       throw new UnauthorizedException('Invalid or expired refresh token');
     }

@@ -29,6 +29,7 @@ export type { AuthRequest, AuthUser } from './core/auth-user.js';
 export type { ClientInfo } from './core/client-info.js';
 export { AllowUnverified } from './core/decorators/allow-unverified.decorator.js';
 export { Auth, BEARER_SCHEME } from './core/decorators/auth.decorator.js';
+export { ClientIp } from './core/decorators/client-ip.decorator.js';
 export { CurrentUser } from './core/decorators/current-user.decorator.js';
 export { OptionalAuth } from './core/decorators/optional-auth.decorator.js';
 export type {
@@ -52,8 +53,8 @@ export { OwnedResources } from './ownership/owned-resources.service.js';
 export type { OwnerScopeOptions, VisibleScope } from './ownership/owner-scope.js';
 export { listOwner, listVisible } from './ownership/owner-scope.js';
 export type { PasswordPolicy } from './password-policy.js';
-export { PASSWORD_POLICIES } from './password-policy.js';
-export { clientKey } from './throttling/client-key.js';
+export { PASSWORD_POLICIES, passwordProblems } from './password-policy.js';
+export { clientAddress, clientKey, parseClientAddress } from './throttling/client-key.js';
 export { MIN_SECRET_LENGTH } from './token-keys.js';
 // Building blocks the kit uses itself and shares with the host's modules.
 export { Trim } from './shared/decorators/trim.decorator.js';

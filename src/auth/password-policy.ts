@@ -66,3 +66,27 @@ export function policyViolations(
     ([, what]) => `${field} must contain ${what}`,
   );
 }
+
+/**
+ * Everything the policy finds wrong with `password`, as messages naming `field` (empty when it is
+ * fine): length, the common list, and the `classes` rules. For passwords that do not come through
+ * a DTO (the configured admin's, checked at start-up); the messages never repeat the password.
+ */
+export function passwordProblems(
+  policy: PasswordPolicy,
+  password: string,
+  field: string,
+): string[] {
+  const length = codePointLength(password);
+  if (length < MIN_PASSWORD_LENGTH) {
+    return [`${field} must be at least ${MIN_PASSWORD_LENGTH} characters long`];
+  }
+  if (length > MAX_PASSWORD_LENGTH) {
+    return [`${field} must be at most ${MAX_PASSWORD_LENGTH} characters long`];
+  }
+  const problems: string[] = [];
+  if (isCommonPassword(password)) {
+    problems.push(`${field} is too common (it is on a list of passwords found in breaches)`);
+  }
+  return [...problems, ...policyViolations(policy, password, field)];
+}

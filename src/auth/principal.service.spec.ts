@@ -26,6 +26,7 @@ const user: AuthUserRecord = {
   createdAt: new Date(0),
   updatedAt: new Date(0),
   passwordChangedAt: null,
+  credentialVersion: null,
 };
 
 /**
@@ -54,10 +55,10 @@ function setUp() {
       await waitGate();
       return open;
     },
-    activeUntil: async () => {
+    openSession: async () => {
       const open = sessionOpen;
       await waitGate();
-      return open ? new Date(Date.now() + 3600_000) : null;
+      return open ? { endsAt: new Date(Date.now() + 3600_000), credential: null } : null;
     },
     touch: () => Promise.resolve(),
   };
@@ -140,6 +141,8 @@ describe('PrincipalService session cache', () => {
     const state = {
       user: { ...user },
       sessionOpen: true,
+      /** The credential version the session was opened with. */
+      sessionCredential: null as string | null,
       userReads: 0,
       sessionReads: 0,
     };
@@ -152,9 +155,13 @@ describe('PrincipalService session cache', () => {
     };
     const sessions = {
       onRevoked: (listener: RevokedListener) => (revoked = listener),
-      activeUntil: () => {
+      openSession: () => {
         state.sessionReads++;
-        return Promise.resolve(state.sessionOpen ? new Date(Date.now() + 3600_000) : null);
+        return Promise.resolve(
+          state.sessionOpen
+            ? { endsAt: new Date(Date.now() + 3600_000), credential: state.sessionCredential }
+            : null,
+        );
       },
       touch: () => Promise.resolve(),
     };
@@ -247,6 +254,36 @@ describe('PrincipalService session cache', () => {
     await s.principals.resolve(s.payload);
     s.state.sessionOpen = false;
     s.revoke('all');
+    await expect(s.principals.resolve(s.payload)).rejects.toBeInstanceOf(UnauthorizedException);
+  });
+
+  it("refuses a session opened with a credential that is no longer the account's", async () => {
+    const s = await cacheSetUp();
+    s.state.user = { ...s.state.user, credentialVersion: 'v2' };
+    // A login that checked the old password (v1) and opened its session after the change.
+    s.state.sessionCredential = 'v1';
+    await expect(s.principals.resolve(s.payload)).rejects.toBeInstanceOf(UnauthorizedException);
+  });
+
+  it('accepts a session of the current credential, also when neither has one (older data)', async () => {
+    const s = await cacheSetUp();
+    await expect(s.principals.resolve(s.payload)).resolves.toMatchObject({ id: USER_ID });
+    const t = await cacheSetUp();
+    t.state.user = { ...t.state.user, credentialVersion: 'v2' };
+    t.state.sessionCredential = 'v2';
+    const resolved = await t.principals.resolve(t.payload);
+    expect(resolved).toMatchObject({ id: USER_ID });
+    // The version stays inside the kit: it is not part of the request's user.
+    expect(resolved).not.toHaveProperty('credentialVersion');
+    expect(resolved).not.toHaveProperty('passwordChangedAt');
+  });
+
+  it('refuses a cached session once a password change on this instance changes the credential', async () => {
+    const s = await cacheSetUp();
+    s.state.sessionCredential = null;
+    await s.principals.resolve(s.payload);
+    s.state.user = { ...s.state.user, credentialVersion: 'v2' };
+    await s.lifecycle.changed(USER_ID);
     await expect(s.principals.resolve(s.payload)).rejects.toBeInstanceOf(UnauthorizedException);
   });
 });

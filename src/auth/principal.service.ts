@@ -22,6 +22,8 @@ interface CacheEntry {
   user: AuthUserRecord | null;
   /** The session's absolute end (ms) when it was open at lookup time, else null. */
   sessionEndsAt: number | null;
+  /** The credential version the session was opened with (see SessionsService.create). */
+  sessionCredential: string | null;
 }
 
 const MAX_CACHE_ENTRIES = 10_000;
@@ -30,7 +32,8 @@ const MAX_EVICTION_MARKS = 10_000;
 
 /**
  * Turns a verified access token into the user for this request, re-checking account and session:
- * deleted user, ended session or token older than the last password change → 401; disabled → 403.
+ * deleted user, ended session, session opened with a password that is no longer the account's,
+ * or token older than the last password change → 401; disabled → 403.
  * Answers are cached per session for `sessionCacheTtlMs` (default 5 s): revocation reaches every
  * instance within that time, and this instance at once (it evicts on its own changes).
  *
@@ -80,17 +83,19 @@ export class PrincipalService implements OnModuleInit {
     const { sub, sid } = payload;
     if (typeof sub !== 'string' || !OBJECT_ID_PATTERN.test(sub)) throw new UnauthorizedException();
     if (typeof sid !== 'string' || !SESSION_ID_PATTERN.test(sid)) throw new UnauthorizedException();
-    const { user, sessionEndsAt } = await this.lookup(sub, sid);
+    const { user, sessionEndsAt, sessionCredential } = await this.lookup(sub, sid);
     if (!user) throw new UnauthorizedException();
     // A disabled account is told so (403) even though disabling also ended its sessions.
     if (!user.active) throw new ForbiddenException('This account is disabled');
     // The absolute end is checked on every request, cached or not: the cache never extends it.
     if (sessionEndsAt === null || sessionEndsAt <= Date.now()) throw new UnauthorizedException();
+    // Opened by a login that checked a password since changed (it raced the change): refused.
+    if (sessionCredential !== user.credentialVersion) throw new UnauthorizedException();
     if (user.passwordChangedAt && payload.iat * 1000 < user.passwordChangedAt.getTime()) {
       throw new UnauthorizedException();
     }
     await this.sessions.touch(sid);
-    const { passwordChangedAt: _ignored, ...authUser } = user;
+    const { passwordChangedAt: _changedAt, credentialVersion: _version, ...authUser } = user;
     const { auth_time: authTime, amr } = payload;
     return authTime === undefined
       ? { ...authUser, sessionId: sid }
@@ -124,11 +129,15 @@ export class PrincipalService implements OnModuleInit {
     this.lookupsInFlight++;
     let answer: Omit<CacheEntry, 'expiresAt'>;
     try {
-      const [user, sessionEnd] = await Promise.all([
+      const [user, session] = await Promise.all([
         this.users.findById(userId),
-        this.sessions.activeUntil(sessionId, userId),
+        this.sessions.openSession(sessionId, userId),
       ]);
-      answer = { user, sessionEndsAt: sessionEnd?.getTime() ?? null };
+      answer = {
+        user,
+        sessionEndsAt: session?.endsAt.getTime() ?? null,
+        sessionCredential: session?.credential ?? null,
+      };
     } finally {
       this.lookupsInFlight--;
     }

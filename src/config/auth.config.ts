@@ -34,6 +34,7 @@ export function authOptionsFromEnv(env: Env, auditLog?: AuditOptions['log']): Au
       enabled: env.MFA_ENABLED,
       encryptionKey: env.MFA_ENCRYPTION_KEY,
       issuer: env.MFA_ISSUER,
+      maxFailuresPerDay: env.MFA_MAX_FAILURES_PER_DAY,
     },
     admin: { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD, name: env.ADMIN_NAME },
     mail: {

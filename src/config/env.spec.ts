@@ -2,6 +2,7 @@ import 'reflect-metadata';
 
 import { randomBytes } from 'node:crypto';
 
+import { authOptionsFromEnv } from './auth.config.js';
 import { validateEnv } from './env.js';
 
 const MONGODB_URI = 'mongodb://127.0.0.1:27017/unit';
@@ -273,5 +274,64 @@ describe('audit trail settings', () => {
     ['INSTANCE_ID', 'api 1'],
   ])('refuses %s=%p, naming it', (key, value) => {
     expect(() => env({ [key]: value })).toThrow(new RegExp(`${key}:`));
+  });
+});
+
+describe('ADMIN_PASSWORD (the signup password policy, checked at start-up)', () => {
+  const admin = (password: string, settings: Record<string, string> = {}) =>
+    env({ ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: password, ...settings });
+
+  const refusal = (password: string): string => {
+    try {
+      admin(password, { NODE_ENV: 'production' });
+    } catch (error) {
+      return (error as Error).message;
+    }
+    return 'started';
+  };
+
+  it.each(['password', 'admin1234', 'Password1!', 'qwerty123', 'letmein!!'])(
+    'refuses the common password %p, naming ADMIN_PASSWORD',
+    (password) => {
+      expect(refusal(password)).toMatch(/ADMIN_PASSWORD: .*too common/);
+    },
+  );
+
+  it('never repeats the value: every common password gets the same message', () => {
+    const messages = new Set(['admin1234', 'qwerty123', 'letmein!!'].map(refusal));
+    expect(messages.size).toBe(1);
+    expect([...messages][0]).not.toMatch(/admin1234|qwerty123|letmein/);
+  });
+
+  it('refuses a password shorter than 8 characters or longer than 128', () => {
+    expect(() => admin('Xq7#kLm')).toThrow(/ADMIN_PASSWORD: .*at least 8/);
+    expect(() => admin('x'.repeat(64) + 'y'.repeat(65))).toThrow(/ADMIN_PASSWORD: .*at most 128/);
+  });
+
+  it('applies PASSWORD_POLICY=classes too', () => {
+    const passphrase = 'correct horse battery staple';
+    expect(admin(passphrase).ADMIN_PASSWORD).toBe(passphrase);
+    expect(() => admin(passphrase, { PASSWORD_POLICY: 'classes' })).toThrow(
+      /ADMIN_PASSWORD: .*upper-case letter/,
+    );
+    expect(admin('Kx9!vRq2#mT', { PASSWORD_POLICY: 'classes' }).ADMIN_PASSWORD).toBe('Kx9!vRq2#mT');
+  });
+
+  it('accepts a strong password, and no admin at all', () => {
+    expect(admin('Admin-pass-1!', { NODE_ENV: 'production' }).ADMIN_PASSWORD).toBe('Admin-pass-1!');
+    expect(env({}).ADMIN_PASSWORD).toBeUndefined();
+  });
+});
+
+describe('MFA_MAX_FAILURES_PER_DAY', () => {
+  it('defaults to 10 and reaches the kit', () => {
+    expect(env({}).MFA_MAX_FAILURES_PER_DAY).toBe(10);
+    expect(authOptionsFromEnv(env({ MFA_MAX_FAILURES_PER_DAY: '4' })).mfa?.maxFailuresPerDay).toBe(
+      4,
+    );
+  });
+
+  it.each(['0', '-1', 'many'])('refuses %p, naming the setting', (value) => {
+    expect(() => env({ MFA_MAX_FAILURES_PER_DAY: value })).toThrow(/MFA_MAX_FAILURES_PER_DAY/);
   });
 });

@@ -18,7 +18,12 @@ import {
 } from 'class-validator';
 
 import type { PasswordPolicy } from '../auth/index.js';
-import { MIN_SECRET_LENGTH, parseEncryptionKey, PASSWORD_POLICIES } from '../auth/index.js';
+import {
+  MIN_SECRET_LENGTH,
+  parseEncryptionKey,
+  PASSWORD_POLICIES,
+  passwordProblems,
+} from '../auth/index.js';
 
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
 
@@ -295,9 +300,9 @@ export class Env {
   @IsEmail()
   ADMIN_EMAIL?: string;
 
+  /** Held to the signup password policy (PASSWORD_POLICY: length, common list, classes). */
   @IsOptional()
   @IsString()
-  @MinLength(8)
   ADMIN_PASSWORD?: string;
 
   @IsOptional()
@@ -368,6 +373,16 @@ export class Env {
   @MinLength(1)
   MFA_ISSUER = 'Guardhouse';
 
+  /**
+   * Wrong second-factor codes per account in 24 hours (all clients together) after which only a
+   * recovery code or a mailed password reset gets in; a login challenge dies after 5 of them.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  MFA_MAX_FAILURES_PER_DAY = 10;
+
   /** GET/DELETE /api/auth/sessions and the admin's /api/users/:id/sessions. */
   @Transform(toBoolean)
   @IsBoolean()
@@ -412,7 +427,10 @@ export class Env {
   @IsBoolean()
   REQUIRE_VERIFIED_EMAIL = false;
 
-  /** Mail-sending requests (reset, verification, email change) per address within MAIL_WINDOW_SECONDS. */
+  /**
+   * Mail sent on request (reset, verification, signup notice, email change) per address and kind
+   * within MAIL_WINDOW_SECONDS (429 beyond; signup sends nothing and answers as always).
+   */
   @Type(() => Number)
   @IsInt()
   @Min(1)
@@ -487,6 +505,7 @@ export function validateEnv(raw: Record<string, unknown>): Env {
   checkTrustProxy(env);
   checkMfaKey(env);
   checkMail(env);
+  checkAdminPassword(env);
   return env;
 }
 
@@ -544,6 +563,21 @@ const weakSecretError = (): Error =>
     'Invalid configuration:\n  JWT_SECRET: needs at least 32 random characters ' +
       '(e.g. `openssl rand -base64 48`), not a placeholder (only NODE_ENV=test accepts one)',
   );
+
+/**
+ * The configured admin logs in with ADMIN_PASSWORD like anyone else: it must pass the policy a
+ * signup would (`password` or `admin1234` would otherwise start a production server). The
+ * messages name the setting, never the value.
+ */
+function checkAdminPassword(env: Env): void {
+  if (env.ADMIN_PASSWORD === undefined) return;
+  const problems = passwordProblems(env.PASSWORD_POLICY, env.ADMIN_PASSWORD, 'ADMIN_PASSWORD');
+  if (problems.length > 0) {
+    throw new Error(
+      `Invalid configuration:\n${problems.map((problem) => `  ADMIN_PASSWORD: ${problem}`).join('\n')}`,
+    );
+  }
+}
 
 // ---- second factor (issue 15) ----
 function checkMfaKey(env: Env): void {

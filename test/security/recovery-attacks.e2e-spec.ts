@@ -323,3 +323,46 @@ describe('per-IP limit on recovery requests', () => {
     expect(statuses).toEqual([400, 400, 400, 202, 429]);
   });
 });
+
+describe('email change: counted per client and per address before the address is looked up', () => {
+  const PER_IP = 4;
+  let smtp: TestSmtpServer;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    smtp = await startSmtpServer();
+    t = await createTestApp({
+      label: 'sec_recovery_email_change',
+      env: { SMTP_URL: smtp.url, PUBLIC_URL, TRUST_PROXY: '127.0.0.1', MAIL_MAX_PER_IP: '4' },
+    });
+  });
+
+  afterAll(async () => {
+    await t.close();
+    await smtp.close();
+  });
+
+  it('one client probing addresses gets one answer for taken and free ones, then 429', async () => {
+    const server = t.app.getHttpServer();
+    const prober = await signupAndLogin(t.app, { email: fresh('prober') });
+    const taken = await Promise.all(
+      Array.from({ length: PER_IP }, (_, i) =>
+        signupAndLogin(t.app, { email: fresh(`taken${i}`) }),
+      ),
+    );
+    const targets = [taken[0].email, taken[1].email, fresh('free'), taken[2].email, taken[3].email];
+    const answers: request.Response[] = [];
+    for (const newEmail of targets) {
+      answers.push(
+        await request(server)
+          .post('/api/users/me/email')
+          .set(prober.auth)
+          .set('X-Forwarded-For', '203.0.113.99')
+          .send({ newEmail, currentPassword: prober.password }),
+      );
+    }
+    expect(answers.map((res) => res.status)).toEqual([202, 202, 202, 202, 429]);
+    expect(new Set(answers.slice(0, PER_IP).map((res) => JSON.stringify(res.body))).size).toBe(1);
+    expect(Number(answers[PER_IP].headers['retry-after'])).toBeGreaterThan(0);
+  });
+});

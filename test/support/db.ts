@@ -43,6 +43,7 @@ export async function snapshot(
 export const REQUEST_BOOKKEEPING: Readonly<Record<string, string>> = {
   rate_limit_hits: 'one document per request the per-IP limit counts, refused or not',
   session_activity: 'when a session was last used: any authenticated request, refused or not',
+  audit_sweeps: "the audit retention's hourly lease: taken by a timer, whatever the request",
 };
 
 /**

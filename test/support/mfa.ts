@@ -33,3 +33,19 @@ export async function enrolledUser(app: NestFastifyApplication): Promise<Enrolle
     .expect(200);
   return { ...user, secret, recoveryCodes: confirm.body.recoveryCodes };
 }
+
+/** `count` distinct six-digit codes that are surely wrong now (no accepted step produces them). */
+export function wrongCodes(secret: string, count: number): string[] {
+  const totp = new TOTP({ secret: Secret.fromBase32(secret) });
+  const taken = new Set(
+    [-2, -1, 0, 1, 2].map((s) => totp.generate({ timestamp: Date.now() + s * 30_000 })),
+  );
+  const codes: string[] = [];
+  for (let n = 0; codes.length < count; n++) {
+    const code = String(n * 7919)
+      .padStart(6, '0')
+      .slice(-6);
+    if (!taken.has(code) && !codes.includes(code)) codes.push(code);
+  }
+  return codes;
+}

@@ -5,7 +5,6 @@ import {
   Get,
   Header,
   HttpCode,
-  Ip,
   Param,
   Patch,
   Query,
@@ -23,6 +22,7 @@ import {
 import type { AuthUser } from '../core/auth-user.js';
 import { AllowUnverified } from '../core/decorators/allow-unverified.decorator.js';
 import { Auth } from '../core/decorators/auth.decorator.js';
+import { ClientIp } from '../core/decorators/client-ip.decorator.js';
 import { CurrentUser } from '../core/decorators/current-user.decorator.js';
 import { RecentAuth } from '../core/decorators/recent-auth.decorator.js';
 import { UserAgent } from '../core/decorators/user-agent.decorator.js';
@@ -74,7 +74,7 @@ export class UsersController {
   @ApiConflictResponse({ description: 'You are the last active admin' })
   async disableMe(
     @CurrentUser() user: AuthUser,
-    @Ip() ip: string,
+    @ClientIp() ip: string,
     @UserAgent() userAgent?: string,
   ): Promise<void> {
     await this.users.disable(user, { ip, userAgent });
@@ -109,7 +109,7 @@ export class UsersController {
     @Param('id', ParseObjectIdPipe) id: string,
     @Body() dto: UpdateUserDto,
     @CurrentUser() admin: AuthUser,
-    @Ip() ip: string,
+    @ClientIp() ip: string,
     @UserAgent() userAgent?: string,
   ): Promise<UserResponseDto> {
     return toUserResponse(await this.users.adminUpdate(id, dto, admin, { ip, userAgent }));
@@ -129,7 +129,7 @@ export class UsersController {
   async remove(
     @Param('id', ParseObjectIdPipe) id: string,
     @CurrentUser() admin: AuthUser,
-    @Ip() ip: string,
+    @ClientIp() ip: string,
     @UserAgent() userAgent?: string,
   ): Promise<void> {
     await this.users.remove(id, admin, { ip, userAgent });

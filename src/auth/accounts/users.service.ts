@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 import { ConflictException, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { QueryFilter } from 'mongoose';
@@ -20,6 +22,8 @@ import { UserLifecycle } from './user-lifecycle.service.js';
 
 export interface AuthUserRecord extends AuthUser {
   passwordChangedAt: Date | null;
+  /** The password's version (see User.credentialVersion); never leaves the kit. */
+  credentialVersion: string | null;
 }
 
 /** What the configured-admin check at start-up found and did. */
@@ -43,6 +47,7 @@ function toAuthUser(doc: UserDocument): AuthUserRecord {
     mfaEnabled: doc.mfaEnabled ?? false,
     emailVerified: doc.emailVerified ?? false,
     passwordChangedAt: doc.passwordChangedAt ?? null,
+    credentialVersion: doc.credentialVersion ?? null,
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
   };
@@ -124,8 +129,17 @@ export class UsersService {
   }
 
   async getPasswordHash(id: string): Promise<string | null> {
+    return (await this.getCredential(id))?.passwordHash ?? null;
+  }
+
+  /** The hash and its credential version, from one read (see User.credentialVersion). */
+  async getCredential(
+    id: string,
+  ): Promise<{ passwordHash: string; credentialVersion: string | null } | null> {
     const doc = await this.users.findById(id).select('+passwordHash');
-    return live(doc) ? doc.passwordHash : null;
+    return live(doc)
+      ? { passwordHash: doc.passwordHash, credentialVersion: doc.credentialVersion ?? null }
+      : null;
   }
 
   async list(query: ListUsersQueryDto): Promise<PageDto<AuthUserRecord>> {
@@ -145,9 +159,11 @@ export class UsersService {
   async setPasswordHash(id: string, passwordHash: string): Promise<void> {
     // Whole seconds, like a token's `iat`; tokens issued before this second are refused.
     const changedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
+    // Written with the hash in one update: a reader sees both old or both new.
+    const credentialVersion = randomBytes(16).toString('base64url');
     await this.users.updateOne(
       { _id: id },
-      { $set: { passwordHash, passwordChangedAt: changedAt } },
+      { $set: { passwordHash, passwordChangedAt: changedAt, credentialVersion } },
     );
     await this.reapplySecurityState(id);
     await this.lifecycle.changed(id);

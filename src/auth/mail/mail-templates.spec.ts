@@ -9,10 +9,12 @@ describe('mail templates', () => {
     mails.signupExisting('a@example.com', 'Guardhouse', 'https://app.example.com/login'),
     mails.emailChangeConfirm('b@example.com', 'Guardhouse', URL_WITH_TOKEN),
     mails.emailChangeRequested('a@example.com', 'Guardhouse', 'b@example.com'),
+    mails.emailInUse('b@example.com', 'Guardhouse'),
     mails.passwordChanged('a@example.com', 'Guardhouse'),
     mails.passwordWasReset('a@example.com', 'Guardhouse'),
     mails.emailChanged('a@example.com', 'Guardhouse', 'b@example.com'),
     mails.accountDisabled('a@example.com', 'Guardhouse'),
+    mails.secondFactorFailures('a@example.com', 'Guardhouse', 3),
   ];
 
   it.each(all.map((mail) => [mail.kind, mail]))(

@@ -1,6 +1,22 @@
+/**
+ * Messages sent to an address because someone asked for it, at an address they typed (a reset
+ * link, a verification link, the notice to a taken address's owner...). Each is counted against
+ * the address's budget (MAIL_MAX_PER_ADDRESS): MailService sends them only with a MailGrant, which
+ * only RecoveryThrottleService hands out. Every other kind is a notice to the account's own
+ * address about a change to it. test/security/mail-budgets.e2e-spec.ts has a row for each.
+ */
+export const ON_REQUEST_MAIL_KINDS = [
+  'password-reset',
+  'verify-email',
+  'signup-existing',
+  'email-change-confirm',
+  'email-in-use',
+] as const;
+export type OnRequestMailKind = (typeof ON_REQUEST_MAIL_KINDS)[number];
+
 /** One message, ready to send: a plain-text and an HTML part, at most one link (its own). */
-export interface MailMessage {
-  kind: MailKind;
+export interface MailMessage<K extends MailKind = MailKind> {
+  kind: K;
   to: string;
   subject: string;
   text: string;
@@ -10,10 +26,7 @@ export interface MailMessage {
 }
 
 export type MailKind =
-  | 'password-reset'
-  | 'verify-email'
-  | 'signup-existing'
-  | 'email-change-confirm'
+  | OnRequestMailKind
   | 'email-change-requested'
   | 'password-changed'
   | 'password-was-reset'
@@ -21,7 +34,13 @@ export type MailKind =
   | 'mfa-enabled'
   | 'mfa-disabled'
   | 'recovery-code-used'
+  | 'second-factor-failures'
   | 'account-disabled';
+
+/** A message sent on request: needs a MailGrant for its address (MailService.sendRequested). */
+export type RequestedMail = MailMessage<OnRequestMailKind>;
+/** A notice to an account's own address (MailService.send). */
+export type NoticeMail = MailMessage<Exclude<MailKind, OnRequestMailKind>>;
 
 const escapeHtml = (value: string): string =>
   value.replace(
@@ -40,7 +59,12 @@ interface Content {
 
 const NOT_YOU = 'If this was not you, reset your password and contact your administrator.';
 
-function build(kind: MailKind, to: string, product: string, content: Content): MailMessage {
+function build<K extends MailKind>(
+  kind: K,
+  to: string,
+  product: string,
+  content: Content,
+): MailMessage<K> {
   const paragraphs = [...content.lines];
   const after = content.after ?? [];
   const text = [
@@ -108,6 +132,14 @@ export const mails = {
         'The address changes only when this link is used. If it was not you, ignore this message.',
       ],
     }),
+  emailInUse: (to: string, product: string) =>
+    build('email-in-use', to, product, {
+      subject: 'this address is already in use',
+      lines: [
+        `Someone asked to use ${to} as the address of their ${product} account. It already belongs to an account, so nothing changed.`,
+        'If it was you, use the account this address belongs to (or reset its password). Otherwise, ignore this message.',
+      ],
+    }),
   emailChangeRequested: (to: string, product: string, newEmail: string) =>
     build('email-change-requested', to, product, {
       subject: 'email change requested',
@@ -164,6 +196,14 @@ export const mails = {
       lines: [
         `A recovery code finished a login to your ${product} account. ${remaining} of your recovery codes remain.`,
         NOT_YOU,
+      ],
+    }),
+  secondFactorFailures: (to: string, product: string, failures: number) =>
+    build('second-factor-failures', to, product, {
+      subject: 'wrong codes after your password',
+      lines: [
+        `${failures} wrong codes from an authenticator app were entered after the correct password of your ${product} account in the last 24 hours. Nobody got in with them.`,
+        'If this was not you, someone may know your password: change it (or reset it) now.',
       ],
     }),
   accountDisabled: (to: string, product: string) =>

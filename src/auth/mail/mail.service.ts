@@ -8,7 +8,7 @@ import nodemailer from 'nodemailer';
 
 import type { AuthModuleOptions, MailOptions } from '../auth.options.js';
 import { AUTH_OPTIONS } from '../auth.options.js';
-import type { MailMessage } from './mail-templates.js';
+import type { MailMessage, NoticeMail, RequestedMail } from './mail-templates.js';
 
 /** How long shutdown waits for mail still in flight. */
 const DRAIN_TIMEOUT_MS = 10_000;
@@ -17,6 +17,29 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 const describe = (error: unknown): string =>
   error instanceof Error ? error.message : String(error);
+
+/**
+ * Leave to send one message on request to one address: handed out by RecoveryThrottleService
+ * once the request was counted against the address's budget (MAIL_MAX_PER_ADDRESS), and spent by
+ * MailService.sendRequested. A route cannot mail an address it was asked to without one.
+ */
+export class MailGrant {
+  private spent = false;
+
+  private constructor(readonly address: string) {}
+
+  /** For RecoveryThrottleService only, after it counted the request. */
+  static afterCounting(address: string): MailGrant {
+    return new MailGrant(address.toLowerCase());
+  }
+
+  /** Spends the grant on a message to its address; false when spent already or another one. */
+  spendOn(to: string): boolean {
+    if (this.spent || to.toLowerCase() !== this.address) return false;
+    this.spent = true;
+    return true;
+  }
+}
 
 /**
  * Sends account mail off the request path: `defer` runs a job (look up the account, issue a token,
@@ -69,8 +92,20 @@ export class MailService implements OnModuleDestroy {
     void run.finally(() => this.pending.delete(run));
   }
 
-  /** Queues a message (see `defer`). */
-  send(message: MailMessage): void {
+  /** Queues a notice to an account's own address (see `defer`). */
+  send(message: NoticeMail): void {
+    this.defer(() => this.deliver(message));
+  }
+
+  /**
+   * Queues a message sent on request, spending `grant` (one message to the grant's address).
+   * Without a matching, unspent grant nothing is sent (an error is logged: a bug, not a client's).
+   */
+  sendRequested(grant: MailGrant, message: RequestedMail): void {
+    if (!grant.spendOn(message.to)) {
+      this.logger.error(`Mail "${message.kind}" not sent: no budget granted for its address`);
+      return;
+    }
     this.defer(() => this.deliver(message));
   }
 

@@ -5,7 +5,6 @@ import {
   Get,
   Header,
   HttpCode,
-  Ip,
   Post,
   UseInterceptors,
 } from '@nestjs/common';
@@ -26,6 +25,7 @@ import {
 import { AuthService } from '../auth.service.js';
 import type { AuthUser } from '../core/auth-user.js';
 import { Auth } from '../core/decorators/auth.decorator.js';
+import { ClientIp } from '../core/decorators/client-ip.decorator.js';
 import { CurrentUser } from '../core/decorators/current-user.decorator.js';
 import { Public } from '../core/decorators/public.decorator.js';
 import { RecentAuth } from '../core/decorators/recent-auth.decorator.js';
@@ -65,16 +65,20 @@ export class MfaController {
     summary: 'Finish a login with a code from the app, or a recovery code',
     description:
       'The mfaToken is single-use and lives 5 minutes; a code is accepted once. Wrong codes ' +
-      'count as failed logins. With a recovery code the answer says how many remain.',
+      'count as failed logins, an mfaToken dies after 5 of them (from any clients), and past ' +
+      'MFA_MAX_FAILURES_PER_DAY wrong codes on the account in 24 hours only a recovery code is ' +
+      'checked (429 for an app code). With a recovery code the answer says how many remain.',
   })
   @ApiOkResponse({ type: MfaTokenResponseDto })
   @ApiBadRequestResponse({ description: 'Malformed body, or both or neither of code/recoveryCode' })
-  @ApiUnauthorizedResponse({ description: 'Unknown, used or expired mfaToken; wrong or used code' })
+  @ApiUnauthorizedResponse({
+    description: 'Unknown, used, expired or spent (5 wrong codes) mfaToken; wrong or used code',
+  })
   @ApiForbiddenResponse({ description: 'The account is disabled' })
   @ApiNotFoundResponse({ description: SWITCHED_OFF })
   finishLogin(
     @Body() dto: MfaLoginDto,
-    @Ip() ip: string,
+    @ClientIp() ip: string,
     @UserAgent() userAgent?: string,
   ): Promise<MfaTokenResponseDto> {
     return this.auth.loginWithSecondFactor(dto, { ip, userAgent });
@@ -106,7 +110,7 @@ export class MfaController {
   startTotp(
     @CurrentUser() user: AuthUser,
     @Body() dto: StartTotpDto,
-    @Ip() ip: string,
+    @ClientIp() ip: string,
   ): Promise<TotpEnrolmentDto> {
     return this.mfa.startTotp(user, dto.password, ip);
   }
@@ -125,7 +129,7 @@ export class MfaController {
   confirmTotp(
     @CurrentUser() user: AuthUser,
     @Body() dto: TotpCodeDto,
-    @Ip() ip: string,
+    @ClientIp() ip: string,
     @UserAgent() userAgent?: string,
   ): Promise<RecoveryCodesDto> {
     return this.mfa.confirmTotp(user, dto.code, { ip, userAgent });
@@ -144,7 +148,7 @@ export class MfaController {
   disableTotp(
     @CurrentUser() user: AuthUser,
     @Body() dto: DisableTotpDto,
-    @Ip() ip: string,
+    @ClientIp() ip: string,
     @UserAgent() userAgent?: string,
   ): Promise<void> {
     return this.mfa.disableTotp(user, dto, { ip, userAgent });

@@ -33,12 +33,19 @@ import { SessionsService } from '../sessions/sessions.service.js';
 import { isDuplicateKeyError } from '../shared/duplicate-key.js';
 import { LoginThrottleService } from '../throttling/login-throttle.service.js';
 import type {
+  AdminDisableMfaDto,
   DisableTotpDto,
   MfaChallengeDto,
   MfaLoginDto,
   RecoveryCodesDto,
   TotpEnrolmentDto,
 } from './dto/mfa.dto.js';
+import type { MfaCheckScope, MfaFailureCounts } from './mfa-budget.service.js';
+import {
+  MFA_CHALLENGE_MAX_FAILURES,
+  MfaBudgetService,
+  MfaChallengeSpentError,
+} from './mfa-budget.service.js';
 import { MfaChallenge, MfaFactor, MfaRecoveryCode, MfaUsed } from './schemas/mfa.schema.js';
 import { SecretBox } from './secret-box.js';
 import type { SecurityNotices } from './security-notices.js';
@@ -52,6 +59,9 @@ const TOTP_PERIOD_SECONDS = 30;
 const TOTP_WINDOW = 1;
 const RECOVERY_ALPHABET = 'abcdefghjkmnpqrstvwxyz0123456789';
 const PURGE_INTERVAL_MS = 15 * 60 * 1000;
+/** Wrong codes after a correct password (in the failure window) before the owner is mailed. */
+export const MFA_NOTICE_AFTER_FAILURES = 3;
+const HOUR_MS = 3600_000;
 
 const INVALID_TOKEN = 'Invalid or expired MFA token';
 const INVALID_CODE = 'Invalid code';
@@ -59,9 +69,18 @@ const INVALID_CODE = 'Invalid code';
 const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
 const normalizeRecoveryCode = (code: string): string => code.toLowerCase().replace(/[\s-]/g, '');
 
-/** A finished second step: the user to open a session for. */
+/** What a right code finishes: the key that makes it single-use, and a recovery code's id. */
+interface CodeMatch {
+  useKey: string;
+  useExpiry: Date | null;
+  recoveryCodeId?: string;
+}
+
+/** A finished second step: the user to open a session for, bound to `credential`. */
 export interface MfaLoginResult {
   user: AuthUserRecord;
+  /** The credential version of the first step's password check. */
+  credential: string | null;
   recoveryCodesRemaining?: number;
 }
 
@@ -69,7 +88,8 @@ export interface MfaLoginResult {
  * TOTP (RFC 6238) second factor: enrolment, login challenges, recovery codes. Every "only once"
  * rule (an mfaToken, a code's time step, a recovery code, a confirmation) is an insert into
  * `mfa_used` keyed by the thing itself, so it holds across instances on FerretDB too. Every code
- * checked counts as a failed login until it succeeds (same limits as passwords).
+ * checked counts as a failed login until it succeeds (same limits as passwords), and within the
+ * second factor's own hard caps (MfaBudgetService): per challenge, per account and day.
  */
 @Injectable()
 export class MfaService implements OnModuleInit, OnModuleDestroy {
@@ -90,6 +110,7 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
     private readonly sessions: SessionsService,
     private readonly throttle: LoginThrottleService,
     private readonly lifecycle: UserLifecycle,
+    private readonly budget: MfaBudgetService,
     private readonly audit: AuditRecorder,
     mail: MailService,
     @Inject(AUTH_OPTIONS) options: AuthModuleOptions,
@@ -153,11 +174,12 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
 
   /** A code from the app turns the factor on; the ten recovery codes are returned this once. */
   async confirmTotp(user: AuthUser, code: string, client: ClientInfo): Promise<RecoveryCodesDto> {
+    const { ip } = client;
     const box = this.requireEnabled();
     const factor = await this.factors.findById(user.id);
     if (!factor) throw new ConflictException('Start the enrolment first');
     if (factor.confirmedAt) throw new ConflictException('The second factor is already on');
-    await this.throttle.countAttempt(user.email, client.ip);
+    await this.throttle.countAttempt(user.email, ip);
     const step = this.matchCode(box, factor, user.id, code);
     if (step === null) throw new BadRequestException('code is incorrect');
     if (!(await this.useOnce(`totp:${user.id}:${step}`, user.id, this.stepExpiry()))) {
@@ -167,7 +189,7 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
     if (!(await this.useOnce(`confirm:${factor.enrolment}`, user.id, null))) {
       throw new ConflictException('The second factor is already on');
     }
-    await this.throttle.reset(user.email, client.ip);
+    await this.throttle.reset(user.email, ip);
     const codes = await this.issueRecoveryCodes(box, user.id, factor.enrolment);
     await this.factors.updateOne({ _id: user.id }, { $set: { confirmedAt: new Date() } });
     await this.users.setMfaEnabled(user.id, true);
@@ -178,16 +200,13 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
 
   /** Off with the password and a current code (a stolen access token alone cannot do it). */
   async disableTotp(user: AuthUser, dto: DisableTotpDto, client: ClientInfo): Promise<void> {
+    const { ip } = client;
     const box = this.requireEnabled();
     const factor = await this.factors.findById(user.id);
     if (!factor?.confirmedAt) throw new ConflictException('The second factor is not on');
-    await this.checkPassword(user, dto.password, client.ip, false);
-    const step = this.matchCode(box, factor, user.id, dto.code);
-    if (step === null) throw new BadRequestException('code is incorrect');
-    if (!(await this.useOnce(`totp:${user.id}:${step}`, user.id, this.stepExpiry()))) {
-      throw new BadRequestException('code was already used');
-    }
-    await this.throttle.reset(user.email, client.ip);
+    await this.checkPassword(user, dto.password, ip, false);
+    await this.useOwnCode(box, user, factor, dto.code);
+    await this.throttle.reset(user.email, ip);
     await this.forget(user.id);
     this.audit.record('mfa.removed', { by: 'user' }, byUser(user, client));
     await this.notify('mfaDisabled', () => this.notices.mfaDisabled(user, false));
@@ -195,24 +214,46 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
 
   /**
    * A current code of the user's factor, as a proof for re-authentication: counted like a login
-   * attempt, single use (the time step is spent). 400 when the factor is off or the code wrong.
+   * attempt and within the account's daily cap, single use (the time step is spent). 400 when
+   * the factor is off or the code wrong.
    */
   async checkCode(user: AuthUser, code: string, ip: string): Promise<void> {
     const box = this.requireEnabled();
     const factor = await this.factors.findById(user.id);
     if (!factor?.confirmedAt) throw new BadRequestException('The second factor is not on');
     await this.throttle.countAttempt(user.email, ip);
-    const step = this.matchCode(box, factor, user.id, code);
-    if (step === null) throw new BadRequestException('code is incorrect');
-    if (!(await this.useOnce(`totp:${user.id}:${step}`, user.id, this.stepExpiry()))) {
-      throw new BadRequestException('code was already used');
-    }
+    await this.useOwnCode(box, user, factor, code);
     await this.throttle.reset(user.email, ip);
   }
 
-  /** Admin recovery: the factor goes and the user's sessions end. 404 when it is not on. */
-  async adminDisable(userId: string, admin: AuthUser, client: ClientInfo): Promise<void> {
-    this.requireEnabled();
+  /**
+   * Admin recovery: the factor goes and the user's sessions end. 404 when it is not on. The
+   * acting admin proves who they are first (password, and their own code when their factor is
+   * on), so a stolen admin token alone resets nobody; their own factor is theirs to turn off
+   * with password and code (403 here, whatever the body).
+   */
+  async adminDisable(
+    admin: AuthUser,
+    userId: string,
+    dto: AdminDisableMfaDto,
+    client: ClientInfo,
+  ): Promise<void> {
+    const { ip } = client;
+    const box = this.requireEnabled();
+    if (userId === admin.id) {
+      throw new ForbiddenException(
+        'Turn your own second factor off with DELETE /api/auth/mfa/totp (password and code)',
+      );
+    }
+    await this.checkPassword(admin, dto.password, ip, false);
+    const own = await this.factors.findById(admin.id);
+    if (own?.confirmedAt) {
+      if (dto.code === undefined) {
+        throw new BadRequestException('code is required: your second factor is on');
+      }
+      await this.useOwnCode(box, admin, own, dto.code);
+    }
+    await this.throttle.reset(admin.email, ip);
     const user = await this.users.getById(userId);
     const factor = await this.factors.findById(userId);
     if (!factor?.confirmedAt) throw new NotFoundException('This user has no second factor');
@@ -237,7 +278,7 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
       _id: sha256(mfaToken),
       user: user.id,
       email,
-      passwordChangedAt: user.passwordChangedAt,
+      credential: user.credentialVersion,
       expiresAt: new Date(Date.now() + MFA_TOKEN_TTL_SECONDS * 1000),
     });
     return { mfaRequired: true, mfaToken, expiresIn: MFA_TOKEN_TTL_SECONDS };
@@ -245,10 +286,12 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
 
   /**
    * The second step. The code is checked before anything is used up: a typo costs a counted
-   * failure, not the token. Then the token and the code are each used once (inserts); losing
-   * either race is a 401.
+   * failure, not the token (until the challenge's MFA_CHALLENGE_MAX_FAILURES are spent: then the
+   * token dies). Then the token and the code are each used once (inserts); losing either race is
+   * a 401. Past the account's daily cap only a recovery code is checked.
    */
   async finishLogin(dto: MfaLoginDto, client: ClientInfo): Promise<MfaLoginResult> {
+    const { ip } = client;
     const box = this.requireEnabled();
     if ((dto.code === undefined) === (dto.recoveryCode === undefined)) {
       throw new BadRequestException('Send either code or recoveryCode');
@@ -259,16 +302,12 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
       this.failed('invalid_token', method, challenge?.user.toString() ?? null, client);
       throw new UnauthorizedException(INVALID_TOKEN);
     }
-    await this.throttle.countAttempt(challenge.email, client.ip);
+    await this.throttle.countAttempt(challenge.email, ip);
     const userId = challenge.user.toString();
     const user = await this.users.findById(userId);
     const factor = await this.factors.findById(userId);
-    if (
-      !user ||
-      !factor?.confirmedAt ||
-      (user.passwordChangedAt?.getTime() ?? null) !==
-        (challenge.passwordChangedAt?.getTime() ?? null)
-    ) {
+    const credential = challenge.credential ?? null;
+    if (!user || !factor?.confirmedAt || user.credentialVersion !== credential) {
       this.failed('invalid_token', method, userId, client);
       throw new UnauthorizedException(INVALID_TOKEN);
     }
@@ -281,28 +320,29 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
       throw new ForbiddenException('This account is disabled');
     }
 
-    let useKey: string;
-    let useExpiry: Date | null;
-    let recoveryCodeId: string | undefined;
-    if (dto.code !== undefined) {
-      const step = this.matchCode(box, factor, userId, dto.code);
-      if (step === null) {
-        this.failed('wrong_code', method, userId, client);
-        throw new UnauthorizedException(INVALID_CODE);
-      }
-      useKey = `totp:${userId}:${step}`;
-      useExpiry = this.stepExpiry();
-    } else {
-      const hash = box.digest(normalizeRecoveryCode(dto.recoveryCode ?? ''));
-      const code = await this.recoveryCodes.findById(hash);
-      if (!code || code.user.toString() !== userId || code.enrolment !== factor.enrolment) {
-        this.failed('wrong_code', method, userId, client);
-        throw new UnauthorizedException(INVALID_CODE);
-      }
-      recoveryCodeId = hash;
-      useKey = `recovery:${hash}`;
-      useExpiry = null;
+    const scope: MfaCheckScope = {
+      userId,
+      challengeId: challenge._id,
+      kind: dto.code !== undefined ? 'totp' : 'recovery',
+    };
+    const outcome = await this.budget
+      .run(scope, () =>
+        dto.code !== undefined
+          ? Promise.resolve(this.matchTotp(box, factor, userId, dto.code))
+          : this.matchRecoveryCode(box, factor, userId, dto.recoveryCode ?? ''),
+      )
+      .catch(async (error: unknown) => {
+        if (!(error instanceof MfaChallengeSpentError)) throw error;
+        await this.challenges.deleteOne({ _id: challenge._id });
+        this.failed('invalid_token', method, userId, client);
+        throw new UnauthorizedException(INVALID_TOKEN);
+      });
+    if (!outcome.right) {
+      this.failed('wrong_code', method, userId, client);
+      await this.afterWrongLoginCode(user, challenge._id, outcome.failures);
+      throw new UnauthorizedException(INVALID_CODE);
     }
+    const { useKey, useExpiry, recoveryCodeId } = outcome.value;
     if (!(await this.useOnce(`challenge:${challenge._id}`, userId, challenge.expiresAt))) {
       this.failed('invalid_token', method, userId, client);
       throw new UnauthorizedException(INVALID_TOKEN);
@@ -312,15 +352,84 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
       this.failed('reused_code', method, userId, client);
       throw new UnauthorizedException('Code already used');
     }
-    await this.throttle.reset(challenge.email, client.ip);
-    if (recoveryCodeId === undefined) return { user };
+    await this.throttle.reset(challenge.email, ip);
+    if (recoveryCodeId === undefined) return { user, credential };
     await this.recoveryCodes.deleteOne({ _id: recoveryCodeId });
+    // The owner holds a recovery code: the account's wrong codes are forgiven.
+    await this.budget.clear(userId);
     const remaining = await this.countRecoveryCodes(userId, factor.enrolment);
     await this.notify('recoveryCodeUsed', () => this.notices.recoveryCodeUsed(user, remaining));
-    return { user, recoveryCodesRemaining: remaining };
+    return { user, credential, recoveryCodesRemaining: remaining };
+  }
+
+  /** A password reset by mail proves the owner: the account's wrong codes are forgiven. */
+  async clearFailures(userId: string): Promise<void> {
+    await this.budget.clear(userId);
   }
 
   // ---- helpers ----
+
+  /**
+   * A wrong code on a login challenge: the challenge dies with its last allowed failure, and
+   * from MFA_NOTICE_AFTER_FAILURES wrong codes after a correct password on, the owner is told
+   * (at most once an hour): someone may hold the password.
+   */
+  private async afterWrongLoginCode(
+    user: AuthUserRecord,
+    challengeId: string,
+    failures: MfaFailureCounts,
+  ): Promise<void> {
+    if (failures.challenge >= MFA_CHALLENGE_MAX_FAILURES) {
+      await this.challenges.deleteOne({ _id: challengeId });
+    }
+    if (failures.afterPassword < MFA_NOTICE_AFTER_FAILURES) return;
+    if (!(await this.claimHourlyNotice(user.id))) return;
+    await this.notify('secondFactorFailures', () =>
+      this.notices.secondFactorFailures?.(user, failures.afterPassword),
+    );
+  }
+
+  /**
+   * True for one caller per account in any hour: a notice in hour h claims h and h+1 (inserts,
+   * unique `_id`), and is sent only when both were free. Two notices therefore lie in hours at
+   * least two apart (more than an hour), also when callers race on several instances.
+   */
+  private async claimHourlyNotice(userId: string): Promise<boolean> {
+    const hour = Math.floor(Date.now() / HOUR_MS);
+    for (const slot of [hour, hour + 1]) {
+      const key = `notice:mfa-failures:${userId}:${slot}`;
+      if (!(await this.useOnce(key, userId, new Date((slot + 1) * HOUR_MS)))) return false;
+    }
+    return true;
+  }
+
+  /** The TOTP code's single-use key, or null when it matches no step in the window. */
+  private matchTotp(
+    box: SecretBox,
+    factor: MfaFactor,
+    userId: string,
+    code: string,
+  ): CodeMatch | null {
+    const step = this.matchCode(box, factor, userId, code);
+    return step === null
+      ? null
+      : { useKey: `totp:${userId}:${step}`, useExpiry: this.stepExpiry() };
+  }
+
+  /** The recovery code's id and single-use key, or null when it is none of this enrolment's. */
+  private async matchRecoveryCode(
+    box: SecretBox,
+    factor: MfaFactor,
+    userId: string,
+    given: string,
+  ): Promise<CodeMatch | null> {
+    const hash = box.digest(normalizeRecoveryCode(given));
+    const code = await this.recoveryCodes.findById(hash);
+    if (!code || code.user.toString() !== userId || code.enrolment !== factor.enrolment) {
+      return null;
+    }
+    return { useKey: `recovery:${hash}`, useExpiry: null, recoveryCodeId: hash };
+  }
 
   private requireEnabled(): SecretBox {
     // Switched off: the routes answer as if they did not exist.
@@ -352,6 +461,26 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
     return delta === null ? null : totp.counter() + delta;
   }
 
+  /**
+   * A signed-in user's code from their own factor (turning it off, an admin's reset of someone
+   * else's): 400 when wrong or already used; its time step is used up.
+   */
+  private async useOwnCode(
+    box: SecretBox,
+    user: AuthUser,
+    factor: MfaFactor,
+    code: string,
+  ): Promise<void> {
+    // Within the account's daily cap like a login's code (429 past it).
+    const outcome = await this.budget.run({ userId: user.id, kind: 'totp' }, () =>
+      Promise.resolve(this.matchTotp(box, factor, user.id, code)),
+    );
+    if (!outcome.right) throw new BadRequestException('code is incorrect');
+    if (!(await this.useOnce(outcome.value.useKey, user.id, outcome.value.useExpiry))) {
+      throw new BadRequestException('code was already used');
+    }
+  }
+
   /** A used step cannot match once it is out of the window: its record may go then. */
   private stepExpiry(): Date {
     return new Date(Date.now() + (2 * TOTP_WINDOW + 2) * TOTP_PERIOD_SECONDS * 1000);
@@ -368,17 +497,25 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
+  /**
+   * The password, checked like a login (a check the hashing queue refuses counts as no guess).
+   * With `reset` false the attempt stays counted until the steps after it pass (`reset` then).
+   */
   private async checkPassword(
     user: AuthUser,
     password: string,
     ip: string,
     reset = true,
   ): Promise<void> {
-    await this.throttle.countAttempt(user.email, ip);
+    this.passwords.assertHashingCapacity();
+    const attempt = await this.throttle.recordAttempt(user.email, ip);
     const hash = await this.users.getPasswordHash(user.id);
-    if (!hash || !(await this.passwords.verify(password, hash))) {
-      throw new BadRequestException('password is incorrect');
-    }
+    const valid = await this.throttle.settledBy(
+      attempt,
+      async () => hash !== null && (await this.passwords.verify(password, hash)),
+    );
+    if (!valid || !reset) await this.throttle.failed(attempt);
+    if (!valid) throw new BadRequestException('password is incorrect');
     if (reset) await this.throttle.reset(user.email, ip);
   }
 
@@ -409,11 +546,12 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
     return this.recoveryCodes.countDocuments({ user: userId, enrolment });
   }
 
-  /** Factor, codes and use records go; idempotent (also runs when the user is deleted). */
+  /** Factor, codes, use records and failures go; idempotent (also runs when the user is deleted). */
   private async forget(userId: string): Promise<void> {
     await this.factors.deleteOne({ _id: userId });
     await this.recoveryCodes.deleteMany({ user: userId });
     await this.used.deleteMany({ user: userId });
+    await this.budget.clear(userId);
     await this.users.setMfaEnabled(userId, false).catch(() => undefined);
   }
 
@@ -439,6 +577,7 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
       const now = trusted({ $lte: new Date() });
       await this.challenges.deleteMany({ expiresAt: now });
       await this.used.deleteMany({ expiresAt: now });
+      await this.budget.purgeExpired();
     } catch (error) {
       this.logger.warn(`MFA purge failed: ${(error as Error).message}`);
     }
@@ -453,5 +592,7 @@ function mailedNotices(mail: MailService): SecurityNotices {
       mail.send(mails.recoveryCodeUsed(user.email, product, remaining)),
     mfaDisabled: (user, byAdmin) => mail.send(mails.mfaDisabled(user.email, product, byAdmin)),
     mfaEnabled: (user) => mail.send(mails.mfaEnabled(user.email, product)),
+    secondFactorFailures: (user, failures) =>
+      mail.send(mails.secondFactorFailures(user.email, product, failures)),
   };
 }

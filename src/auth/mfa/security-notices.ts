@@ -13,10 +13,16 @@ export interface SecurityNotices {
   mfaDisabled(user: AuthUser, byAdmin: boolean): Promise<void> | void;
   /** The second factor was turned on. */
   mfaEnabled(user: AuthUser): Promise<void> | void;
+  /**
+   * `failures` wrong codes followed a correct password (in 24 hours): someone may hold the
+   * password. At most once an hour per account. Optional, so hosts' own notices keep compiling.
+   */
+  secondFactorFailures?(user: AuthUser, failures: number): Promise<void> | void;
 }
 
 export const NO_SECURITY_NOTICES: SecurityNotices = {
   recoveryCodeUsed: () => undefined,
   mfaDisabled: () => undefined,
   mfaEnabled: () => undefined,
+  secondFactorFailures: () => undefined,
 };

@@ -1,4 +1,4 @@
-import { Body, Controller, Header, HttpCode, Ip, Post } from '@nestjs/common';
+import { Body, Controller, Header, HttpCode, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiNotFoundResponse,
@@ -11,6 +11,7 @@ import {
 import type { AuthUser } from '../core/auth-user.js';
 import { AllowUnverified } from '../core/decorators/allow-unverified.decorator.js';
 import { Auth } from '../core/decorators/auth.decorator.js';
+import { ClientIp } from '../core/decorators/client-ip.decorator.js';
 import { CurrentUser } from '../core/decorators/current-user.decorator.js';
 import { UserAgent } from '../core/decorators/user-agent.decorator.js';
 import { AccessTokenDto } from '../dto/token-response.dto.js';
@@ -47,7 +48,7 @@ export class RecentAuthController {
   reauthenticate(
     @CurrentUser() user: AuthUser,
     @Body() dto: ReauthenticateDto,
-    @Ip() ip: string,
+    @ClientIp() ip: string,
     @UserAgent() userAgent?: string,
   ): Promise<AccessTokenDto> {
     return this.recentAuth.reauthenticate(user, dto, { ip, userAgent });

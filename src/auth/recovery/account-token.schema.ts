@@ -24,6 +24,14 @@ export class AccountToken {
   @Prop({ required: true })
   email!: string;
 
+  /**
+   * The account's credential version (User.credentialVersion) when the request was made (for an
+   * email change: read with the hash its password check passed). A password change or reset
+   * since voids the token, however late it was written.
+   */
+  @Prop({ type: String, default: null })
+  credential!: string | null;
+
   /** Email change: the address being confirmed. */
   @Prop({ type: String })
   newEmail?: string;

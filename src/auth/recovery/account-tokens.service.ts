@@ -24,7 +24,12 @@ export interface ValidToken {
   id: string;
   userId: string;
   newEmail?: string;
+  /** The credential version the token was issued under. */
+  credential: string | null;
 }
+
+/** What a session-holder can set going by mail; ended with every "end all sessions". */
+const PENDING_PURPOSES: TokenPurpose[] = ['email-change', 'verify-email'];
 
 const hashOf = (token: string) => createHash('sha256').update(token).digest('hex');
 
@@ -51,7 +56,16 @@ export class AccountTokensService implements OnModuleInit, OnModuleDestroy {
     clearInterval(this.purgeTimer);
   }
 
-  async issue(user: AuthUserRecord, purpose: TokenPurpose, newEmail?: string): Promise<string> {
+  /**
+   * `credential`: the credential version the request was checked against (default: the
+   * account's current one); the token is void once the account's is another.
+   */
+  async issue(
+    user: AuthUserRecord,
+    purpose: TokenPurpose,
+    newEmail?: string,
+    credential: string | null = user.credentialVersion,
+  ): Promise<string> {
     const token = randomBytes(TOKEN_BYTES).toString('base64url');
     const now = Date.now();
     await this.tokens.create({
@@ -59,6 +73,7 @@ export class AccountTokensService implements OnModuleInit, OnModuleDestroy {
       user: user.id,
       purpose,
       email: user.email,
+      credential,
       newEmail,
       createdAt: new Date(now),
       expiresAt: new Date(now + TOKEN_TTL_MS[purpose]),
@@ -88,6 +103,7 @@ export class AccountTokensService implements OnModuleInit, OnModuleDestroy {
       id: doc._id.toString(),
       userId: doc.user.toString(),
       newEmail: doc.newEmail,
+      credential: doc.credential ?? null,
       email: doc.email,
       createdAt: doc.createdAt,
     };
@@ -104,9 +120,14 @@ export class AccountTokensService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  /** Ends every open token of the account for a purpose (e.g. after the password changed). */
+  /** Ends every open token of the account (e.g. after the password changed). */
   async revokeAll(userId: string): Promise<void> {
     await this.tokens.deleteMany({ user: userId });
+  }
+
+  /** Ends the account's pending email-change and verification links. */
+  async revokePending(userId: string): Promise<void> {
+    await this.tokens.deleteMany({ user: userId, purpose: trusted({ $in: PENDING_PURPOSES }) });
   }
 
   private async purge(): Promise<void> {

@@ -10,9 +10,13 @@ export class RecoveryAttempt {
   @Prop({ type: String, default: null })
   account!: string | null;
 
-  /** clientKey(ip): the IP address, an IPv6 client's /64. */
-  @Prop({ required: true })
-  ip!: string;
+  /**
+   * clientKey(ip): the IP address, an IPv6 client's /64. Null for requests counted per address
+   * only (signup's mail: the route has the per-IP auth rate limit, and an office behind one
+   * address must not lose verification mails).
+   */
+  @Prop({ type: String, default: null })
+  ip!: string | null;
 
   @Prop({ type: Date, required: true })
   at!: Date;

@@ -11,6 +11,7 @@ import { Model, trusted } from 'mongoose';
 
 import type { AuthModuleOptions } from '../auth.options.js';
 import { AUTH_OPTIONS } from '../auth.options.js';
+import { MailGrant } from '../mail/mail.service.js';
 import { clientKey } from '../throttling/client-key.js';
 import { RecoveryAttempt } from './recovery-attempt.schema.js';
 
@@ -31,7 +32,9 @@ export class TooManyRecoveryRequestsException extends HttpException {
  * Limits the requests that send mail or present a mailed token, per address (however many clients
  * send them: that is what stops a mailbox being flooded) and per client IP. As for failed logins,
  * each request is inserted first and counted afterwards, so parallel bursts cannot all pass. The
- * per-address count does not depend on whether an account has that address.
+ * per-address count does not depend on whether an account has that address, and runs before the
+ * address is looked up. Mail to an address on request needs the MailGrant `grant` or
+ * `grantQuietly` returns: counting is not optional.
  */
 @Injectable()
 export class RecoveryThrottleService implements OnModuleInit, OnModuleDestroy {
@@ -73,6 +76,29 @@ export class RecoveryThrottleService implements OnModuleInit, OnModuleDestroy {
       if (account !== undefined) await this.limit({ kind, account }, this.perAccount);
     } catch (error) {
       await this.attempts.deleteOne({ _id: attempt._id });
+      throw error;
+    }
+  }
+
+  /** `hit` for a request that mails `address`: the leave to send that one message. */
+  async grant(kind: string, ip: string, address: string): Promise<MailGrant> {
+    await this.hit(kind, ip, address);
+    return MailGrant.afterCounting(address);
+  }
+
+  /**
+   * For routes whose answer must not change with the budget (signup: a 429 there would tell a
+   * taken address from a new one): counted per address only; over the limit the request is not
+   * counted and null comes back, so nothing is mailed and the answer stays the same.
+   */
+  async grantQuietly(kind: string, address: string): Promise<MailGrant | null> {
+    const attempt = await this.attempts.create({ kind, account: address, at: new Date() });
+    try {
+      await this.limit({ kind, account: address }, this.perAccount);
+      return MailGrant.afterCounting(address);
+    } catch (error) {
+      await this.attempts.deleteOne({ _id: attempt._id });
+      if (error instanceof TooManyRecoveryRequestsException) return null;
       throw error;
     }
   }

@@ -1,4 +1,4 @@
-import { Body, Controller, Header, HttpCode, Ip, Post, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Header, HttpCode, Post, UseInterceptors } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -13,6 +13,7 @@ import {
 import type { AuthUser } from '../core/auth-user.js';
 import { AllowUnverified } from '../core/decorators/allow-unverified.decorator.js';
 import { Auth } from '../core/decorators/auth.decorator.js';
+import { ClientIp } from '../core/decorators/client-ip.decorator.js';
 import { CurrentUser } from '../core/decorators/current-user.decorator.js';
 import { Public } from '../core/decorators/public.decorator.js';
 import { RecentAuth } from '../core/decorators/recent-auth.decorator.js';
@@ -53,7 +54,7 @@ export class RecoveryController {
   @ApiBadRequestResponse({ description: 'Not an email address, or unknown fields' })
   forgot(
     @Body() dto: ForgotPasswordDto,
-    @Ip() ip: string,
+    @ClientIp() ip: string,
     @UserAgent() userAgent?: string,
   ): Promise<AcceptedDto> {
     return this.recovery.forgotPassword(dto.email, { ip, userAgent });
@@ -75,7 +76,7 @@ export class RecoveryController {
   })
   reset(
     @Body() dto: ResetPasswordDto,
-    @Ip() ip: string,
+    @ClientIp() ip: string,
     @UserAgent() userAgent?: string,
   ): Promise<void> {
     return this.recovery.resetPassword(dto.token, dto.newPassword, { ip, userAgent });
@@ -88,7 +89,11 @@ export class RecoveryController {
   @ApiOperation({ summary: 'Verify your address with the token from a verification link' })
   @ApiNoContentResponse({ description: 'Address verified' })
   @ApiBadRequestResponse({ description: INVALID_LINK })
-  verify(@Body() dto: TokenDto, @Ip() ip: string, @UserAgent() userAgent?: string): Promise<void> {
+  verify(
+    @Body() dto: TokenDto,
+    @ClientIp() ip: string,
+    @UserAgent() userAgent?: string,
+  ): Promise<void> {
     return this.recovery.verifyEmail(dto.token, { ip, userAgent });
   }
 
@@ -100,7 +105,7 @@ export class RecoveryController {
   @ApiAcceptedResponse({ type: AcceptedDto })
   resend(
     @CurrentUser() user: AuthUser,
-    @Ip() ip: string,
+    @ClientIp() ip: string,
     @UserAgent() userAgent?: string,
   ): Promise<AcceptedDto> {
     return this.recovery.resendVerification(user, { ip, userAgent });
@@ -126,7 +131,7 @@ export class RecoveryController {
   changeEmail(
     @CurrentUser() user: AuthUser,
     @Body() dto: ChangeEmailDto,
-    @Ip() ip: string,
+    @ClientIp() ip: string,
     @UserAgent() userAgent?: string,
   ): Promise<AcceptedDto> {
     return this.recovery.requestEmailChange(user, dto, { ip, userAgent });
@@ -142,7 +147,7 @@ export class RecoveryController {
   @ApiConflictResponse({ description: 'The new address has been registered meanwhile' })
   confirmEmailChange(
     @Body() dto: TokenDto,
-    @Ip() ip: string,
+    @ClientIp() ip: string,
     @UserAgent() userAgent?: string,
   ): Promise<void> {
     return this.recovery.confirmEmailChange(dto.token, { ip, userAgent });

@@ -16,8 +16,10 @@ import type { AuthModuleOptions } from '../auth.options.js';
 import { AUTH_OPTIONS } from '../auth.options.js';
 import type { AuthUser } from '../core/auth-user.js';
 import type { ClientInfo } from '../core/client-info.js';
+import type { MailGrant } from '../mail/mail.service.js';
 import { MailService } from '../mail/mail.service.js';
 import { mails } from '../mail/mail-templates.js';
+import { MfaService } from '../mfa/mfa.service.js';
 import { PasswordService } from '../password.service.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { LoginThrottleService } from '../throttling/login-throttle.service.js';
@@ -70,6 +72,7 @@ export class RecoveryService implements OnModuleInit {
     private readonly tokens: AccountTokensService,
     private readonly mail: MailService,
     private readonly lifecycle: UserLifecycle,
+    private readonly mfa: MfaService,
     private readonly audit: AuditRecorder,
     @Inject(AUTH_OPTIONS) options: AuthModuleOptions,
   ) {
@@ -80,6 +83,8 @@ export class RecoveryService implements OnModuleInit {
   }
 
   onModuleInit(): void {
+    // Links a session-holder set going (an email change, a verification) end with the sessions.
+    this.sessions.onEndAll((userId) => this.tokens.revokePending(userId));
     if (!this.mail.enabled) {
       this.logger.warn('Mail is not configured: password reset and email verification are off');
       return;
@@ -96,7 +101,7 @@ export class RecoveryService implements OnModuleInit {
 
   async forgotPassword(email: string, client: ClientInfo): Promise<AcceptedDto> {
     this.assertEnabled();
-    await this.throttle.hit('password-reset', client.ip, email);
+    const grant = await this.throttle.grant('password-reset', client.ip, email);
     this.mail.defer(async () => {
       const user = await this.users.findByEmail(email);
       // Unknown and disabled accounts get nothing; the answer was the same already.
@@ -104,7 +109,8 @@ export class RecoveryService implements OnModuleInit {
       this.audit.record('password.reset_requested', {}, byAnonymous(user.id, client));
       const token = await this.tokens.issue(user, 'password-reset');
       const url = this.mail.link(LINK_PATHS.resetPassword, token);
-      this.mail.send(
+      this.mail.sendRequested(
+        grant,
         mails.passwordReset(user.email, this.product, url, TOKEN_TTL_MS['password-reset'] / 60_000),
       );
     });
@@ -112,16 +118,20 @@ export class RecoveryService implements OnModuleInit {
   }
 
   async resetPassword(token: string, newPassword: string, client: ClientInfo): Promise<void> {
+    const { ip } = client;
     this.assertEnabled();
-    await this.throttle.hit('password-reset-use', client.ip);
+    await this.throttle.hit('password-reset-use', ip);
     const { user, record } = await this.usable(token, 'password-reset');
-    await this.throttle.hit('password-reset-account', client.ip, user.email);
+    await this.throttle.hit('password-reset-account', ip, user.email);
     // Before the token is used up: a refused password leaves the link working.
     this.passwords.assertAllowed(newPassword, 'newPassword');
     const passwordHash = await this.passwords.hash(newPassword);
     if (!(await this.tokens.consume(record.id))) throw new BadRequestException(INVALID_LINK);
     await this.users.setPasswordHash(user.id, passwordHash);
     await this.sessions.revokeAllForUser(user.id);
+    // The mailbox proved the owner: wrong second-factor codes are forgiven (a cap reached by
+    // someone who held the old password no longer blocks the owner's own codes).
+    await this.mfa.clearFailures(user.id);
     // The link went to this address: it is the owner's.
     if (!user.emailVerified) await this.users.setEmailVerified(user.id);
     await this.tokens.revokeAll(user.id);
@@ -130,38 +140,51 @@ export class RecoveryService implements OnModuleInit {
     this.mail.send(mails.passwordWasReset(user.email, this.product));
   }
 
-  /** After signup: a verification link (nothing when mail is off). */
+  /**
+   * After signup: a verification link (nothing when mail is off, or when the address's signup
+   * mail budget is spent: the signup itself succeeded, and resend sends a link later).
+   */
   afterSignup(user: AuthUser): void {
     if (!this.mail.enabled) return;
-    this.mail.defer(() => this.sendVerification(user.id));
+    this.mail.defer(async () => {
+      const grant = await this.throttle.grantQuietly('signup', user.email);
+      if (grant) await this.sendVerification(user.id, grant);
+    });
   }
 
   /**
    * Signup when verification is required: the same 202 for a new and a taken address; the owner
-   * of a taken one is told someone tried (ASVS 5.0 6.3.8). Both paths hash the password once.
+   * of a taken one is told someone tried (ASVS 5.0 6.3.8). Both paths hash the password once and
+   * count against the address's mail budget first; over it nothing is mailed, and the answer is
+   * the same 202.
    */
   async signupQuietly(email: string, create: () => Promise<AuthUser>): Promise<AcceptedDto> {
+    const grant = await this.throttle.grantQuietly('signup', email);
     try {
-      this.afterSignup(await create());
+      const user = await create();
+      if (grant) this.mail.defer(() => this.sendVerification(user.id, grant));
     } catch (error) {
       if (!(error instanceof ConflictException)) throw error;
-      this.mail.defer(async () => {
-        const owner = await this.users.findByEmail(email);
-        if (!owner || !owner.active) return;
-        this.mail.send(
-          mails.signupExisting(owner.email, this.product, this.mail.link(LINK_PATHS.login)),
-        );
-      });
+      if (grant) {
+        this.mail.defer(async () => {
+          const owner = await this.users.findByEmail(email);
+          if (!owner || !owner.active) return;
+          this.mail.sendRequested(
+            grant,
+            mails.signupExisting(owner.email, this.product, this.mail.link(LINK_PATHS.login)),
+          );
+        });
+      }
     }
     return ACCEPTED.signup;
   }
 
   async resendVerification(user: AuthUser, client: ClientInfo): Promise<AcceptedDto> {
     this.assertEnabled();
-    await this.throttle.hit('verify-email', client.ip, user.email);
+    const grant = await this.throttle.grant('verify-email', client.ip, user.email);
     if (!user.emailVerified) {
       this.audit.record('email.verification_requested', {}, byUser(user, client));
-      this.mail.defer(() => this.sendVerification(user.id));
+      this.mail.defer(() => this.sendVerification(user.id, grant));
     }
     return ACCEPTED.resend;
   }
@@ -175,35 +198,58 @@ export class RecoveryService implements OnModuleInit {
     this.audit.record('email.verified', {}, byUser(user, client));
   }
 
-  /** Checking the current password is a login by another door: same limits as a login. */
+  /**
+   * Checking the current password is a login by another door: same limits as a login. Then the
+   * request is counted per client and per new address before that address is looked up, and the
+   * answer is the same 202 whether it is taken or not: a free address gets the confirmation link,
+   * a taken one's owner a notice that it is in use, and the current address hears of both alike.
+   */
   async requestEmailChange(
     user: AuthUser,
     dto: ChangeEmailDto,
     client: ClientInfo,
   ): Promise<AcceptedDto> {
+    const { ip } = client;
     this.assertEnabled();
-    await this.loginThrottle.recordAttempt(user.email, client.ip);
-    const hash = await this.users.getPasswordHash(user.id);
-    if (!hash || !(await this.passwords.verify(dto.currentPassword, hash))) {
+    this.passwords.assertHashingCapacity();
+    const attempt = await this.loginThrottle.recordAttempt(user.email, ip);
+    const checked = await this.users.getCredential(user.id);
+    const valid = await this.loginThrottle.settledBy(
+      attempt,
+      async () =>
+        checked !== null &&
+        (await this.passwords.verify(dto.currentPassword, checked.passwordHash)),
+    );
+    if (!valid || !checked) {
+      await this.loginThrottle.failed(attempt);
       throw new BadRequestException('currentPassword is incorrect');
     }
-    await this.loginThrottle.reset(user.email, client.ip);
+    await this.loginThrottle.reset(user.email, ip);
     if (dto.newEmail === user.email) {
       throw new BadRequestException('newEmail is already the address of this account');
     }
-    if (await this.users.findByEmail(dto.newEmail)) {
-      throw new ConflictException('Email is already registered');
-    }
-    // Counted per new address too: nobody floods a stranger's mailbox with confirmation links.
-    await this.throttle.hit('email-change', client.ip, dto.newEmail);
+    // Per new address too: nobody floods a stranger's mailbox, taken or not.
+    const grant = await this.throttle.grant('email-change', ip, dto.newEmail);
     this.audit.record('email.change_requested', { newEmail: dto.newEmail }, byUser(user, client));
     this.mail.defer(async () => {
       const current = await this.users.findById(user.id);
-      if (!current || !current.active) return;
-      const token = await this.tokens.issue(current, 'email-change', dto.newEmail);
-      const url = this.mail.link(LINK_PATHS.confirmEmailChange, token);
-      this.mail.send(mails.emailChangeConfirm(dto.newEmail, this.product, url));
+      // The password checked above changed meanwhile: that change ended every link already.
+      if (!current || !current.active || current.credentialVersion !== checked.credentialVersion) {
+        return;
+      }
       this.mail.send(mails.emailChangeRequested(current.email, this.product, dto.newEmail));
+      if (await this.users.findByEmail(dto.newEmail)) {
+        this.mail.sendRequested(grant, mails.emailInUse(dto.newEmail, this.product));
+        return;
+      }
+      const token = await this.tokens.issue(
+        current,
+        'email-change',
+        dto.newEmail,
+        checked.credentialVersion,
+      );
+      const url = this.mail.link(LINK_PATHS.confirmEmailChange, token);
+      this.mail.sendRequested(grant, mails.emailChangeConfirm(dto.newEmail, this.product, url));
     });
     return ACCEPTED.emailChange;
   }
@@ -236,12 +282,13 @@ export class RecoveryService implements OnModuleInit {
     this.mail.send(mails.passwordChanged(user.email, this.product));
   }
 
-  private async sendVerification(userId: string): Promise<void> {
+  private async sendVerification(userId: string, grant: MailGrant): Promise<void> {
     const user = await this.users.findById(userId);
-    if (!user || !user.active || user.emailVerified) return;
+    // Verified meanwhile, or the address changed since the request was counted for it.
+    if (!user || !user.active || user.emailVerified || user.email !== grant.address) return;
     const token = await this.tokens.issue(user, 'verify-email');
     const url = this.mail.link(LINK_PATHS.verifyEmail, token);
-    this.mail.send(mails.verifyEmail(user.email, this.product, url));
+    this.mail.sendRequested(grant, mails.verifyEmail(user.email, this.product, url));
   }
 
   private notify(
@@ -267,6 +314,8 @@ export class RecoveryService implements OnModuleInit {
       !user.active ||
       // Issued to another address than the account's current one.
       user.email !== record.email ||
+      // Issued under another password (a change or reset since, however late it was written).
+      user.credentialVersion !== record.credential ||
       // The password changed after the link was mailed (another reset, or a change).
       (user.passwordChangedAt !== null &&
         user.passwordChangedAt.getTime() > record.createdAt.getTime())

@@ -5,7 +5,6 @@ import {
   Header,
   HttpCode,
   Inject,
-  Ip,
   NotFoundException,
   Param,
   Query,
@@ -23,6 +22,7 @@ import type { AuthModuleOptions } from '../auth.options.js';
 import { AUTH_OPTIONS } from '../auth.options.js';
 import type { AuthUser } from '../core/auth-user.js';
 import { Auth } from '../core/decorators/auth.decorator.js';
+import { ClientIp } from '../core/decorators/client-ip.decorator.js';
 import { CurrentUser } from '../core/decorators/current-user.decorator.js';
 import { UserAgent } from '../core/decorators/user-agent.decorator.js';
 import { Role } from '../core/roles.js';
@@ -59,8 +59,8 @@ export class AdminSessionsController {
     @Query() query: PaginationQueryDto,
   ): Promise<PageDto<SessionResponseDto>> {
     this.assertEnabled();
-    await this.users.getById(id);
-    const page = await this.sessions.listForUser(id, query);
+    const { credentialVersion } = await this.users.getById(id);
+    const page = await this.sessions.listForUser(id, credentialVersion, query);
     return { ...page, items: page.items.map((s) => toSessionResponse(s)) };
   }
 
@@ -75,7 +75,7 @@ export class AdminSessionsController {
     @Param('id', ParseObjectIdPipe) id: string,
     @Param('sessionId') sessionId: string,
     @CurrentUser() admin: AuthUser,
-    @Ip() ip: string,
+    @ClientIp() ip: string,
     @UserAgent() userAgent?: string,
   ): Promise<void> {
     this.assertEnabled();

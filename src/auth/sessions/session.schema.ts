@@ -33,6 +33,14 @@ export class Session {
   @Prop({ required: true })
   endsAt!: Date;
 
+  /**
+   * The credential version (User.credentialVersion) the login checked; the session is refused
+   * once it is not the account's current one. Null (or absent: sessions from before it) matches
+   * an account whose password never changed since.
+   */
+  @Prop({ type: String, default: null })
+  credential!: string | null;
+
   /** Client address at login, shown in the session list (absent on sessions from before it). */
   @Prop({ type: String })
   ip?: string;
@@ -46,8 +54,8 @@ export class Session {
 
 export type SessionDocument = HydratedDocument<Session>;
 export const SessionSchema = SchemaFactory.createForClass(Session);
-// A user's session list, newest first.
-SessionSchema.index({ user: 1, createdAt: -1, _id: -1 });
+// A user's session list (sessions of the current credential only), newest first.
+SessionSchema.index({ user: 1, credential: 1, createdAt: -1, _id: -1 });
 
 /**
  * One issued refresh token, stored only as a SHA-256 hash. `parent` is unique: a token can get

@@ -5,7 +5,6 @@ import {
   Header,
   HttpCode,
   Inject,
-  Ip,
   NotFoundException,
   Param,
   Query,
@@ -18,10 +17,12 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 
+import { UsersService } from '../accounts/users.service.js';
 import type { AuthModuleOptions } from '../auth.options.js';
 import { AUTH_OPTIONS } from '../auth.options.js';
 import type { AuthUser } from '../core/auth-user.js';
 import { Auth } from '../core/decorators/auth.decorator.js';
+import { ClientIp } from '../core/decorators/client-ip.decorator.js';
 import { CurrentUser } from '../core/decorators/current-user.decorator.js';
 import { UserAgent } from '../core/decorators/user-agent.decorator.js';
 import type { PageDto } from '../shared/dto/paginated.dto.js';
@@ -38,6 +39,7 @@ export class SessionsController {
 
   constructor(
     private readonly sessions: SessionsService,
+    private readonly users: UsersService,
     @Inject(AUTH_OPTIONS) options: AuthModuleOptions,
   ) {
     this.enabled = options.sessionsApi ?? true;
@@ -55,7 +57,8 @@ export class SessionsController {
     @Query() query: PaginationQueryDto,
   ): Promise<PageDto<SessionResponseDto>> {
     this.assertEnabled();
-    const page = await this.sessions.listForUser(user.id, query);
+    const { credentialVersion } = await this.users.getById(user.id);
+    const page = await this.sessions.listForUser(user.id, credentialVersion, query);
     return { ...page, items: page.items.map((s) => toSessionResponse(s, user.sessionId)) };
   }
 
@@ -73,7 +76,7 @@ export class SessionsController {
   async end(
     @CurrentUser() user: AuthUser,
     @Param('id') id: string,
-    @Ip() ip: string,
+    @ClientIp() ip: string,
     @UserAgent() userAgent?: string,
   ): Promise<void> {
     this.assertEnabled();

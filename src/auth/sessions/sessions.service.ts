@@ -65,6 +65,17 @@ export interface IssuedRefresh {
   authentication: SessionAuthenticationView;
 }
 
+/** A rotated refresh token, with the credential version its session was opened with. */
+export interface RotatedRefresh extends IssuedRefresh {
+  credential: string | null;
+}
+
+/** An open session: its absolute end and the credential version it was opened with. */
+export interface OpenSession {
+  endsAt: Date;
+  credential: string | null;
+}
+
 const DAY_SECONDS = 24 * 3600;
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
@@ -77,6 +88,7 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
   private readonly refreshTtlMs: number;
   private readonly maxAgeMs: number;
   private readonly listeners = new Set<(sessionIds: string[] | 'all', userId: string) => void>();
+  private readonly endAllHooks: ((userId: string) => Promise<void>)[] = [];
   private purgeTimer?: NodeJS.Timeout;
   /** Session id → when this instance last wrote its "last used"; Map order: oldest first. */
   private readonly touched = new Map<string, number>();
@@ -117,20 +129,35 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
     clearInterval(this.purgeTimer);
   }
 
+  /**
+   * Runs (and is awaited) whenever every session of a user ends: logout-all, a password change or
+   * reset, an admin's factor reset, disable, delete. What a session-holder could have set going
+   * (pending email-change and verification links) ends with them.
+   */
+  onEndAll(hook: (userId: string) => Promise<void>): void {
+    this.endAllHooks.push(hook);
+  }
+
   /** Called with the ended session ids (or 'all' of a user) so caches can drop them. */
   onRevoked(listener: (sessionIds: string[] | 'all', userId: string) => void): void {
     this.listeners.add(listener);
   }
 
-  /** A new session for a user who just authenticated with `methods` (RFC 8176 values). */
+  /**
+   * Opens a session for a user who just authenticated with `methods` (RFC 8176 values), bound to
+   * `credential`, the credential version read with the password hash the login checked
+   * (User.credentialVersion): if the password changed meanwhile, the session is refused on every
+   * use, even though it was created after the change ended every session.
+   */
   async create(
     userId: string,
-    methods: AuthMethod[],
+    { credential, methods }: { credential: string | null; methods: AuthMethod[] },
     client: SessionClient = {},
   ): Promise<IssuedRefresh> {
     const endsAt = new Date(Date.now() + this.maxAgeMs);
     const session = await this.sessions.create({
       user: userId,
+      credential,
       expiresAt: this.expiry(endsAt),
       endsAt,
       ...(client.ip ? { ip: client.ip } : {}),
@@ -173,7 +200,7 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
    * Exchanges a refresh token for a new one. A token that already has a successor was used before:
    * the session is revoked (reuse detection), so at most one of concurrent refreshes succeeds.
    */
-  async rotate(presented: string, client: ClientInfo): Promise<IssuedRefresh> {
+  async rotate(presented: string, client: ClientInfo): Promise<RotatedRefresh> {
     const token = await this.tokens.findOne({ hash: hashToken(presented) });
     if (!token || token.expiresAt.getTime() <= Date.now()) throw this.invalid();
     const sessionId = token.session;
@@ -215,6 +242,7 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
       userId,
       refreshToken,
       authentication: await this.authenticationOf(session),
+      credential: session.credential ?? null,
     };
   }
 
@@ -227,22 +255,33 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
   }
 
   async isActive(sessionId: string, userId: string): Promise<boolean> {
-    return (await this.activeUntil(sessionId, userId)) !== null;
+    return (await this.findActive(sessionId, userId)) !== null;
   }
 
   /**
-   * The absolute end of the session when it is open now (it belongs to the user, is neither idle
-   * nor past its absolute end), else null. The end never moves, so callers may cache it.
+   * The session's absolute end and credential when it is open now (it belongs to the user, is
+   * neither idle nor past its absolute end), else null. Neither ever changes, so callers may
+   * cache them.
    */
-  async activeUntil(sessionId: string, userId: string): Promise<Date | null> {
-    return (await this.findActive(sessionId, userId))?.endsAt ?? null;
+  async openSession(sessionId: string, userId: string): Promise<OpenSession | null> {
+    const session = await this.findActive(sessionId, userId);
+    return session ? { endsAt: session.endsAt, credential: session.credential ?? null } : null;
   }
 
-  /** The user's open sessions, newest first. */
-  async listForUser(userId: string, query: PaginationQueryDto): Promise<PageDto<SessionView>> {
+  /**
+   * The user's open sessions of the current credential (`credential`: the account's
+   * credentialVersion), newest first: sessions a password change left behind are not shown.
+   */
+  async listForUser(
+    userId: string,
+    credential: string | null,
+    query: PaginationQueryDto,
+  ): Promise<PageDto<SessionView>> {
     const now = new Date();
     const filter = {
       user: userId,
+      // null also matches sessions stored before the field existed (MongoDB and FerretDB alike).
+      credential,
       expiresAt: trusted({ $gt: now }),
       endsAt: trusted({ $gt: now }),
     };
@@ -334,6 +373,7 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
     await this.tokens.deleteMany({ user: userId });
     await this.authentications.deleteMany({ user: userId });
     this.emit('all', userId);
+    for (const hook of this.endAllHooks) await hook(userId);
   }
 
   async purgeExpired(): Promise<void> {

@@ -1,4 +1,4 @@
-import { clientKey } from './client-key.js';
+import { clientAddress, clientKey, parseClientAddress } from './client-key.js';
 
 describe('clientKey (what per-IP limits count by)', () => {
   it('gives two IPv6 addresses of one /64 the same key', () => {
@@ -22,5 +22,55 @@ describe('clientKey (what per-IP limits count by)', () => {
 
   it('spells one address one way, however it was written', () => {
     expect(clientKey('2001:DB8:0001:0002:0:0:0:1')).toBe(clientKey('2001:db8:1:2::1'));
+  });
+});
+
+describe('parseClientAddress (one spelling per address, a port dropped)', () => {
+  it.each([
+    ['10.111.0.1', '10.111.0.1'],
+    ['10.111.0.1:1234', '10.111.0.1'],
+    [' 203.0.113.7 ', '203.0.113.7'],
+    ['[2001:DB8::1]:443', '2001:db8::1'],
+    ['[::1]', '::1'],
+    ['::1', '::1'],
+    ['2001:db8:0:0:0:0:0:1', '2001:db8::1'],
+    ['::ffff:203.0.113.7', '203.0.113.7'],
+    ['[::ffff:203.0.113.7]:80', '203.0.113.7'],
+  ])('%p is %p', (value, expected) => {
+    expect(parseClientAddress(value)).toBe(expected);
+  });
+
+  it.each([
+    'not-an-address',
+    '',
+    '10.111.0.1:',
+    '10.111.0.1:1234:5',
+    '10.111.0.1, 10.0.0.2',
+    '127.1',
+    '0x7f.0.0.1',
+    '999.1.1.1',
+    '[10.0.0.1]:80x',
+    '::1]:80',
+    'unix:/run/app.sock',
+  ])('%p is no address', (value) => {
+    expect(parseClientAddress(value)).toBeNull();
+  });
+});
+
+describe('clientAddress (what @ClientIp() and the rate-limit key read)', () => {
+  it('takes the reported (forwarded) address, normalized', () => {
+    expect(clientAddress('10.111.0.1:1234', '127.0.0.1')).toBe('10.111.0.1');
+    expect(clientKey(clientAddress('10.111.0.1:1234', '127.0.0.1'))).toBe(clientKey('10.111.0.1'));
+  });
+
+  it('falls back to the socket address when the reported one does not parse', () => {
+    expect(clientAddress('garbage-1', '127.0.0.1')).toBe('127.0.0.1');
+    expect(clientAddress('garbage-2', '::ffff:127.0.0.1')).toBe('127.0.0.1');
+    expect(clientAddress(undefined, '192.0.2.1')).toBe('192.0.2.1');
+  });
+
+  it('never returns the unparsed reported value', () => {
+    expect(clientAddress('garbage', undefined)).toBe('unknown');
+    expect(clientAddress('garbage', '/run/app.sock')).toBe('/run/app.sock');
   });
 });

@@ -1,5 +1,32 @@
 import ipaddr from 'ipaddr.js';
 
+const IPV4_WITH_PORT = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/;
+const BRACKETED_IPV6 = /^\[([^\]]+)\](?::\d{1,5})?$/;
+
+/**
+ * `value` as one IP address, spelt one way (IPv4 dotted, IPv6 compressed lower-case, an
+ * IPv4-mapped IPv6 address as its IPv4 address), with a port dropped (`1.2.3.4:80`,
+ * `[2001:db8::1]:443`); null when it is not an IP address. IPv4 only in four decimal parts:
+ * `127.1` or `0x7f.0.0.1` are not addresses a proxy reports.
+ */
+export function parseClientAddress(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  const text = value.trim();
+  const host = IPV4_WITH_PORT.exec(text)?.[1] ?? BRACKETED_IPV6.exec(text)?.[1] ?? text;
+  if (!ipaddr.IPv4.isValidFourPartDecimal(host) && !ipaddr.IPv6.isValid(host)) return null;
+  return ipaddr.process(host).toString();
+}
+
+/**
+ * The client's address: the one the platform reports (with a trusted proxy, taken from
+ * X-Forwarded-For), normalized by parseClientAddress. A reported value that is no IP address
+ * (`10.0.0.1:1234` once was taken as it is, `garbage`) would be a fresh rate-limit key per
+ * spelling, so the connecting socket's address stands in for it.
+ */
+export function clientAddress(reported: string | undefined, socket: string | undefined): string {
+  return parseClientAddress(reported) ?? parseClientAddress(socket) ?? socket ?? 'unknown';
+}
+
 /**
  * The key per-IP limits count a client under. An IPv6 client usually holds a whole /64 (one
  * subscriber's prefix) and can pick any address in it, so counting per address would give it

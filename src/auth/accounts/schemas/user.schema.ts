@@ -34,6 +34,16 @@ export class User {
   passwordChangedAt!: Date | null;
 
   /**
+   * Random, new with every password hash (change or reset); null until the first change.
+   * Read in the same document read as the hash at a password check and stored on the session
+   * (and MFA challenge) it opens: a session whose credential is not the current one is refused,
+   * so a login that checked the old password while a change ended every session keeps none.
+   * Random rather than a time: two changes within one second stay apart.
+   */
+  @Prop({ type: String, default: null })
+  credentialVersion!: string | null;
+
+  /**
    * Set first when an admin deletes the account: from then on the user counts as gone (no login,
    * no refresh, 401 on every token) while the cascade runs and until the document is deleted.
    */

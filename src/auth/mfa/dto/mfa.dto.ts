@@ -27,6 +27,24 @@ export class DisableTotpDto extends TotpCodeDto {
   password!: string;
 }
 
+/** The acting admin proves who they are before resetting someone else's second factor. */
+export class AdminDisableMfaDto {
+  /** Your (the acting admin's) current password. */
+  @IsString()
+  @MinLength(1)
+  @MaxLength(256)
+  password!: string;
+
+  @ApiProperty({
+    required: false,
+    example: '123456',
+    description: 'Your own current code, required when your second factor is on',
+  })
+  @IsOptional()
+  @Matches(TOTP_CODE, { message: 'code must be six digits' })
+  code?: string;
+}
+
 export class MfaLoginDto {
   /** From the first step of `POST /api/auth/login`. */
   @IsString()

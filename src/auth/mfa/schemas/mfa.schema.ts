@@ -49,9 +49,12 @@ export class MfaChallenge {
   @Prop({ required: true })
   email!: string;
 
-  /** The password the check passed: a change since then voids the challenge. */
-  @Prop({ type: Date, default: null })
-  passwordChangedAt!: Date | null;
+  /**
+   * The credential version (User.credentialVersion) read with the hash the check passed: a change
+   * since then voids the challenge, and the session it opens is bound to it.
+   */
+  @Prop({ type: String, default: null })
+  credential!: string | null;
 
   @Prop({ required: true, index: true })
   expiresAt!: Date;
@@ -76,3 +79,31 @@ export class MfaUsed {
   expiresAt!: Date | null;
 }
 export const MfaUsedSchema = SchemaFactory.createForClass(MfaUsed);
+
+/**
+ * One second-factor code check (a TOTP or a recovery code), inserted before the code is checked
+ * and counted with the others (FerretDB updates are not atomic; an insert is): of concurrent
+ * checks only as many as the budget allows go ahead. A right code, or a server error during the
+ * check, deletes its record again; a wrong one stays, as a failure, until `expiresAt`.
+ */
+@Schema({ collection: 'mfa_attempts', versionKey: false })
+export class MfaAttempt {
+  @Prop({ type: MongooseSchema.Types.ObjectId, required: true })
+  user!: Types.ObjectId;
+
+  /** The login challenge (its `_id`) the code was sent to; null for a signed-in user's code. */
+  @Prop({ type: String, default: null })
+  challenge!: string | null;
+
+  @Prop({ required: true })
+  at!: Date;
+
+  @Prop({ required: true })
+  expiresAt!: Date;
+}
+export const MfaAttemptSchema = SchemaFactory.createForClass(MfaAttempt);
+// The account's failures in the window (the daily cap, the owner's notice, Retry-After).
+MfaAttemptSchema.index({ user: 1, at: 1 });
+// The failures of one login challenge.
+MfaAttemptSchema.index({ challenge: 1 });
+MfaAttemptSchema.index({ expiresAt: 1 });
