@@ -51,6 +51,7 @@ const duration = positiveNumber('BENCH_DURATION', 5);
 const connections = positiveNumber('BENCH_CONNECTIONS', 32);
 const rounds = positiveNumber('BCRYPT_ROUNDS', 12);
 const WARM_UP_SECONDS = 1;
+const CLOCK_TICKS = 100;
 const PASSWORD = 'Bench-pass-1!';
 const DB_NAME = 'bench';
 const LOGIN_ACCOUNTS = 200;
@@ -167,7 +168,8 @@ async function main() {
 
   if (growth) await growthTable(db, hash, owner, api_);
   else {
-    await routeTable(db, hash, owner, api_, bare, floors, floorToken(floorSecret), jwtSecret);
+    const pids = { api: api.pid, db: database.pid };
+    await routeTable(db, hash, owner, api_, bare, floors, floorToken(floorSecret), jwtSecret, pids);
   }
 
   const lines = readFileSync(logFile, 'utf8')
@@ -177,7 +179,7 @@ async function main() {
   console.log(`Request log: ${lines.length} lines written to the log file during the run.`);
 }
 
-async function routeTable(db, hash, owner, api, bare, floors, floorBearer, jwtSecret) {
+async function routeTable(db, hash, owner, api, bare, floors, floorBearer, jwtSecret, pids) {
   const movieIds = await seedMovies(db, owner, 0, MOVIES);
   const accounts = await seedUsers(db, hash, 0, LOGIN_ACCOUNTS, 'login');
   const token = await login(api, accounts[0]);
@@ -245,12 +247,44 @@ async function routeTable(db, hash, owner, api, bare, floors, floorBearer, jwtSe
   for (const row of measured) {
     console.error(`Measuring ${row.name}...`);
     const login = row.ceiling === compares;
+    const before = { api: cpuMs(pids.api), main: cpuMs(pids.api, pids.api), db: cpuMs(pids.db) };
+    const threadsBefore = threadCpu(pids.api);
     Object.assign(row, await load(api, row.request, row.clients ?? connections, login));
+    // CPU time per answered request, warm-up included in neither: where the cost of a row goes.
+    const answered = Math.max(1, row.completed + (row.unavailable ?? 0) + row.warmUpCompleted);
+    row.apiCpu = (cpuMs(pids.api) - before.api) / answered;
+    row.dbCpu = (cpuMs(pids.db) - before.db) / answered;
+    // The main thread's share (JavaScript: Nest, the driver, JSON); the rest ran on libuv's
+    // thread pool (bcrypt) and V8's helper threads.
+    row.mainCpu = (cpuMs(pids.api, pids.api) - before.main) / answered;
+    if (process.env.BENCH_THREADS) {
+      const after = threadCpu(pids.api);
+      const perName = {};
+      for (const [tid, { name, ms: used }] of after) {
+        const key = tid === String(pids.api) ? 'main' : `${name}:${tid}`;
+        const spent = (used - (threadsBefore.get(tid)?.ms ?? 0)) / answered;
+        if (spent > 0) perName[key] = Math.round(spent * 10) / 10;
+      }
+      console.error(`  ${row.name}: API CPU ms per request by thread: ${JSON.stringify(perName)}`);
+    }
   }
   printTable(
-    ['route', 'req/s', 'p50 ms', 'p99 ms', '503s', 'ceiling', 'ceiling/s', 'ratio', 'target'],
+    [
+      'route',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      '503s',
+      'API CPU ms',
+      'main ms',
+      'DB CPU ms',
+      'ceiling',
+      'ceiling/s',
+      'ratio',
+      'target',
+    ],
     [hello, findOne, compares]
-      .map((c) => [c.name, fixed(c.rps), ms(c.p50), ms(c.p99), '', '', '', '', ''])
+      .map((c) => [c.name, fixed(c.rps), ms(c.p50), ms(c.p99), '', '', '', '', '', '', '', ''])
       .concat(
         [...floorRows, ...measured].map((row) => [
           row.name,
@@ -258,6 +292,9 @@ async function routeTable(db, hash, owner, api, bare, floors, floorBearer, jwtSe
           ms(row.p50),
           ms(row.p99),
           row.unavailable === undefined ? '' : String(row.unavailable),
+          row.apiCpu === undefined ? '' : cpu(row.apiCpu),
+          row.mainCpu === undefined ? '' : cpu(row.mainCpu),
+          row.dbCpu === undefined ? '' : cpu(row.dbCpu),
           row.ceiling.name,
           fixed(row.ceiling.rps),
           `${(row.rps / row.ceiling.rps).toFixed(2)}×`,
@@ -332,7 +369,7 @@ async function growthTable(db, hash, owner, api) {
 async function load(url, request, conns, login = false) {
   const seconds = login ? LOGIN_DURATION : duration;
   const options = { url, connections: conns, requests: [request], timeout: login ? 60 : 10 };
-  await autocannon({ ...options, duration: WARM_UP_SECONDS });
+  const warmUp = await autocannon({ ...options, duration: WARM_UP_SECONDS });
   const run = autocannon({ ...options, duration: seconds });
   const okLatencies = [];
   run.on('response', (_client, status, _bytes, latency) => {
@@ -352,6 +389,7 @@ async function load(url, request, conns, login = false) {
       p50: percentile(okLatencies, 50),
       p99: percentile(okLatencies, 99),
       unavailable: result.statusCodeStats?.['503']?.count ?? 0,
+      warmUpCompleted: warmUp.requests.total,
       failures,
     };
   }
@@ -361,8 +399,35 @@ async function load(url, request, conns, login = false) {
     seconds,
     p50: result.latency.p50,
     p99: result.latency.p99,
+    warmUpCompleted: warmUp.requests.total,
     failures,
   };
+}
+
+/** CPU time (user + system) a process has used so far, in milliseconds (Linux /proc). */
+function cpuMs(pid, thread) {
+  try {
+    const path = thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`;
+    const fields = readFileSync(path, 'utf8').split(') ')[1].split(' ');
+    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU ms used so far by each thread of a process, with the thread's name. */
+function threadCpu(pid) {
+  const threads = new Map();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+    threads.set(tid, { name, ms: cpuMs(pid, tid) });
+  }
+  return threads;
+}
+
+function cpu(value) {
+  return Number.isNaN(value) ? '?' : value < 1 ? value.toFixed(2) : value.toFixed(1);
 }
 
 function percentile(sorted, p) {

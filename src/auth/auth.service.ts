@@ -21,6 +21,7 @@ import type { SignupDto } from './dto/signup.dto.js';
 import type { AccessTokenDto, TokenResponseDto } from './dto/token-response.dto.js';
 import type { MfaChallengeDto, MfaLoginDto, MfaTokenResponseDto } from './mfa/dto/mfa.dto.js';
 import { MfaService } from './mfa/mfa.service.js';
+import type { ReservedPasswordCheck } from './password.service.js';
 import { PasswordService } from './password.service.js';
 import type { IssuedRefresh, SessionAuthenticationView } from './sessions/sessions.service.js';
 import { SessionsService } from './sessions/sessions.service.js';
@@ -78,12 +79,11 @@ export class AuthService {
    * runs, it is refused on every use.
    */
   async login(dto: LoginDto, client: ClientInfo): Promise<TokenResponseDto | MfaChallengeDto> {
-    // A login the hashing queue cannot take in time is refused before anything is counted.
-    this.passwords.assertHashingCapacity();
-    const attempt = await this.admitLogin(dto.email, client);
-    const found = await this.users.findByEmailWithHash(dto.email);
-    const valid = await this.throttle.settledBy(attempt, () =>
-      this.passwords.verify(dto.password, found?.passwordHash),
+    // A login the hashing queue cannot take in time is refused before anything is spent on it
+    // (nothing read, nothing counted): under a storm the refusals stay cheap.
+    const check = this.passwords.reserveCheck();
+    const { attempt, found, valid } = await this.checkLogin(dto, client, check).finally(() =>
+      check.release(),
     );
     if (!found || !valid) {
       await this.throttle.failed(attempt);
@@ -117,6 +117,15 @@ export class AuthService {
     );
     this.audit.record('login.succeeded', { secondFactor: null }, this.loggedIn(issued, client));
     return this.tokens(issued);
+  }
+
+  /** Admits the attempt, reads the account and checks the password in the reserved place. */
+  private async checkLogin(dto: LoginDto, client: ClientInfo, check: ReservedPasswordCheck) {
+    const attempt = await this.admitLogin(dto.email, client);
+    const found = await this.users.findByEmailWithHash(dto.email);
+    const hash = found?.passwordHash;
+    const valid = await this.throttle.settledBy(attempt, () => check.verify(dto.password, hash));
+    return { attempt, found, valid };
   }
 
   /** The second step of a login with a second factor. */

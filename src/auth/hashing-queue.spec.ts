@@ -124,3 +124,41 @@ describe('HashingQueue', () => {
     expect(() => new HashingQueue({ concurrency: 0, timeoutMs: 1, initialJobMs: 1 })).toThrow();
   });
 });
+
+describe('HashingQueue reservations', () => {
+  it('counts a reservation in the estimate, so a storm is refused at the door', async () => {
+    const queue = new HashingQueue({ concurrency: 1, timeoutMs: 250, initialJobMs: 100 });
+    // Expected waits: 0 (nothing ahead), then 100, 200 ms; the fourth would wait 300 ms.
+    const places = [queue.reserve(), queue.reserve(), queue.reserve()];
+    expect(queue.stats).toMatchObject({ reserved: 3, running: 0, waiting: 0 });
+    expect(() => queue.reserve()).toThrow(HashingQueueFullException);
+    // A released place frees room; running a reservation does not check the room again.
+    places[2].release();
+    places[2].release();
+    expect(queue.stats.reserved).toBe(2);
+    const jobs = [manualJob(), manualJob()];
+    const done = places.slice(0, 2).map((place, i) => place.run(jobs[i].run));
+    await settle();
+    expect(queue.stats).toMatchObject({ reserved: 0, running: 1, waiting: 1 });
+    jobs[0].job.finish();
+    await settle();
+    jobs[1].job.finish();
+    await expect(Promise.all(done)).resolves.toEqual(['done', 'done']);
+  });
+
+  it('counts a reserved job’s wait from the reservation', async () => {
+    jest.useFakeTimers();
+    const queue = new HashingQueue({ concurrency: 1, timeoutMs: 100, initialJobMs: 1 });
+    const stuck = manualJob();
+    const first = queue.run(stuck.run);
+    const place = queue.reserve();
+    jest.advanceTimersByTime(60);
+    const late = manualJob();
+    const outcome = place.run(late.run).catch((error: unknown) => error);
+    jest.advanceTimersByTime(40);
+    expect(await outcome).toBeInstanceOf(HashingQueueFullException);
+    expect(late.job.started).toBe(false);
+    stuck.job.finish();
+    await first;
+  });
+});

@@ -30,19 +30,33 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
+/**
+ * A place in the queue taken before a request does anything else: the job it runs later is
+ * already counted (by the estimate) and is not refused again. Released if the request ends
+ * without running it.
+ */
+export interface HashingReservation {
+  run<T>(job: () => Promise<T>): Promise<T>;
+  /** Gives the place back when no job will run (idempotent; a no-op once `run` was called). */
+  release(): void;
+}
+
 /** Weight of the newest job in the running average of job durations. */
 const SMOOTHING = 0.2;
 
 /**
  * A bounded first-in first-out queue for password hashing (bcrypt): at most `concurrency` jobs
  * run, the rest wait in order. A job is refused at once (HashingQueueFullException) when the
- * wait it would have, estimated from the jobs ahead of it and the average job duration, is over
- * `timeoutMs`; a job still waiting when `timeoutMs` has passed (the estimate was too kind) is
- * refused then. So no caller waits past the timeout, and work the hashing capacity cannot finish
- * in time is turned away before anything else is spent on it.
+ * wait it would have, estimated from the jobs ahead of it (running, waiting, and reserved by
+ * requests still on their way to it) and the average job duration, is over `timeoutMs`; a job
+ * still waiting when `timeoutMs` has passed (the estimate was too kind) is refused then. So no
+ * caller waits past the timeout, and a request the hashing capacity cannot serve in time is
+ * turned away before it spends anything else (`reserve` at its start): under a login storm the
+ * refusals stay cheap and the cores keep hashing.
  */
 export class HashingQueue {
   private running = 0;
+  private reserved = 0;
   private readonly waiting: Waiter[] = [];
   private averageJobMs: number;
 
@@ -53,10 +67,11 @@ export class HashingQueue {
 
   /** How long a job submitted now would wait before it starts, in milliseconds (estimated). */
   expectedWaitMs(): number {
-    if (this.running < this.options.concurrency) return 0;
-    // It starts once the jobs waiting ahead of it and one running job have finished; jobs
-    // finish at about `concurrency` per average duration.
-    return ((this.waiting.length + 1) / this.options.concurrency) * this.averageJobMs;
+    const ahead = this.running + this.waiting.length + this.reserved;
+    if (ahead < this.options.concurrency) return 0;
+    // It starts once all but `concurrency - 1` of the jobs ahead have finished; jobs finish at
+    // about `concurrency` per average duration.
+    return ((ahead - this.options.concurrency + 1) / this.options.concurrency) * this.averageJobMs;
   }
 
   /** Refuses now when a job submitted now could not start within the timeout. */
@@ -65,9 +80,43 @@ export class HashingQueue {
     if (expected > this.options.timeoutMs) throw this.refuse(expected, false);
   }
 
+  /** Takes a place for a job the caller will run soon (or refuses now, like `run`). */
+  reserve(): HashingReservation {
+    this.assertRoom();
+    this.reserved++;
+    const since = performance.now();
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
+      this.reserved--;
+    };
+    return {
+      run: (job) => {
+        release();
+        return this.enqueue(job, since);
+      },
+      release,
+    };
+  }
+
   async run<T>(job: () => Promise<T>): Promise<T> {
     this.assertRoom();
-    if (this.running >= this.options.concurrency) await this.wait();
+    return this.enqueue(job);
+  }
+
+  get stats(): { running: number; waiting: number; reserved: number; averageJobMs: number } {
+    return {
+      running: this.running,
+      waiting: this.waiting.length,
+      reserved: this.reserved,
+      averageJobMs: this.averageJobMs,
+    };
+  }
+
+  /** `since`: when the caller took its place (a reservation's wait counts from then). */
+  private async enqueue<T>(job: () => Promise<T>, since = performance.now()): Promise<T> {
+    if (this.running >= this.options.concurrency) await this.wait(since);
     this.running++;
     const started = performance.now();
     try {
@@ -80,22 +129,21 @@ export class HashingQueue {
     }
   }
 
-  get stats(): { running: number; waiting: number; averageJobMs: number } {
-    return { running: this.running, waiting: this.waiting.length, averageJobMs: this.averageJobMs };
-  }
-
-  private wait(): Promise<void> {
+  private wait(since: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         start: () => {
           clearTimeout(waiter.timer);
           resolve();
         },
-        timer: setTimeout(() => {
-          const index = this.waiting.indexOf(waiter);
-          if (index !== -1) this.waiting.splice(index, 1);
-          reject(this.refuse(this.options.timeoutMs, true));
-        }, this.options.timeoutMs),
+        timer: setTimeout(
+          () => {
+            const index = this.waiting.indexOf(waiter);
+            if (index !== -1) this.waiting.splice(index, 1);
+            reject(this.refuse(this.options.timeoutMs, true));
+          },
+          Math.max(0, since + this.options.timeoutMs - performance.now()),
+        ),
       };
       waiter.timer.unref();
       this.waiting.push(waiter);

@@ -44,6 +44,12 @@ export function defaultHashingConcurrency(): number {
   return Math.max(1, Math.min(availableParallelism(), threadPoolSize() - 1));
 }
 
+/** One password check a request has a place in the hashing queue for (PasswordService.reserveCheck). */
+export interface ReservedPasswordCheck {
+  verify(password: string, hash: string | undefined): Promise<boolean>;
+  release(): void;
+}
+
 /** Before the first hash has been timed: about cost 12 on a small server. */
 const FIRST_ESTIMATE_MS = 250;
 
@@ -93,6 +99,20 @@ export class PasswordService {
   }
 
   /**
+   * A place in the queue for this request's one password check, taken first (503 at once when
+   * full): the check later starts without being refused again, and until then the place counts
+   * in the estimate, so the logins let in are those the cores can hash in time and nothing is
+   * spent on the others. `release()` when the request ends without checking (idempotent).
+   */
+  reserveCheck(): ReservedPasswordCheck {
+    const reservation = this.queue.reserve();
+    return {
+      verify: (password, hash) => this.compare(password, hash, reservation),
+      release: () => reservation.release(),
+    };
+  }
+
+  /**
    * The rules of the configured policy that the DTO's shared checks (length, common passwords)
    * cannot know: 400 naming each missing rule, in the ValidationPipe's shape.
    */
@@ -106,12 +126,20 @@ export class PasswordService {
   }
 
   /** `hash` undefined means "no such user": compare against the dummy and fail. */
-  async verify(password: string, hash: string | undefined): Promise<boolean> {
+  verify(password: string, hash: string | undefined): Promise<boolean> {
+    return this.compare(password, hash, this.queue);
+  }
+
+  private async compare(
+    password: string,
+    hash: string | undefined,
+    queue: Pick<HashingQueue, 'run'>,
+  ): Promise<boolean> {
     if (hash === undefined) {
       const dummy = await this.dummyHash;
-      await this.queue.run(() => bcrypt.compare(bcryptInput(password), dummy));
+      await queue.run(() => bcrypt.compare(bcryptInput(password), dummy));
       return false;
     }
-    return this.queue.run(() => bcrypt.compare(bcryptInput(password), hash));
+    return queue.run(() => bcrypt.compare(bcryptInput(password), hash));
   }
 }

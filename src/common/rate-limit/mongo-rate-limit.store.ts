@@ -6,15 +6,19 @@ import { trusted } from 'mongoose';
 import { RateLimitHit, RateLimitHitSchema } from './rate-limit-hit.schema.js';
 
 type Result = { current: number; ttl: number };
+
+/** Expired hits are deleted at least this often, so counts read little more than one window. */
+const MAX_CLEANUP_INTERVAL_MS = 10_000;
 type Callback = (error: Error | null, result?: Result) => void;
 
 /**
  * A @fastify/rate-limit store in MongoDB, so that N instances allow the configured rate and not
- * N times it. A sliding window: each counted request inserts one document, then counts the
- * client's documents of the last `timeWindow` ms. A request whose insert is the r-th in the
- * window counts at least r, so at most `max` pass however many instances race (FerretDB's
- * updates are not atomic, inserts are). A client already at the limit is refused after one count
- * and adds nothing, so a flood stores at most `max` plus the concurrency documents per client.
+ * N times it. A sliding window: each request inserts one document, then counts the client's
+ * documents of the last `timeWindow` ms. A request whose insert is the r-th in the window counts
+ * at least r, so at most `max` pass however many instances race (FerretDB's updates are not
+ * atomic, inserts are); one over the limit takes its document back. Two database operations for
+ * a request within the limit (on FerretDB a count reads the whole collection, so the fewer the
+ * better, and the collection is kept to about one window of documents).
  */
 export function mongoRateLimitStore(connection: Connection): FastifyRateLimitStoreCtor {
   const hits: Model<RateLimitHit> =
@@ -25,26 +29,29 @@ export function mongoRateLimitStore(connection: Connection): FastifyRateLimitSto
   async function count(key: string, timeWindow: number, max: number): Promise<Result> {
     const now = Date.now();
     if (now >= nextCleanup) {
-      nextCleanup = now + timeWindow;
+      nextCleanup = now + Math.min(timeWindow, MAX_CLEANUP_INTERVAL_MS);
       // Best effort: a failed cleanup only leaves documents that no window counts any more.
       hits.deleteMany({ expiresAt: trusted({ $lt: new Date(now) }) }).catch(() => undefined);
     }
+    const at = new Date(now);
+    const [{ _id: id }] = await hits.insertMany(
+      [{ key, at, expiresAt: new Date(now + timeWindow) }],
+      { lean: true },
+    );
     // Operators are marked trusted: the connection sanitizes filters.
     const inWindow = { key, at: trusted({ $gt: new Date(now - timeWindow) }) };
-    const before = await hits.countDocuments(inWindow);
-    if (before >= max) {
-      // The client may send again once enough of its hits have left the window.
-      const opening = await hits
-        .findOne(inWindow, { at: 1 })
-        .sort({ at: 1 })
-        .skip(before - max)
-        .lean();
-      const ttl = opening ? opening.at.getTime() + timeWindow - now : timeWindow;
-      return { current: before + 1, ttl: Math.max(ttl, 1) };
-    }
-    const at = new Date(now);
-    await hits.insertMany([{ key, at, expiresAt: new Date(now + timeWindow) }], { lean: true });
-    return { current: await hits.countDocuments(inWindow), ttl: timeWindow };
+    const current = await hits.countDocuments(inWindow);
+    if (current <= max) return { current, ttl: timeWindow };
+    // Over the limit: not counted. The client may send again once enough of its hits have left
+    // the window.
+    await hits.deleteOne({ _id: id });
+    const opening = await hits
+      .findOne(inWindow, { at: 1 })
+      .sort({ at: 1 })
+      .skip(Math.max(0, current - 1 - max))
+      .lean();
+    const ttl = opening ? opening.at.getTime() + timeWindow - now : timeWindow;
+    return { current, ttl: Math.max(ttl, 1) };
   }
 
   class MongoRateLimitStore implements FastifyRateLimitStore {
