@@ -41,6 +41,13 @@ export class Session {
   @Prop({ type: String, default: null })
   credential!: string | null;
 
+  /**
+   * How the login authenticated the user (RFC 8176 values). A later re-authentication is kept in
+   * session_authentications instead (written apart: see there).
+   */
+  @Prop({ type: [String], default: undefined })
+  methods?: AuthMethod[];
+
   /** Client address at login, shown in the session list (absent on sessions from before it). */
   @Prop({ type: String })
   ip?: string;
@@ -103,7 +110,7 @@ export class SessionActivity {
 export const SessionActivitySchema = SchemaFactory.createForClass(SessionActivity);
 
 /**
- * How and when a session last authenticated its user (login, then every re-authentication),
+ * How and when a session last re-authenticated its user (its login is on the session itself),
  * carried into each access token as `auth_time` and `amr`. Apart from the session because
  * FerretDB updates rewrite the whole document: a refresh sliding the session's expiry could undo
  * a re-authentication landing at the same moment. `_id` is the session id; only login and

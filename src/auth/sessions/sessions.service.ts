@@ -158,6 +158,7 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
     const session = await this.sessions.create({
       user: userId,
       credential,
+      methods,
       expiresAt: this.expiry(endsAt),
       endsAt,
       ...(client.ip ? { ip: client.ip } : {}),
@@ -165,7 +166,6 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
     });
     const sessionId = session._id;
     const authentication = { at: session.createdAt, methods };
-    await this.authentications.create({ _id: sessionId, user: userId, ...authentication });
     const refreshToken = await this.insertToken(sessionId, userId, `session:${sessionId}`, endsAt);
     return { sessionId, userId, refreshToken, authentication };
   }
@@ -188,12 +188,12 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
     return authentication;
   }
 
-  /** When and how the session last authenticated (its login, for sessions older than the record). */
+  /** When and how the session last authenticated: its last re-authentication, else its login. */
   private async authenticationOf(session: Session): Promise<SessionAuthenticationView> {
     const found = await this.authentications.findById(session._id).lean();
-    return found
-      ? { at: found.at, methods: found.methods }
-      : { at: session.createdAt, methods: ['pwd'] };
+    if (found) return { at: found.at, methods: found.methods };
+    // Sessions from before `methods` was recorded were password logins.
+    return { at: session.createdAt, methods: session.methods ?? ['pwd'] };
   }
 
   /**
