@@ -24,6 +24,15 @@ interface CacheEntry {
   sessionEndsAt: number | null;
   /** The credential version the session was opened with (see SessionsService.create). */
   sessionCredential: string | null;
+  /** `user` as requests see it (without the fields only the checks read), made once per lookup. */
+  view: AuthUserView | null;
+}
+
+type AuthUserView = Omit<AuthUser, 'sessionId' | 'authTime' | 'amr'>;
+
+function viewOf(user: AuthUserRecord): AuthUserView {
+  const { passwordChangedAt: _changedAt, credentialVersion: _version, ...view } = user;
+  return view;
 }
 
 const MAX_CACHE_ENTRIES = 10_000;
@@ -79,12 +88,24 @@ export class PrincipalService implements OnModuleInit {
     );
   }
 
-  async resolve(payload: AccessTokenPayload): Promise<AuthUser> {
+  resolve(payload: AccessTokenPayload): Promise<AuthUser> {
     const { sub, sid } = payload;
     if (typeof sub !== 'string' || !OBJECT_ID_PATTERN.test(sub)) throw new UnauthorizedException();
     if (typeof sid !== 'string' || !SESSION_ID_PATTERN.test(sid)) throw new UnauthorizedException();
-    const { user, sessionEndsAt, sessionCredential } = await this.lookup(sub, sid);
-    if (!user) throw new UnauthorizedException();
+    // A cached answer is used without awaiting anything: most requests of a session end here.
+    const cached = this.cache.get(`${sub}:${sid}`);
+    if (cached && cached.expiresAt > Date.now()) return this.principal(cached, payload, sid);
+    return this.lookup(sub, sid).then((entry) => this.principal(entry, payload, sid));
+  }
+
+  /** The checks of every request, on a cached or fresh lookup; then the request's user. */
+  private principal(
+    entry: Omit<CacheEntry, 'expiresAt'>,
+    payload: AccessTokenPayload,
+    sid: string,
+  ): Promise<AuthUser> {
+    const { user, view, sessionEndsAt, sessionCredential } = entry;
+    if (!user || !view) throw new UnauthorizedException();
     // A disabled account is told so (403) even though disabling also ended its sessions.
     if (!user.active) throw new ForbiddenException('This account is disabled');
     // The absolute end is checked on every request, cached or not: the cache never extends it.
@@ -94,12 +115,13 @@ export class PrincipalService implements OnModuleInit {
     if (user.passwordChangedAt && payload.iat * 1000 < user.passwordChangedAt.getTime()) {
       throw new UnauthorizedException();
     }
-    await this.sessions.touch(sid);
-    const { passwordChangedAt: _changedAt, credentialVersion: _version, ...authUser } = user;
     const { auth_time: authTime, amr } = payload;
-    return authTime === undefined
-      ? { ...authUser, sessionId: sid }
-      : { ...authUser, sessionId: sid, authTime: authTime * 1000, amr };
+    const principal: AuthUser =
+      authTime === undefined
+        ? { ...view, sessionId: sid }
+        : { ...view, sessionId: sid, authTime: authTime * 1000, amr };
+    const touching = this.sessions.touch(sid);
+    return touching ? touching.then(() => principal) : Promise.resolve(principal);
   }
 
   private async lookup(userId: string, sessionId: string): Promise<Omit<CacheEntry, 'expiresAt'>> {
@@ -135,6 +157,7 @@ export class PrincipalService implements OnModuleInit {
       ]);
       answer = {
         user,
+        view: user ? viewOf(user) : null,
         sessionEndsAt: session?.endsAt.getTime() ?? null,
         sessionCredential: session?.credential ?? null,
       };

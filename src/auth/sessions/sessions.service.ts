@@ -313,25 +313,24 @@ export class SessionsService implements OnModuleInit, OnModuleDestroy {
    * Records that the session was used now, at most once per SESSION_TOUCH_INTERVAL_MS per session
    * on this instance: requests in between cost a map lookup. A failed write is only logged.
    */
-  async touch(sessionId: string): Promise<void> {
+  touch(sessionId: string): Promise<void> | undefined {
     const now = Date.now();
     const last = this.touched.get(sessionId);
-    if (last !== undefined && now - last < SESSION_TOUCH_INTERVAL_MS) return;
+    // Requests in between cost a map lookup, and no promise.
+    if (last !== undefined && now - last < SESSION_TOUCH_INTERVAL_MS) return undefined;
     this.touched.delete(sessionId);
     if (this.touched.size >= MAX_TOUCH_ENTRIES) {
       const oldest = this.touched.keys().next();
       if (!oldest.done) this.touched.delete(oldest.value);
     }
     this.touched.set(sessionId, now);
-    try {
-      await this.activity.updateOne(
-        { _id: sessionId },
-        { $set: { lastUsedAt: new Date(now) } },
-        { upsert: true },
+    return this.activity
+      .updateOne({ _id: sessionId }, { $set: { lastUsedAt: new Date(now) } }, { upsert: true })
+      .then(
+        () => undefined,
+        (error: unknown) =>
+          this.logger.warn(`Session activity not recorded: ${(error as Error).message}`),
       );
-    } catch (error) {
-      this.logger.warn(`Session activity not recorded: ${(error as Error).message}`);
-    }
   }
 
   /**
