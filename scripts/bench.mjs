@@ -196,12 +196,15 @@ async function routeTable(db, hash, owner, api, bare, floors, floorBearer, jwtSe
     ['nest', 'floor: Nest + passport-jwt'],
   ]) {
     await waitForOk(`${floors[stack].url}/me`, floors[stack].child, floorBearer);
-    floorRows.push({
-      name,
-      ceiling: hello,
-      target: '',
-      ...(await load(floors[stack].url, get('/me', floorBearer), connections)),
-    });
+    const pid = floors[stack].child.pid;
+    const before = { cpu: cpuMs(pid), main: cpuMs(pid, pid) };
+    const row = { name, ceiling: hello, target: '' };
+    Object.assign(row, await load(floors[stack].url, get('/me', floorBearer), connections));
+    // The floors' CPU per request too: a ratio of CPU costs holds when the machine is shared.
+    const answered = Math.max(1, row.completed + row.warmUpCompleted);
+    row.apiCpu = (cpuMs(pid) - before.cpu) / answered;
+    row.mainCpu = (cpuMs(pid, pid) - before.main) / answered;
+    floorRows.push(row);
   }
   console.error('Measuring bcrypt compares/s...');
   const compares = { name: `bcrypt compare, cost ${rounds}`, rps: await bcryptRate(hash) };
@@ -302,6 +305,13 @@ async function routeTable(db, hash, owner, api, bare, floors, floorBearer, jwtSe
         ]),
       ),
   );
+  for (const row of measured.filter((r) => r.ceiling === nestFloor && r.mainCpu > 0)) {
+    console.log(
+      `${row.name}: ${cpu(row.mainCpu)} ms of main-thread CPU per request against the Nest ` +
+        `floor's ${cpu(nestFloor.mainCpu)} ms: ${(nestFloor.mainCpu / row.mainCpu).toFixed(2)}× ` +
+        'its cost ratio (what the req/s ratio would be if each process had a core to itself).',
+    );
+  }
   printFailures(measured);
 }
 
