@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 
+import { jest } from '@jest/globals';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import request from 'supertest';
 
@@ -8,6 +9,7 @@ import { buildOpenApiDocument } from '../../src/bootstrap.js';
 import type { TestApp } from '../support/app.js';
 import { createTestApp } from '../support/app.js';
 import { launchChromium, screenshot } from '../support/browser.js';
+import { fakeClockOnly } from '../support/clock.js';
 import { Contract } from '../support/contract.js';
 import { codeAt } from '../support/mfa.js';
 import { login, STRONG_PASSWORD } from '../support/users.js';
@@ -276,6 +278,52 @@ describe('Account page', () => {
       .expect(200);
     expect(list.body.items).toHaveLength(1);
 
+    await expectNothingStored(context, page);
+    expect(problems).toEqual([]);
+    await context.close();
+  }, 90_000);
+
+  it('asks for the password again when an action needs a recent sign-in, then does it', async () => {
+    const { context, page, problems } = await openPage();
+    const email = newEmail();
+    await signUp(page, email);
+    await signInWithPassword(page, email);
+    await expectStatus(page, 'Signed in.');
+
+    // The sign-in is now older than REAUTH_MAX_AGE_SECONDS (300) for the app (fake clock).
+    fakeClockOnly(new Date(Date.now() + 301_000));
+    try {
+      await page.locator('#totp-start-password').fill(STRONG_PASSWORD);
+      await page.getByRole('button', { name: 'Turn on' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Confirm it is you' });
+      await dialog.waitFor();
+      shots.push(await screenshot(page, 'account-08-confirm-it-is-you.png'));
+      // Cancelling the dialog cancels the action.
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await expectStatus(page, 'Cancelled.');
+      await expect(page.locator('#totp-enrol').isVisible()).resolves.toBe(false);
+
+      await page.getByRole('button', { name: 'Turn on' }).click();
+      await dialog.waitFor();
+      // A wrong password keeps the dialog open with the API's answer as text.
+      await dialog.getByLabel('Your password').fill('not-the-password');
+      await dialog.getByRole('button', { name: 'Confirm' }).click();
+      await dialog
+        .locator('#reauth-error')
+        .getByText(/wrong|invalid|incorrect/i)
+        .waitFor();
+      await dialog.getByLabel('Your password').fill(STRONG_PASSWORD);
+      await dialog.getByRole('button', { name: 'Confirm' }).click();
+      await expectStatus(page, 'Scan the QR code');
+      await expect(dialog.isVisible()).resolves.toBe(false);
+      await page.getByRole('img', { name: /QR code/ }).waitFor();
+    } finally {
+      jest.useRealTimers();
+    }
+    // The tokens were in the page's memory only: a reload signs out.
+    await page.reload();
+    await page.locator('body[data-ready="true"]').waitFor();
+    await expect(page.locator('#signed-out').isVisible()).resolves.toBe(true);
     await expectNothingStored(context, page);
     expect(problems).toEqual([]);
     await context.close();

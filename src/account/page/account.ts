@@ -222,6 +222,8 @@ function reauthenticate(): Promise<void> {
   const problem = byId('reauth-error');
   password.value = '';
   problem.textContent = '';
+  // A passkey is offered only where this server has passkeys (their section is shown).
+  byId('reauth-passkey').hidden = byId('passkeys').hidden;
   return new Promise<void>((resolve, reject) => {
     const finish = (outcome: () => void): void => {
       form.removeEventListener('submit', onSubmit);
