@@ -9,9 +9,11 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
+COPY scripts/account-page.mjs ./scripts/
 # `nest build` and not `npm run build`: src/metadata.ts (the Swagger plugin's output) is committed,
-# so the prebuild step that regenerates it is not needed here.
-RUN npx nest build
+# so the prebuild step that regenerates it is not needed here; the account page's script bundle is
+# not committed, so it is built first (`nest build` copies it into dist/account/page/).
+RUN node scripts/account-page.mjs && npx nest build
 
 # ---- runtime: production dependencies and the compiled app, run as the unprivileged `node` user ----
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime

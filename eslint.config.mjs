@@ -15,6 +15,7 @@ export default tseslint.config(
       '.cache/**',
       'artifacts/**',
       'src/metadata.ts',
+      'src/account/page/account.js',
       '.dependency-cruiser.cjs',
     ],
   },
@@ -54,6 +55,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-call': 'off',
       '@typescript-eslint/no-unsafe-return': 'off',
     },
+  },
+  {
+    // The account page's script runs in the browser (its own tsconfig.json has the DOM types).
+    files: ['src/account/page/**/*.ts'],
+    languageOptions: { globals: globals.browser },
   },
   {
     // CommonJS on purpose: dependency-cruiser loads its config (and what it needs) with require.

@@ -18,5 +18,7 @@ if [ -z "${MONGODB_URI:-}" ]; then
 fi
 # The Swagger plugin's output is committed in src/metadata.ts; refresh it once for this session.
 node scripts/swagger-metadata.mjs
+# The account page's script bundle (/account), rebuilt once per session.
+node scripts/account-page.mjs
 echo "API on http://localhost:${PORT:-3000}/api — Swagger UI at http://localhost:${PORT:-3000}/api/docs" >&2
 npx --no nest start --watch

@@ -15,6 +15,7 @@ bash scripts/ensure-chromium.sh
 bash scripts/ensure-haproxy.sh
 node scripts/swagger-metadata.mjs
 npx tsc --noEmit -p tsconfig.json
+npx tsc --noEmit -p src/account/page/tsconfig.json
 mkdir -p reports
 node_bin=${TEST_NODE:-node}
 report=reports/jest.json

@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { PinoLogger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 
+import { AccountPageModule } from './account/account-page.module.js';
 import { AuthModule } from './auth/index.js';
 import { BooksModule } from './books/books.module.js';
 import { BucketlistsModule } from './bucketlists/bucketlists.module.js';
@@ -43,6 +44,7 @@ export class AppModule {
         BooksModule,
         TodosModule,
         BucketlistsModule,
+        ...(env.ACCOUNT_PAGE_ENABLED ? [AccountPageModule] : []),
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
     };

@@ -17,6 +17,7 @@ import type { Connection } from 'mongoose';
 import { NativeLogger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 
+import { isAccountPageRoute } from './account/account-page.routes.js';
 import { AppModule } from './app.module.js';
 import { clientAddress, clientKey } from './auth/index.js';
 import { UPLOAD_LIMITS } from './common/multipart/upload-limits.js';
@@ -177,12 +178,34 @@ const DOCS_CSP = {
   },
 };
 
+/**
+ * The account page (/account): its own script, styles and the TOTP QR code (a data: URL) only;
+ * it talks to this API alone, and no string ever reaches an HTML sink (Trusted Types).
+ */
+const ACCOUNT_PAGE_CSP = {
+  useDefaults: false,
+  directives: {
+    defaultSrc: ["'none'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'", 'data:'],
+    connectSrc: ["'self'"],
+    objectSrc: ["'none'"],
+    frameAncestors: ["'none'"],
+    baseUri: ["'none'"],
+    formAction: ["'self'"],
+    requireTrustedTypesFor: ["'script'"],
+    trustedTypes: ["'none'"],
+  },
+};
+
 const isDocsRoute = (route: string | undefined): boolean =>
   route === `/${DOCS_PATH}` || (route?.startsWith(`/${DOCS_PATH}/`) ?? false);
 
 /**
- * Helmet's headers, with the CSP relaxations Swagger UI needs on its own pages only (the matched
- * route decides, so an encoded path gets the policy of the route it reaches). Neither policy
+ * Helmet's headers, with the CSP relaxations Swagger UI and the account page need on their own
+ * pages only (the matched route decides, so an encoded path gets the policy of the route it
+ * reaches). No policy
  * depends on the request, so helmet runs once per policy at start-up and each request gets the
  * recorded headers in one call (helmet per request set 11 headers one by one on Node's response,
  * and @fastify/helmet would build its configuration again on every request). The request id is
@@ -191,8 +214,10 @@ const isDocsRoute = (route: string | undefined): boolean =>
 function addSecurityHeaders(fastify: FastifyInstance): void {
   const strict = helmetHeaders({ contentSecurityPolicy: STRICT_CSP });
   const docs = helmetHeaders({ contentSecurityPolicy: DOCS_CSP });
+  const accountPage = helmetHeaders({ contentSecurityPolicy: ACCOUNT_PAGE_CSP });
   fastify.addHook('onRequest', (request, reply, done) => {
-    reply.headers(isDocsRoute(request.routeOptions.url) ? docs : strict);
+    const route = request.routeOptions.url;
+    reply.headers(isDocsRoute(route) ? docs : isAccountPageRoute(route) ? accountPage : strict);
     reply.header('x-request-id', request.id);
     done();
   });

@@ -335,3 +335,20 @@ describe('MFA_MAX_FAILURES_PER_DAY', () => {
     expect(() => env({ MFA_MAX_FAILURES_PER_DAY: value })).toThrow(/MFA_MAX_FAILURES_PER_DAY/);
   });
 });
+
+describe('ACCOUNT_PAGE_ENABLED', () => {
+  it('is off by default in production, on elsewhere', () => {
+    expect(env({ NODE_ENV: 'production' }).ACCOUNT_PAGE_ENABLED).toBe(false);
+    expect(env({ NODE_ENV: 'development' }).ACCOUNT_PAGE_ENABLED).toBe(true);
+    expect(env({ NODE_ENV: 'test' }).ACCOUNT_PAGE_ENABLED).toBe(true);
+  });
+
+  it('follows an explicit setting in every environment', () => {
+    expect(env({ NODE_ENV: 'production', ACCOUNT_PAGE_ENABLED: 'true' }).ACCOUNT_PAGE_ENABLED).toBe(
+      true,
+    );
+    expect(env({ NODE_ENV: 'test', ACCOUNT_PAGE_ENABLED: 'false' }).ACCOUNT_PAGE_ENABLED).toBe(
+      false,
+    );
+  });
+});

@@ -482,6 +482,17 @@ export class Env {
   INSTANCE_ID?: string;
   // ---- end audit trail ----
 
+  // ---- account page (issue 24) ----
+  /**
+   * Serve the account page at /account (sign in with a password or a passkey, passkeys, TOTP,
+   * sessions). Default: on, off in production (see applyEnvironmentDefaults).
+   */
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  ACCOUNT_PAGE_ENABLED!: boolean;
+  // ---- end account page ----
+
   /** Set when no JWT_SECRET was given outside production and a random one was generated. */
   JWT_SECRET_GENERATED?: boolean;
 }
@@ -606,6 +617,7 @@ function checkMfaKey(env: Env): void {
 function applyEnvironmentDefaults(env: Env): void {
   env.SWAGGER_ENABLED ??= env.NODE_ENV !== NodeEnv.Production;
   env.MONGODB_AUTO_INDEX ??= env.NODE_ENV !== NodeEnv.Production;
+  env.ACCOUNT_PAGE_ENABLED ??= env.NODE_ENV !== NodeEnv.Production;
 }
 // ---- end production defaults ----
 

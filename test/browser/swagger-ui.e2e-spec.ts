@@ -1,14 +1,11 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Browser, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
 
 import type { TestApp } from '../support/app.js';
 import { createTestApp } from '../support/app.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = join(process.cwd(), 'artifacts');
+import { ARTIFACTS, launchChromium } from '../support/browser.js';
 
 /**
  * A person's path through Swagger UI in a real (headless) Chromium: sign up and log in with
@@ -21,23 +18,10 @@ describe('Swagger UI in a browser', () => {
   let baseUrl: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: scripts/test.sh installs Debian's chromium package`);
-    }
     t = await createTestApp({ label: 'browser' });
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     baseUrl = await t.app.getUrl();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   }, 60_000);
 

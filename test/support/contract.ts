@@ -5,6 +5,7 @@ import { Ajv2019 } from 'ajv/dist/2019.js';
 import addFormatsModule from 'ajv-formats';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
+import { isAccountPageRoute } from '../../src/account/account-page.routes.js';
 import { buildOpenApiDocument, DOCS_PATH } from '../../src/bootstrap.js';
 
 /**
@@ -82,6 +83,8 @@ export class Contract {
     if (method === 'OPTIONS') return undefined;
     if (routeUrl === undefined) return this.checkUnmatched(status, contentType, payload);
     if (routeUrl === `/${DOCS_PATH}` || routeUrl.startsWith(`/${DOCS_PATH}`)) return undefined;
+    // The account page's three static files (exact routes outside /api) are no API operation.
+    if (isAccountPageRoute(routeUrl)) return undefined;
     const path = routeUrl.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
     // HEAD is the GET operation without a body (Fastify answers it for every GET route).
     const head = method === 'HEAD';

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { buildAccountPage } from '../../scripts/account-page.mjs';
 import { startFerretDb } from './ferretdb.mjs';
 
 /**
@@ -23,6 +24,8 @@ export default async function globalSetup() {
   const events = fileURLToPath(new URL('../../reports/audit-events', import.meta.url));
   rmSync(events, { recursive: true, force: true });
   process.env.GUARDHOUSE_AUDIT_CAPTURE = events;
+  // The account page's script bundle, fresh for this run (the page is served from src/).
+  await buildAccountPage();
   if (process.env.MONGODB_URI_TEST) return;
   const dataDir = mkdtempSync(join(tmpdir(), 'guardhouse-test-'));
   const ferretDb = await startFerretDb(dataDir);
