@@ -48,12 +48,17 @@ export interface ParsedApiKey {
   secret: string;
 }
 
+/** The key with this id and secret (its checksum appended). */
+export function formatApiKey(id: string, secret: string): string {
+  const body = `${API_KEY_PREFIX}${id}_${secret}`;
+  return body + checksum(body);
+}
+
 /** A new key: its id, its secret (only its HMAC is stored) and the full key shown once. */
 export function generateApiKey(): ParsedApiKey & { key: string } {
   const id = randomBase62(ID_LENGTH);
   const secret = randomBase62(SECRET_LENGTH);
-  const body = `${API_KEY_PREFIX}${id}_${secret}`;
-  return { id, secret, key: body + checksum(body) };
+  return { id, secret, key: formatApiKey(id, secret) };
 }
 
 /** Whether a bearer credential is meant as an API key (then it is never parsed as a JWT). */

@@ -14,6 +14,7 @@ import { AuditRecorder } from '../audit/audit-recorder.service.js';
 import type { AuthModuleOptions, SharedRateLimitCounter } from '../auth.options.js';
 import { AUTH_OPTIONS } from '../auth.options.js';
 import type { ApiKeyAuth, AuthUser } from '../core/auth-user.js';
+import type { ClientInfo } from '../core/client-info.js';
 import { scopeAllowedFor } from '../core/scopes.js';
 import {
   LoginThrottleService,
@@ -43,8 +44,8 @@ interface CacheEntry {
   user: AuthUserRecord | null;
 }
 
-/** The "account" failed key attempts are counted on in the login throttle (per IP, see there). */
-const FAILURE_ACCOUNT = 'api-key';
+/** The "account" a failed attempt on a key id is counted on in the login throttle. */
+const failureAccount = (keyId: string): string => `api-key:${keyId}`;
 const MAX_CACHE_ENTRIES = 10_000;
 const WINDOW_MS = 60_000;
 /** `lastUsedAt` is written at most this often. */
@@ -89,7 +90,10 @@ export class ApiKeyPrincipal implements OnModuleInit {
   private readonly evictedAt = new Map<string, number>();
   /** Lookups started before this generation never store (marks were dropped to bound memory). */
   private storeFloor = 0;
-  /** Clients refused by the per-IP limit, until when: refused again without a database read. */
+  /**
+   * `<ip> <key id>` pairs the login throttle refused, until when: refused again without a
+   * database read.
+   */
   private readonly blocked = new Map<string, number>();
   private readonly counter: SharedRateLimitCounter;
   private readonly limit: number;
@@ -122,29 +126,31 @@ export class ApiKeyPrincipal implements OnModuleInit {
     );
   }
 
-  async authenticate(credential: string, ip: string): Promise<AuthUser> {
-    const blockedUntil = this.blocked.get(ip);
+  async authenticate(credential: string, client: ClientInfo): Promise<AuthUser> {
+    const { ip } = client;
+    // A typo or a forgery of the format costs nothing: no database read, nothing counted.
+    const parsed = parseApiKey(credential);
+    if (!parsed) throw new UnauthorizedException('Invalid API key');
+    const lane = `${ip} ${parsed.id}`;
+    const blockedUntil = this.blocked.get(lane);
     if (blockedUntil !== undefined) {
       if (blockedUntil > Date.now()) {
         throw new TooManyLoginAttemptsException(Math.ceil((blockedUntil - Date.now()) / 1000));
       }
-      this.blocked.delete(ip);
+      this.blocked.delete(lane);
     }
-    // A typo or a forgery of the format costs nothing: no database read, nothing counted.
-    const parsed = parseApiKey(credential);
-    if (!parsed) throw new UnauthorizedException('Invalid API key');
     const cached = this.cache.get(parsed.id);
     const { key, user } =
       cached && cached.expiresAt > Date.now() ? cached : await this.lookup(parsed.id);
     if (!key || !this.keys.matches(key, parsed.secret) || key.expiresAt.getTime() <= Date.now()) {
-      await this.failed(ip);
+      await this.failed(ip, parsed.id, lane);
       throw new UnauthorizedException('Invalid, revoked or expired API key');
     }
     // The owner as loaded now: deleted or disabled → the key is dead (401, not counted).
     if (!user || !user.active)
       throw new UnauthorizedException('Invalid, revoked or expired API key');
     await this.admit(key._id);
-    this.noteUse(key, user, ip);
+    this.noteUse(key, user, client);
     const apiKey: ApiKeyAuth = {
       id: key._id,
       // Never more than the owner: a scope the owner's role may not hold is dropped at once.
@@ -154,13 +160,18 @@ export class ApiKeyPrincipal implements OnModuleInit {
     return { ...view, apiKey };
   }
 
-  /** A failed attempt counts against the client's per-IP login limit (429 beyond it). */
-  private async failed(ip: string): Promise<void> {
+  /**
+   * A failed attempt counts like a failed login on the "account" `api-key:<id>`: against the
+   * client's per-IP limit over all logins and keys, and the per-client limit on that key id
+   * (429 beyond either).
+   */
+  private async failed(ip: string, keyId: string, lane: string): Promise<void> {
     try {
-      await this.throttle.countAttempt(FAILURE_ACCOUNT, ip);
+      await this.throttle.countAttempt(failureAccount(keyId), ip);
     } catch (error) {
       if (error instanceof TooManyLoginAttemptsException) {
-        this.blocked.set(ip, Date.now() + error.retryAfterSeconds * 1000);
+        if (this.blocked.size >= MAX_CACHE_ENTRIES) this.blocked.clear();
+        this.blocked.set(lane, Date.now() + error.retryAfterSeconds * 1000);
       }
       throw error;
     }
@@ -185,7 +196,8 @@ export class ApiKeyPrincipal implements OnModuleInit {
   }
 
   /** `lastUsedAt` at most once a minute; a new address is written and audited at once. */
-  private noteUse(key: StoredApiKey, user: AuthUserRecord, ip: string): void {
+  private noteUse(key: StoredApiKey, user: AuthUserRecord, client: ClientInfo): void {
+    const { ip } = client;
     const now = Date.now();
     const newAddress = !key.usedFrom.includes(ip);
     const last = Math.max(this.lastWritten.get(key._id) ?? 0, key.lastUsedAt?.getTime() ?? 0);
@@ -201,7 +213,7 @@ export class ApiKeyPrincipal implements OnModuleInit {
         this.audit.record(
           'api_key.used_from_new_ip',
           { keyId: key._id },
-          { actor: user.id, subject: user.id, client: { ip } },
+          { actor: user.id, subject: user.id, client },
         );
       }
     }

@@ -43,7 +43,9 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     const credential = typeof authorization === 'string' ? BEARER.exec(authorization)?.[1] : null;
     if (credential && looksLikeApiKey(credential)) {
       const ip = clientAddress(request.ip, request.socket?.remoteAddress);
-      return this.apiKeys.authenticate(credential, ip).then((user) => {
+      const agent = request.headers['user-agent'];
+      const userAgent = typeof agent === 'string' ? agent : undefined;
+      return this.apiKeys.authenticate(credential, { ip, userAgent }).then((user) => {
         request.user = user;
         return true;
       });
