@@ -131,6 +131,7 @@ async function main() {
       LOGIN_MAX_FAILURES_PER_IP: '100000000',
       // Production needs these; the benchmarked routes send no mail and read no second factor.
       MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      API_KEY_HASH_SECRET: randomBytes(32).toString('hex'),
       SMTP_URL: 'smtp://127.0.0.1:9',
       PUBLIC_URL: 'https://bench.invalid',
       // A throwaway database: build the indexes at start-up instead of `npm run db:indexes`.

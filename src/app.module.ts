@@ -1,5 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { getConnectionToken } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
 import { PinoLogger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 
@@ -8,6 +10,7 @@ import { AuthModule } from './auth/index.js';
 import { BooksModule } from './books/books.module.js';
 import { BucketlistsModule } from './bucketlists/bucketlists.module.js';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter.js';
+import { mongoRateLimitCounter } from './common/rate-limit/mongo-rate-limit.store.js';
 import { authOptionsFromEnv } from './config/auth.config.js';
 import { AppConfigModule } from './config/config.module.js';
 import { Env } from './config/env.js';
@@ -32,11 +35,16 @@ export class AppModule {
         AppConfigModule.forRoot(env),
         DatabaseModule,
         AuthModule.forRootAsync({
-          inject: [Env, PinoLogger],
-          useFactory: (settings: Env, logger: PinoLogger) => {
+          inject: [Env, PinoLogger, getConnectionToken()],
+          useFactory: (settings: Env, logger: PinoLogger, connection: Connection) => {
             logger.setContext('Audit');
             // The audit line's fields at the top level of the JSON line, where shippers look.
-            return authOptionsFromEnv(settings, (line) => logger.info(line, 'audit event'));
+            // The per-key API limit shares the per-IP limit's store, so it holds across instances.
+            return authOptionsFromEnv(
+              settings,
+              (line) => logger.info(line, 'audit event'),
+              mongoRateLimitCounter(connection),
+            );
           },
         }),
         HealthModule,

@@ -19,7 +19,7 @@ import type { DestinationStream } from 'pino';
 
 import { isAccountPageRoute } from './account/account-page.routes.js';
 import { AppModule } from './app.module.js';
-import { clientAddress, clientKey } from './auth/index.js';
+import { API_KEY_SCHEME, clientAddress, clientKey } from './auth/index.js';
 import { UPLOAD_LIMITS } from './common/multipart/upload-limits.js';
 import { declareSharedAnswers } from './common/openapi/shared-answers.js';
 import { BodyDepthPipe } from './common/pipes/body-depth.pipe.js';
@@ -292,6 +292,17 @@ export async function buildOpenApiDocument(app: NestFastifyApplication): Promise
     .setVersion('0.1.0')
     .addServer('/')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'API key',
+        description:
+          'An API key (`gdk_…`, POST /api/auth/api-keys). Only routes that list a scope the key ' +
+          'holds (`x-api-key-scopes`) accept it.',
+      },
+      API_KEY_SCHEME,
+    )
     .build();
   const document = SwaggerModule.createDocument(app, config);
   // Protected routes declare bearer security through @Auth()/@OptionalAuth(); every other
@@ -305,6 +316,7 @@ export async function buildOpenApiDocument(app: NestFastifyApplication): Promise
   declareSharedAnswers(document, {
     rateLimited: (path) => isRateLimited(path),
     databaseFree: (path) => path === JWKS_PATH,
+    apiKeyScheme: API_KEY_SCHEME,
   });
   return document;
 }

@@ -344,7 +344,39 @@ const ROWS: Row[] = [
     expect: ownerOrAdmin(204, 404),
     params: owned('Bucketlist'),
   },
+
+  // API keys: your own (a fresh login counts as a recent authentication); an admin's view of any user's.
+  {
+    route: 'POST /api/auth/api-keys',
+    expect: loggedIn(201),
+    body: () => ({ name: `Matrix ${unique()}`, scopes: ['movies:read'] }),
+  },
+  { route: 'GET /api/auth/api-keys', expect: loggedIn(200) },
+  {
+    route: 'DELETE /api/auth/api-keys/:id',
+    expect: { anonymous: 401, user: 204, other: 404, admin: 404 },
+    params: async (ctx) => ({ id: await ownerKey(ctx) }),
+  },
+  {
+    route: 'GET /api/users/:id/api-keys',
+    expect: adminOnly(200),
+    params: ({ owner }) => Promise.resolve({ id: owner.id }),
+  },
+  {
+    route: 'DELETE /api/users/:id/api-keys/:keyId',
+    expect: adminOnly(204),
+    params: async (ctx) => ({ id: ctx.owner.id, keyId: await ownerKey(ctx) }),
+  },
 ];
+
+/** A new API key of the owner; its id. */
+async function ownerKey({ app, owner }: Context): Promise<string> {
+  const res = await request(app.getHttpServer())
+    .post('/api/auth/api-keys')
+    .set(owner.auth)
+    .send({ name: 'matrix', scopes: ['movies:read'] });
+  return res.body.id as string;
+}
 
 describe('access matrix', () => {
   let t: TestApp;

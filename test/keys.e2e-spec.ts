@@ -140,6 +140,7 @@ describe('production start-up', () => {
         NODE_ENV: 'production',
         JWT_SECRET: secret,
         MFA_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+        API_KEY_HASH_SECRET: randomBytes(32).toString('hex'),
         SMTP_URL: 'smtp://127.0.0.1:9',
         PUBLIC_URL: 'https://guardhouse.example.com',
       },

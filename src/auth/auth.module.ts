@@ -7,6 +7,11 @@ import { PassportModule } from '@nestjs/passport';
 import { ACCESS_TOKEN_TYPE } from './access-token.js';
 import { UsersModule } from './accounts/users.module.js';
 import { AdminSeeder } from './admin-seeder.service.js';
+import { AdminApiKeysController } from './api-keys/admin-api-keys.controller.js';
+import { ApiKeyPrincipal } from './api-keys/api-key-principal.service.js';
+import { ApiKeysController } from './api-keys/api-keys.controller.js';
+import { ApiKeysService } from './api-keys/api-keys.service.js';
+import { ApiKey, ApiKeySchema } from './api-keys/schemas/api-key.schema.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthController } from './auth.controller.js';
 import type { AuthModuleAsyncOptions, AuthModuleOptions } from './auth.options.js';
@@ -16,6 +21,7 @@ import { AccessGuard } from './guards/access.guard.js';
 import { JwtAuthGuard } from './guards/jwt-auth.guard.js';
 import { OwnershipGuard } from './guards/ownership.guard.js';
 import { RolesGuard } from './guards/roles.guard.js';
+import { ScopesGuard } from './guards/scopes.guard.js';
 import { VerifiedEmailGuard } from './guards/verified-email.guard.js';
 import { MailService } from './mail/mail.service.js';
 import { AdminMfaController } from './mfa/admin-mfa.controller.js';
@@ -124,6 +130,7 @@ export class AuthModule {
           { name: AccountToken.name, schema: AccountTokenSchema },
           { name: AccountTokenUse.name, schema: AccountTokenUseSchema },
           { name: RecoveryAttempt.name, schema: RecoveryAttemptSchema },
+          { name: ApiKey.name, schema: ApiKeySchema },
         ]),
       ],
       controllers: [
@@ -134,6 +141,8 @@ export class AuthModule {
         AdminMfaController,
         RecoveryController,
         RecentAuthController,
+        ApiKeysController,
+        AdminApiKeysController,
       ],
       providers: [
         {
@@ -184,6 +193,9 @@ export class AuthModule {
         RecoveryService,
         RecentAuthGuard,
         RecentAuthService,
+        ApiKeysService,
+        ApiKeyPrincipal,
+        ScopesGuard,
         AccessGuard,
         { provide: APP_GUARD, useExisting: AccessGuard },
       ],

@@ -118,6 +118,36 @@ export interface AuthModuleOptions {
   requireVerifiedEmail?: boolean;
   /** The audit trail of security events (docs/audit.md). */
   audit?: AuditOptions;
+  /** API keys for scripts and services (docs/api-keys.md). */
+  apiKeys?: ApiKeyOptions;
+}
+
+/**
+ * Counts one hit of `key` in a sliding window shared by every instance (the host's rate-limit
+ * store): `current` hits in the window including this one, `ttl` ms until the window frees a slot.
+ */
+export type SharedRateLimitCounter = (
+  key: string,
+  windowMs: number,
+  max: number,
+) => Promise<{ current: number; ttl: number }>;
+
+export interface ApiKeyOptions {
+  /**
+   * Server key of the HMAC-SHA-256 stored in place of each key's secret (at least 32 random
+   * characters). Without it a random one is used: keys then stop working when the process restarts.
+   */
+  hashSecret?: string;
+  /** Lifetime of a key created without `expiresAt`, in days. Default 90. */
+  defaultDays?: number;
+  /** Longest lifetime a key may be given, in days. Default 365. */
+  maxDays?: number;
+  /** Keys one account may hold (expired ones included until purged). Default 25. */
+  maxPerUser?: number;
+  /** Requests per key and minute, over all instances when `rateLimitCounter` is shared. Default 600. */
+  rateLimit?: number;
+  /** The shared counter for the per-key limit; default: counted in this process only. */
+  rateLimitCounter?: SharedRateLimitCounter;
 }
 
 export interface AuditOptions {

@@ -18,11 +18,13 @@ export { AuditRecorder, byAnonymous, byUser } from './audit/audit-recorder.servi
 export { AuditEventResponseDto } from './audit/dto/audit-event-response.dto.js';
 export { AuthModule } from './auth.module.js';
 export type {
+  ApiKeyOptions,
   AuditOptions,
   AuthModuleAsyncOptions,
   AuthModuleOptions,
   JwtAlgorithm,
   MailOptions,
+  SharedRateLimitCounter,
 } from './auth.options.js';
 export type { AuthMethod } from './core/auth-methods.js';
 export type { AuthRequest, AuthUser } from './core/auth-user.js';
@@ -73,3 +75,8 @@ export {
 } from './shared/duplicate-key.js';
 export { paginate, paginateInMemory } from './shared/paginate.js';
 export { OBJECT_ID_PATTERN, ParseObjectIdPipe } from './shared/pipes/parse-object-id.pipe.js';
+// API keys (docs/api-keys.md).
+export { API_KEY_PREFIX } from './api-keys/api-key-format.js';
+export { API_KEY_SCHEME, Scopes } from './core/decorators/scopes.decorator.js';
+export type { ApiKeyScope } from './core/scopes.js';
+export { API_KEY_SCOPES } from './core/scopes.js';

@@ -44,6 +44,7 @@ import {
   Owned,
   OwnedResource,
   ParseObjectIdPipe,
+  Scopes,
 } from '../auth/index.js';
 import { UPLOAD_LIMITS } from '../common/multipart/upload-limits.js';
 import { BooksService } from './books.service.js';
@@ -117,6 +118,7 @@ export class BooksController {
 
   @Get()
   @Auth()
+  @Scopes('books:read')
   @ApiOperation({
     summary: 'List your books (filter by category; an admin may pass owner=<user id>)',
     description: "A non-admin asking for another user's books gets 403.",
@@ -131,6 +133,7 @@ export class BooksController {
 
   @Get(':id')
   @Auth()
+  @Scopes('books:read')
   @ApiOperation({ summary: 'Read one book (any signed-in user)' })
   @ApiOkResponse({ type: BookResponseDto })
   @ApiNotFoundResponse({ description: 'No such book' })
@@ -140,6 +143,7 @@ export class BooksController {
 
   @Get(':id/cover')
   @Auth()
+  @Scopes('books:read')
   @ApiOperation({
     summary: "A book's cover thumbnail (WebP, fits 150×150; any signed-in user)",
     description: 'Sends an ETag; a request with a matching If-None-Match gets 304 and no body.',
@@ -172,6 +176,7 @@ export class BooksController {
 
   @Post()
   @Auth()
+  @Scopes('books:write')
   @CoverUpload('required')
   @ApiOperation({
     summary: 'Add a book with its cover (multipart/form-data; you become its owner)',
@@ -190,6 +195,7 @@ export class BooksController {
 
   @Put(':id')
   @Auth()
+  @Scopes('books:write')
   @Owned(BOOK_OWNERSHIP)
   @CoverUpload('optional')
   @ApiOperation({
@@ -210,6 +216,7 @@ export class BooksController {
 
   @Patch(':id')
   @Auth()
+  @Scopes('books:write')
   @Owned(BOOK_OWNERSHIP)
   @CoverUpload('optional')
   @ApiOperation({
@@ -231,6 +238,7 @@ export class BooksController {
   @Delete(':id')
   @HttpCode(204)
   @Auth()
+  @Scopes('books:write')
   @Owned(BOOK_OWNERSHIP)
   @ApiOperation({ summary: 'Delete a book and its cover (owner or admin)' })
   @ApiNoContentResponse({ description: 'Deleted' })

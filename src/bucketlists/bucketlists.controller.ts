@@ -11,7 +11,7 @@ import {
 
 import type { AuthUser } from '../auth/index.js';
 import type { PageDto } from '../auth/index.js';
-import { Auth, CurrentUser, Owned, OwnedResource } from '../auth/index.js';
+import { Auth, CurrentUser, Owned, OwnedResource, Scopes } from '../auth/index.js';
 import { ApiPageResponse } from '../auth/index.js';
 import { BucketlistsService } from './bucketlists.service.js';
 import { BucketlistResponseDto } from './dto/bucketlist-response.dto.js';
@@ -32,6 +32,7 @@ export class BucketlistsController {
 
   @Get()
   @Auth()
+  @Scopes('bucketlists:read')
   @ApiOperation({
     summary: 'List your bucket lists (admin: everyone’s, or one user’s with owner=<id|me>)',
   })
@@ -48,6 +49,7 @@ export class BucketlistsController {
 
   @Post()
   @Auth()
+  @Scopes('bucketlists:write')
   @ApiOperation({ summary: 'Create a bucket list (you become its owner)' })
   @ApiCreatedResponse({ type: BucketlistResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid body (including any owner field)' })
@@ -60,6 +62,7 @@ export class BucketlistsController {
 
   @Get(':id')
   @Auth()
+  @Scopes('bucketlists:read')
   @Owned(BUCKETLIST_OWNERSHIP)
   @ApiOperation({ summary: 'Read one of your bucket lists (admins: every list)' })
   @ApiOkResponse({ type: BucketlistResponseDto })
@@ -69,6 +72,7 @@ export class BucketlistsController {
 
   @Put(':id')
   @Auth()
+  @Scopes('bucketlists:write')
   @Owned(BUCKETLIST_OWNERSHIP)
   @ApiOperation({ summary: 'Replace one of your bucket lists (admins: every list)' })
   @ApiOkResponse({ type: BucketlistResponseDto })
@@ -81,6 +85,7 @@ export class BucketlistsController {
 
   @Patch(':id')
   @Auth()
+  @Scopes('bucketlists:write')
   @Owned(BUCKETLIST_OWNERSHIP)
   @ApiOperation({ summary: 'Rename one of your bucket lists (admins: every list)' })
   @ApiOkResponse({ type: BucketlistResponseDto })
@@ -94,6 +99,7 @@ export class BucketlistsController {
   @Delete(':id')
   @HttpCode(204)
   @Auth()
+  @Scopes('bucketlists:write')
   @Owned(BUCKETLIST_OWNERSHIP)
   @ApiOperation({ summary: 'Delete one of your bucket lists (admins: every list)' })
   @ApiNoContentResponse({ description: 'Deleted' })

@@ -1,8 +1,15 @@
-import type { AuditOptions, AuthModuleOptions } from '../auth/index.js';
+import type { AuditOptions, AuthModuleOptions, SharedRateLimitCounter } from '../auth/index.js';
 import type { Env } from './env.js';
 
-/** Maps validated settings to the auth kit's options; `auditLog` writes each audit log line. */
-export function authOptionsFromEnv(env: Env, auditLog?: AuditOptions['log']): AuthModuleOptions {
+/**
+ * Maps validated settings to the auth kit's options; `auditLog` writes each audit log line,
+ * `rateLimitCounter` counts the per-key API limit across instances.
+ */
+export function authOptionsFromEnv(
+  env: Env,
+  auditLog?: AuditOptions['log'],
+  rateLimitCounter?: SharedRateLimitCounter,
+): AuthModuleOptions {
   return {
     jwt: {
       algorithm: env.JWT_ALGORITHM,
@@ -54,6 +61,14 @@ export function authOptionsFromEnv(env: Env, auditLog?: AuditOptions['log']): Au
       bufferSize: env.AUDIT_BUFFER_SIZE,
       instanceId: env.INSTANCE_ID,
       log: auditLog,
+    },
+    apiKeys: {
+      hashSecret: env.API_KEY_HASH_SECRET,
+      defaultDays: env.API_KEY_DEFAULT_DAYS,
+      maxDays: env.API_KEY_MAX_DAYS,
+      maxPerUser: env.API_KEY_MAX_PER_USER,
+      rateLimit: env.API_KEY_RATE_LIMIT,
+      rateLimitCounter,
     },
   };
 }

@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 
 import { authOptionsFromEnv } from './auth.config.js';
-import { validateEnv } from './env.js';
+import { DEV_API_KEY_HASH_SECRET, validateEnv } from './env.js';
 
 const MONGODB_URI = 'mongodb://127.0.0.1:27017/unit';
 /** Hex cannot spell a placeholder word, so this is never judged weak. */
@@ -17,6 +17,7 @@ const env = (settings: Record<string, string | undefined>) =>
     MONGODB_URI,
     JWT_SECRET: STRONG_SECRET,
     MFA_ENCRYPTION_KEY: MFA_KEY,
+    API_KEY_HASH_SECRET: STRONG_SECRET,
     ...MAIL,
     ...settings,
   });
@@ -349,6 +350,36 @@ describe('ACCOUNT_PAGE_ENABLED', () => {
     );
     expect(env({ NODE_ENV: 'test', ACCOUNT_PAGE_ENABLED: 'false' }).ACCOUNT_PAGE_ENABLED).toBe(
       false,
+    );
+  });
+});
+
+describe('API_KEY_HASH_SECRET', () => {
+  it('is required in production, naming it', () => {
+    expect(() => env({ NODE_ENV: 'production', API_KEY_HASH_SECRET: undefined })).toThrow(
+      /API_KEY_HASH_SECRET/,
+    );
+  });
+
+  it.each([
+    ['short', 'Sh0rt-but-random'],
+    ['placeholder', 'changeme-changeme-changeme-changeme'],
+    ['low-variety', 'abababababababababababababababababab'],
+  ])('refuses a %s value outside NODE_ENV=test', (_why, secret) => {
+    for (const NODE_ENV of ['development', 'production']) {
+      expect(() => env({ NODE_ENV, API_KEY_HASH_SECRET: secret })).toThrow(/API_KEY_HASH_SECRET/);
+    }
+  });
+
+  it('has a fixed development value outside production', () => {
+    expect(
+      env({ NODE_ENV: 'development', API_KEY_HASH_SECRET: undefined }).API_KEY_HASH_SECRET,
+    ).toBe(DEV_API_KEY_HASH_SECRET);
+  });
+
+  it('refuses a default lifetime longer than the maximum', () => {
+    expect(() => env({ API_KEY_DEFAULT_DAYS: '400', API_KEY_MAX_DAYS: '365' })).toThrow(
+      /API_KEY_DEFAULT_DAYS/,
     );
   });
 });

@@ -493,6 +493,40 @@ export class Env {
   ACCOUNT_PAGE_ENABLED!: boolean;
   // ---- end account page ----
 
+  // ---- API keys (issue 25) ----
+  /** HMAC key for stored API-key secrets; required in production (refused when weak). */
+  @IsOptional()
+  @IsString()
+  API_KEY_HASH_SECRET?: string;
+
+  /** Lifetime of a key created without `expiresAt` (days). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  API_KEY_DEFAULT_DAYS = 90;
+
+  /** Longest lifetime a key may be given (days). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  API_KEY_MAX_DAYS = 365;
+
+  /** Keys one account may hold. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  API_KEY_MAX_PER_USER = 25;
+
+  /** Requests per key and minute, counted over all instances. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  API_KEY_RATE_LIMIT = 600;
+  // ---- end API keys ----
+
   /** Set when no JWT_SECRET was given outside production and a random one was generated. */
   JWT_SECRET_GENERATED?: boolean;
 }
@@ -517,6 +551,7 @@ export function validateEnv(raw: Record<string, unknown>): Env {
   checkMfaKey(env);
   checkMail(env);
   checkAdminPassword(env);
+  checkApiKeys(env);
   return env;
 }
 
@@ -589,6 +624,31 @@ function checkAdminPassword(env: Env): void {
     );
   }
 }
+
+// ---- API keys (issue 25) ----
+/** Outside production, a fixed value: development keys survive restarts, and nothing is secret. */
+export const DEV_API_KEY_HASH_SECRET = 'guardhouse-development-only-api-key-hmac-key-0000';
+
+function checkApiKeys(env: Env): void {
+  if (env.API_KEY_DEFAULT_DAYS > env.API_KEY_MAX_DAYS) {
+    throw new Error(
+      'Invalid configuration:\n  API_KEY_DEFAULT_DAYS: must not be more than API_KEY_MAX_DAYS',
+    );
+  }
+  if (env.API_KEY_HASH_SECRET === undefined) {
+    if (env.NODE_ENV === NodeEnv.Production) throw weakApiKeySecretError();
+    env.API_KEY_HASH_SECRET = DEV_API_KEY_HASH_SECRET;
+  } else if (env.NODE_ENV !== NodeEnv.Test && isWeakSecret(env.API_KEY_HASH_SECRET)) {
+    throw weakApiKeySecretError();
+  }
+}
+
+const weakApiKeySecretError = (): Error =>
+  new Error(
+    'Invalid configuration:\n  API_KEY_HASH_SECRET: needs at least 32 random characters ' +
+      '(e.g. `openssl rand -base64 48`), not a placeholder (only NODE_ENV=test accepts one)',
+  );
+// ---- end API keys ----
 
 // ---- second factor (issue 15) ----
 function checkMfaKey(env: Env): void {

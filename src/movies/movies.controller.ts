@@ -31,6 +31,7 @@ import {
   OwnedResource,
   ParseObjectIdPipe,
   Public,
+  Scopes,
 } from '../auth/index.js';
 import { CreateMovieDto } from './dto/create-movie.dto.js';
 import { ListMoviesQueryDto } from './dto/list-movies-query.dto.js';
@@ -47,6 +48,7 @@ export class MoviesController {
 
   @Get()
   @OptionalAuth()
+  @Scopes('movies:read')
   @ApiOperation({ summary: 'List movies (public; filter by genre or addedBy=<id|me>)' })
   @ApiPageResponse(MovieResponseDto)
   list(
@@ -67,6 +69,7 @@ export class MoviesController {
 
   @Post()
   @Auth()
+  @Scopes('movies:write')
   @ApiOperation({ summary: 'Add a movie (you become its owner)' })
   @ApiCreatedResponse({ type: MovieResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid body (including any addedBy field)' })
@@ -77,6 +80,7 @@ export class MoviesController {
 
   @Put(':id')
   @Auth()
+  @Scopes('movies:write')
   @Owned(MOVIE_OWNERSHIP)
   @ApiOperation({ summary: 'Replace a movie (owner or admin)' })
   @ApiOkResponse({ type: MovieResponseDto })
@@ -90,6 +94,7 @@ export class MoviesController {
 
   @Patch(':id')
   @Auth()
+  @Scopes('movies:write')
   @Owned(MOVIE_OWNERSHIP)
   @ApiOperation({ summary: 'Change some fields of a movie (owner or admin)' })
   @ApiOkResponse({ type: MovieResponseDto })
@@ -104,6 +109,7 @@ export class MoviesController {
   @Delete(':id')
   @HttpCode(204)
   @Auth()
+  @Scopes('movies:write')
   @Owned(MOVIE_OWNERSHIP)
   @ApiOperation({ summary: 'Delete a movie (owner or admin)' })
   @ApiNoContentResponse({ description: 'Deleted' })

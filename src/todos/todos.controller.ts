@@ -23,7 +23,15 @@ import {
 } from '@nestjs/swagger';
 
 import type { AuthUser } from '../auth/index.js';
-import { Auth, CurrentUser, OptionalAuth, Owned, OwnedResource, Role } from '../auth/index.js';
+import {
+  Auth,
+  CurrentUser,
+  OptionalAuth,
+  Owned,
+  OwnedResource,
+  Role,
+  Scopes,
+} from '../auth/index.js';
 import { PageDto, ParseObjectIdPipe } from '../auth/index.js';
 import { CreateTodoDto } from './dto/create-todo.dto.js';
 import { ListTodosQueryDto } from './dto/list-todos-query.dto.js';
@@ -41,6 +49,7 @@ export class TodosController {
 
   @Get()
   @OptionalAuth()
+  @Scopes('todos:read')
   @ApiOperation({
     summary: 'List todos: anonymous → the newest few (public fields), user → own, admin → all',
     description:
@@ -85,6 +94,7 @@ export class TodosController {
 
   @Post()
   @Auth()
+  @Scopes('todos:write')
   @ApiOperation({ summary: 'Create a todo (you become its owner; it starts not done)' })
   @ApiCreatedResponse({ type: TodoResponseDto })
   @ApiBadRequestResponse({
@@ -96,6 +106,7 @@ export class TodosController {
 
   @Get(':id')
   @Auth()
+  @Scopes('todos:read')
   @Owned(TODO_OWNERSHIP)
   @ApiOperation({ summary: 'Read a todo (owner or admin)' })
   @ApiOkResponse({ type: TodoResponseDto })
@@ -105,6 +116,7 @@ export class TodosController {
 
   @Put(':id')
   @Auth()
+  @Scopes('todos:write')
   @Owned(TODO_OWNERSHIP)
   @ApiOperation({ summary: 'Replace title, description and due (owner or admin)' })
   @ApiOkResponse({ type: TodoResponseDto })
@@ -117,6 +129,7 @@ export class TodosController {
 
   @Patch(':id')
   @Auth()
+  @Scopes('todos:write')
   @Owned(TODO_OWNERSHIP)
   @ApiOperation({
     summary: 'Change title, description or due (owner or admin)',
@@ -133,6 +146,7 @@ export class TodosController {
   // The role check runs before the id is even looked at, so non-admins learn nothing (403 always).
   @Patch(':id/done')
   @Auth(Role.Admin)
+  @Scopes('admin')
   @ApiOperation({ summary: 'Mark a todo done or not done (admin only; owners included get 403)' })
   @ApiOkResponse({ type: TodoResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid id, or done is not a boolean' })
@@ -147,6 +161,7 @@ export class TodosController {
   @Delete(':id')
   @HttpCode(204)
   @Auth()
+  @Scopes('todos:write')
   @Owned(TODO_OWNERSHIP)
   @ApiOperation({ summary: 'Delete a todo (owner or admin)' })
   @ApiNoContentResponse({ description: 'Deleted' })

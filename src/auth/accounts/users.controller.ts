@@ -25,6 +25,7 @@ import { Auth } from '../core/decorators/auth.decorator.js';
 import { ClientIp } from '../core/decorators/client-ip.decorator.js';
 import { CurrentUser } from '../core/decorators/current-user.decorator.js';
 import { RecentAuth } from '../core/decorators/recent-auth.decorator.js';
+import { Scopes } from '../core/decorators/scopes.decorator.js';
 import { UserAgent } from '../core/decorators/user-agent.decorator.js';
 import { Role } from '../core/roles.js';
 import type { PageDto } from '../shared/dto/paginated.dto.js';
@@ -43,6 +44,7 @@ export class UsersController {
 
   @Get('me')
   @Auth()
+  @Scopes('account:read')
   @AllowUnverified()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'The signed-in user' })
@@ -82,6 +84,7 @@ export class UsersController {
 
   @Get()
   @Auth(Role.Admin)
+  @Scopes('admin')
   @ApiOperation({ summary: 'List users (admin)' })
   @ApiPageResponse(UserResponseDto)
   async list(@Query() query: ListUsersQueryDto): Promise<PageDto<UserResponseDto>> {
@@ -91,6 +94,7 @@ export class UsersController {
 
   @Get(':id')
   @Auth(Role.Admin)
+  @Scopes('admin')
   @ApiOperation({ summary: 'Read a user (admin)' })
   @ApiOkResponse({ type: UserResponseDto })
   @ApiNotFoundResponse({ description: 'No such user' })

@@ -1,5 +1,6 @@
 import type { AuthMethod } from '../core/auth-methods.js';
 import type { Role } from '../core/roles.js';
+import type { ApiKeyScope } from '../core/scopes.js';
 
 /**
  * The catalogue of security events: every type the kit records, with the shape of its `detail`.
@@ -59,6 +60,11 @@ export interface KitAuditEvents {
   'user.enabled': NoDetail;
   'user.deleted': NoDetail;
   'admin.ensured': { outcome: AdminEnsuredOutcome };
+  /** `keyId`: the key's public id (never its secret). */
+  'api_key.created': { keyId: string; scopes: ApiKeyScope[] };
+  /** A key was used from an address it had not been used from before (not on its first use). */
+  'api_key.used_from_new_ip': { keyId: string };
+  'api_key.revoked': { keyId: string; by: ChangedBy };
 }
 
 /**
@@ -132,6 +138,9 @@ const KIT_TYPES: Record<keyof KitAuditEvents, true> = {
   'user.enabled': true,
   'user.deleted': true,
   'admin.ensured': true,
+  'api_key.created': true,
+  'api_key.used_from_new_ip': true,
+  'api_key.revoked': true,
 };
 
 export const KIT_AUDIT_EVENT_TYPES = Object.keys(KIT_TYPES) as (keyof KitAuditEvents)[];

@@ -4,6 +4,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../core/auth-user.js';
 import { Auth } from '../core/decorators/auth.decorator.js';
 import { CurrentUser } from '../core/decorators/current-user.decorator.js';
+import { Scopes } from '../core/decorators/scopes.decorator.js';
 import { Role } from '../core/roles.js';
 import type { PageDto } from '../shared/dto/paginated.dto.js';
 import { ApiPageResponse } from '../shared/dto/paginated.dto.js';
@@ -26,6 +27,7 @@ export class AuditController {
 
   @Get('users/me/events')
   @Auth()
+  @Scopes('account:read')
   @Header('Cache-Control', 'no-store')
   @ApiOperation({
     summary: 'Security events of your account (logins, factors, sessions, changes)',
@@ -41,6 +43,7 @@ export class AuditController {
 
   @Get('audit-events')
   @Auth(Role.Admin)
+  @Scopes('admin')
   @Header('Cache-Control', 'no-store')
   @ApiOperation({
     summary: 'Every security event, filtered by type, actor, subject and time (admin)',

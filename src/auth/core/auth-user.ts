@@ -1,5 +1,14 @@
 import type { AuthMethod } from './auth-methods.js';
 import type { Role } from './roles.js';
+import type { ApiKeyScope } from './scopes.js';
+
+/** The API key a request was authenticated with (see docs/api-keys.md). */
+export interface ApiKeyAuth {
+  /** The key's public id. */
+  id: string;
+  /** Its scopes that the owner's current role allows (a key never exceeds its owner). */
+  scopes: ApiKeyScope[];
+}
 
 /** The user loaded for the current request (never taken from the token alone). */
 export interface AuthUser {
@@ -22,6 +31,8 @@ export interface AuthUser {
    */
   authTime?: number;
   amr?: AuthMethod[];
+  /** Set when the request came with an API key instead of an access token (no session then). */
+  apiKey?: ApiKeyAuth;
 }
 
 /** Fastify and Express requests both carry these once the JwtAuthGuard has run. */

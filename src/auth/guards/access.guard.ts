@@ -7,10 +7,12 @@ import { RecentAuthGuard } from '../recent-auth/recent-auth.guard.js';
 import { JwtAuthGuard } from './jwt-auth.guard.js';
 import { OwnershipGuard } from './ownership.guard.js';
 import { RolesGuard } from './roles.guard.js';
+import { ScopesGuard } from './scopes.guard.js';
 import { VerifiedEmailGuard } from './verified-email.guard.js';
 
 /**
- * The one global guard: authentication, then roles, then recent authentication, then ownership,
+ * The one global guard: authentication (access token or API key), then an API key's scopes, then
+ * roles, then recent authentication, then ownership,
  * always in that order (a roles check must never run before the user is loaded). A refusal carries its headers (401 →
  * `WWW-Authenticate: Bearer`) whatever the host's platform and exception filter.
  */
@@ -23,6 +25,7 @@ export class AccessGuard implements CanActivate {
     private readonly adapterHost: HttpAdapterHost,
     private readonly verifiedEmail: VerifiedEmailGuard,
     private readonly recentAuth: RecentAuthGuard,
+    private readonly scopes: ScopesGuard,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -33,6 +36,7 @@ export class AccessGuard implements CanActivate {
         : await authenticated;
       return (
         ok &&
+        this.scopes.canActivate(context) &&
         this.verifiedEmail.canActivate(context) &&
         this.roles.canActivate(context) &&
         this.recentAuth.canActivate(context) &&

@@ -2,27 +2,53 @@ import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 
+import { looksLikeApiKey } from '../api-keys/api-key-format.js';
+import { ApiKeyPrincipal } from '../api-keys/api-key-principal.service.js';
 import type { AuthRequest } from '../core/auth-user.js';
 import { OPTIONAL_AUTH_KEY } from '../core/decorators/optional-auth.decorator.js';
 import { IS_PUBLIC_KEY } from '../core/decorators/public.decorator.js';
+import { clientAddress } from '../throttling/client-key.js';
+
+/** What Fastify and Express requests both carry, for the client's address. */
+interface ClientRequest extends AuthRequest {
+  ip?: string;
+  socket?: { remoteAddress?: string };
+}
+
+const BEARER = /^Bearer ([^\s]+)$/i;
 
 /**
  * Authenticates every route unless it is `@Public()`. `@OptionalAuth()` routes authenticate only
  * when an Authorization header is present. Metadata is read handler-first, so a method overrides
- * its class.
+ * its class. A bearer credential starting with `gdk_` is an API key (ApiKeyPrincipal) and never
+ * reaches the JWT parser; anything else is an access token (JwtStrategy).
  */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
-  constructor(private readonly reflector: Reflector) {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly apiKeys: ApiKeyPrincipal,
+  ) {
     super();
   }
 
   override canActivate(context: ExecutionContext) {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets)) return true;
+    const request = context.switchToHttp().getRequest<ClientRequest>();
+    const { authorization } = request.headers;
     if (this.reflector.getAllAndOverride<boolean>(OPTIONAL_AUTH_KEY, targets)) {
-      const request = context.switchToHttp().getRequest<AuthRequest>();
-      if (request.headers.authorization === undefined) return true;
+      if (authorization === undefined) return true;
+    }
+    const credential = typeof authorization === 'string' ? BEARER.exec(authorization)?.[1] : null;
+    if (credential && looksLikeApiKey(credential)) {
+      const ip = clientAddress(request.ip, request.socket?.remoteAddress);
+      const agent = request.headers['user-agent'];
+      const userAgent = typeof agent === 'string' ? agent : undefined;
+      return this.apiKeys.authenticate(credential, { ip, userAgent }).then((user) => {
+        request.user = user;
+        return true;
+      });
     }
     return super.canActivate(context);
   }

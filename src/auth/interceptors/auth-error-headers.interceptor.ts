@@ -18,8 +18,12 @@ export function setAuthErrorHeaders(
   if (context.getType() !== 'http' || !(error instanceof HttpException)) return;
   const { httpAdapter } = adapterHost;
   const response: unknown = context.switchToHttp().getResponse();
-  if (error.getStatus() === 401) {
-    const { wwwAuthenticate } = error as { wwwAuthenticate?: unknown };
+  const { wwwAuthenticate } = error as { wwwAuthenticate?: unknown };
+  // 403 too when the refusal names its challenge (RFC 6750's insufficient_scope).
+  if (
+    error.getStatus() === 401 ||
+    (error.getStatus() === 403 && typeof wwwAuthenticate === 'string')
+  ) {
     httpAdapter.setHeader(
       response,
       'WWW-Authenticate',

@@ -43,6 +43,8 @@ export interface SharedAnswersOptions {
   rateLimited(path: string): boolean;
   /** Whether this route never reads the database (so it cannot answer 503 for it). */
   databaseFree(path: string): boolean;
+  /** The security scheme of API keys: operations accepting it can answer 429 (per-key limit). */
+  apiKeyScheme?: string;
 }
 
 /**
@@ -55,7 +57,8 @@ export interface SharedAnswersOptions {
  *   JSON, over BODY_LIMIT_BYTES, unsupported content type), even on routes that expect none;
  * - 401 and 403 on every operation with a security requirement: the global guard refuses a
  *   missing, invalid or expired token, and a disabled account, before any handler runs;
- * - 429 on the rate-limited routes;
+ * - 429 on the rate-limited routes, and on routes that accept API keys (per-key limit, failed
+ *   key attempts per IP);
  * - 503 wherever the database is read (every authenticated request loads its user and session).
  * Decorators on a route still win: these only fill in what it does not declare, so a route
  * declares only the answers that are its own (404, 409, a narrower 403, ...).
@@ -85,7 +88,13 @@ export function declareSharedAnswers(document: OpenAPIObject, options: SharedAns
         declare(401, 'Missing, invalid or expired access token');
         declare(403, 'Account disabled');
       }
-      if (options.rateLimited(path)) declare(429, 'Too many requests (see Retry-After)');
+      const security = operation.security ?? [];
+      const acceptsKeys =
+        options.apiKeyScheme !== undefined &&
+        security.some((requirement) => (options.apiKeyScheme ?? '') in requirement);
+      if (options.rateLimited(path) || acceptsKeys) {
+        declare(429, 'Too many requests (see Retry-After)');
+      }
       if (!options.databaseFree(path))
         declare(503, 'The database is unavailable (see Retry-After)');
       for (const [status, response] of Object.entries(responses)) {

@@ -20,13 +20,15 @@ type Callback = (error: Error | null, result?: Result) => void;
  * a request within the limit (on FerretDB a count reads the whole collection, so the fewer the
  * better, and the collection is kept to about one window of documents).
  */
-export function mongoRateLimitStore(connection: Connection): FastifyRateLimitStoreCtor {
+export function mongoRateLimitCounter(
+  connection: Connection,
+): (key: string, timeWindow: number, max: number) => Promise<Result> {
   const hits: Model<RateLimitHit> =
     (connection.models[RateLimitHit.name] as Model<RateLimitHit> | undefined) ??
     connection.model(RateLimitHit.name, RateLimitHitSchema);
   let nextCleanup = 0;
 
-  async function count(key: string, timeWindow: number, max: number): Promise<Result> {
+  return async function count(key: string, timeWindow: number, max: number): Promise<Result> {
     const now = Date.now();
     if (now >= nextCleanup) {
       nextCleanup = now + Math.min(timeWindow, MAX_CLEANUP_INTERVAL_MS);
@@ -52,7 +54,15 @@ export function mongoRateLimitStore(connection: Connection): FastifyRateLimitSto
       .lean();
     const ttl = opening ? opening.at.getTime() + timeWindow - now : timeWindow;
     return { current, ttl: Math.max(ttl, 1) };
-  }
+  };
+}
+
+/**
+ * The per-IP limit's store for @fastify/rate-limit (see mongoRateLimitCounter); the API-key limit
+ * shares the counter.
+ */
+export function mongoRateLimitStore(connection: Connection): FastifyRateLimitStoreCtor {
+  const count = mongoRateLimitCounter(connection);
 
   class MongoRateLimitStore implements FastifyRateLimitStore {
     private readonly prefix: string;

@@ -1,0 +1,278 @@
+import {
+  HttpException,
+  HttpStatus,
+  Inject,
+  Injectable,
+  OnModuleInit,
+  UnauthorizedException,
+} from '@nestjs/common';
+
+import { UserLifecycle } from '../accounts/user-lifecycle.service.js';
+import type { AuthUserRecord } from '../accounts/users.service.js';
+import { UsersService } from '../accounts/users.service.js';
+import { AuditRecorder } from '../audit/audit-recorder.service.js';
+import type { AuthModuleOptions, SharedRateLimitCounter } from '../auth.options.js';
+import { AUTH_OPTIONS } from '../auth.options.js';
+import type { ApiKeyAuth, AuthUser } from '../core/auth-user.js';
+import type { ClientInfo } from '../core/client-info.js';
+import { scopeAllowedFor } from '../core/scopes.js';
+import {
+  LoginThrottleService,
+  TooManyLoginAttemptsException,
+} from '../throttling/login-throttle.service.js';
+import { parseApiKey } from './api-key-format.js';
+import type { StoredApiKey } from './api-keys.service.js';
+import { ApiKeysService } from './api-keys.service.js';
+
+/** 429 with the seconds until the key may be used again. */
+export class ApiKeyRateLimitException extends HttpException {
+  constructor(readonly retryAfterSeconds: number) {
+    super(
+      {
+        statusCode: HttpStatus.TOO_MANY_REQUESTS,
+        error: 'Too Many Requests',
+        message: `Too many requests with this API key; retry in ${retryAfterSeconds} s`,
+      },
+      HttpStatus.TOO_MANY_REQUESTS,
+    );
+  }
+}
+
+interface CacheEntry {
+  expiresAt: number;
+  key: StoredApiKey | null;
+  user: AuthUserRecord | null;
+}
+
+/** The "account" a failed attempt on a key id is counted on in the login throttle. */
+const failureAccount = (keyId: string): string => `api-key:${keyId}`;
+const MAX_CACHE_ENTRIES = 10_000;
+const WINDOW_MS = 60_000;
+/** `lastUsedAt` is written at most this often. */
+const LAST_USED_EVERY_MS = 60_000;
+/** Addresses remembered per key for the "used from a new address" event. */
+const MAX_ADDRESSES = 10;
+
+/** Hits granted per claim on the shared counter (a twentieth of the limit). */
+const grantOf = (limit: number): number => Math.max(1, Math.floor(limit / 20));
+
+/** In-process sliding window, for kits given no shared counter. */
+function localCounter(): SharedRateLimitCounter {
+  const hits = new Map<string, number[]>();
+  return (key, windowMs, max) => {
+    const now = Date.now();
+    const recent = (hits.get(key) ?? []).filter((at) => at > now - windowMs);
+    if (recent.length >= max) {
+      hits.set(key, recent);
+      return Promise.resolve({ current: recent.length + 1, ttl: recent[0] + windowMs - now });
+    }
+    recent.push(now);
+    hits.set(key, recent);
+    return Promise.resolve({ current: recent.length, ttl: windowMs });
+  };
+}
+
+/**
+ * Turns `Authorization: Bearer gdk_…` into the request's user, the way PrincipalService does for
+ * access tokens: a malformed key or a wrong checksum is refused before any I/O; the key and its
+ * owner are loaded once per `sessionCacheTtlMs` (revocation and account changes evict at once
+ * here, other instances within that time); every request checks the secret's HMAC, the expiry,
+ * the owner's state and the per-key rate limit. Failed attempts count against the client's
+ * per-IP login limit.
+ */
+@Injectable()
+export class ApiKeyPrincipal implements OnModuleInit {
+  private readonly ttlMs: number;
+  private readonly cache = new Map<string, CacheEntry>();
+  private readonly running = new Map<string, Promise<Omit<CacheEntry, 'expiresAt'>>>();
+  /** Bumped by every eviction: a lookup started before one never stores its (stale) answer. */
+  private generation = 0;
+  private readonly evictedAt = new Map<string, number>();
+  /** Lookups started before this generation never store (marks were dropped to bound memory). */
+  private storeFloor = 0;
+  /**
+   * `<ip> <key id>` pairs the login throttle refused, until when: refused again without a
+   * database read.
+   */
+  private readonly blocked = new Map<string, number>();
+  private readonly counter: SharedRateLimitCounter;
+  private readonly limit: number;
+  private readonly grant: number;
+  /** Hits this instance may still let through per key (from its last claim), until when. */
+  private readonly granted = new Map<string, { left: number; until: number }>();
+  private readonly lastWritten = new Map<string, number>();
+
+  constructor(
+    private readonly keys: ApiKeysService,
+    private readonly users: UsersService,
+    private readonly lifecycle: UserLifecycle,
+    private readonly throttle: LoginThrottleService,
+    private readonly audit: AuditRecorder,
+    @Inject(AUTH_OPTIONS) options: AuthModuleOptions,
+  ) {
+    this.ttlMs = options.sessionCacheTtlMs ?? 5000;
+    this.counter = options.apiKeys?.rateLimitCounter ?? localCounter();
+    this.limit = options.apiKeys?.rateLimit ?? 600;
+    this.grant = grantOf(this.limit);
+  }
+
+  onModuleInit(): void {
+    this.lifecycle.register({
+      userChanged: (userId) => this.evictUser(userId),
+      cachesUsersForMs: this.ttlMs,
+    });
+    this.keys.onRevoked((ids, userId) =>
+      ids === 'all' ? this.evictUser(userId) : ids.forEach((id) => this.evict(id)),
+    );
+  }
+
+  async authenticate(credential: string, client: ClientInfo): Promise<AuthUser> {
+    const { ip } = client;
+    // A typo or a forgery of the format costs nothing: no database read, nothing counted.
+    const parsed = parseApiKey(credential);
+    if (!parsed) throw new UnauthorizedException('Invalid API key');
+    const lane = `${ip} ${parsed.id}`;
+    const blockedUntil = this.blocked.get(lane);
+    if (blockedUntil !== undefined) {
+      if (blockedUntil > Date.now()) {
+        throw new TooManyLoginAttemptsException(Math.ceil((blockedUntil - Date.now()) / 1000));
+      }
+      this.blocked.delete(lane);
+    }
+    const cached = this.cache.get(parsed.id);
+    const { key, user } =
+      cached && cached.expiresAt > Date.now() ? cached : await this.lookup(parsed.id);
+    if (!key || !this.keys.matches(key, parsed.secret) || key.expiresAt.getTime() <= Date.now()) {
+      await this.failed(ip, parsed.id, lane);
+      throw new UnauthorizedException('Invalid, revoked or expired API key');
+    }
+    // The owner as loaded now: deleted or disabled → the key is dead (401, not counted).
+    if (!user || !user.active)
+      throw new UnauthorizedException('Invalid, revoked or expired API key');
+    await this.admit(key._id);
+    this.noteUse(key, user, client);
+    const apiKey: ApiKeyAuth = {
+      id: key._id,
+      // Never more than the owner: a scope the owner's role may not hold is dropped at once.
+      scopes: key.scopes.filter((scope) => scopeAllowedFor(scope, user.role)),
+    };
+    const { passwordChangedAt: _changed, credentialVersion: _version, ...view } = user;
+    return { ...view, apiKey };
+  }
+
+  /**
+   * A failed attempt counts like a failed login on the "account" `api-key:<id>`: against the
+   * client's per-IP limit over all logins and keys, and the per-client limit on that key id
+   * (429 beyond either).
+   */
+  private async failed(ip: string, keyId: string, lane: string): Promise<void> {
+    try {
+      await this.throttle.countAttempt(failureAccount(keyId), ip);
+    } catch (error) {
+      if (error instanceof TooManyLoginAttemptsException) {
+        if (this.blocked.size >= MAX_CACHE_ENTRIES) this.blocked.clear();
+        this.blocked.set(lane, Date.now() + error.retryAfterSeconds * 1000);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * The per-key limit: this instance claims a share of the key's budget (a twentieth) from the
+   * shared counter and spends it locally, so most requests cost no database operation.
+   */
+  private async admit(keyId: string): Promise<void> {
+    const now = Date.now();
+    const share = this.granted.get(keyId);
+    if (share && share.left > 0 && share.until > now) {
+      share.left--;
+      return;
+    }
+    const claims = Math.ceil(this.limit / this.grant);
+    const { current, ttl } = await this.counter(`api-key:${keyId}`, WINDOW_MS, claims);
+    if (current > claims) throw new ApiKeyRateLimitException(Math.max(1, Math.ceil(ttl / 1000)));
+    if (this.granted.size >= MAX_CACHE_ENTRIES) this.granted.clear();
+    this.granted.set(keyId, { left: this.grant - 1, until: now + WINDOW_MS });
+  }
+
+  /** `lastUsedAt` at most once a minute; a new address is written and audited at once. */
+  private noteUse(key: StoredApiKey, user: AuthUserRecord, client: ClientInfo): void {
+    const { ip } = client;
+    const now = Date.now();
+    const newAddress = !key.usedFrom.includes(ip);
+    const last = Math.max(this.lastWritten.get(key._id) ?? 0, key.lastUsedAt?.getTime() ?? 0);
+    if (!newAddress && now - last < LAST_USED_EVERY_MS) return;
+    if (this.lastWritten.size >= MAX_CACHE_ENTRIES) this.lastWritten.clear();
+    this.lastWritten.set(key._id, now);
+    let usedFrom: string[] | undefined;
+    if (newAddress) {
+      usedFrom = [ip, ...key.usedFrom].slice(0, MAX_ADDRESSES);
+      // The cached copy learns the address too, so the event is recorded once per instance.
+      key.usedFrom = usedFrom;
+      if (usedFrom.length > 1) {
+        this.audit.record(
+          'api_key.used_from_new_ip',
+          { keyId: key._id },
+          { actor: user.id, subject: user.id, client },
+        );
+      }
+    }
+    // Off the request path: a failed write only leaves an older "last used".
+    this.keys.touch(key._id, new Date(now), usedFrom).catch(() => undefined);
+  }
+
+  private async lookup(id: string): Promise<Omit<CacheEntry, 'expiresAt'>> {
+    const running = this.running.get(id);
+    if (running) return running;
+    const lookup = this.load(id);
+    this.running.set(id, lookup);
+    try {
+      return await lookup;
+    } finally {
+      if (this.running.get(id) === lookup) this.running.delete(id);
+    }
+  }
+
+  private async load(id: string): Promise<Omit<CacheEntry, 'expiresAt'>> {
+    const startedAt = this.generation;
+    const now = Date.now();
+    const key = await this.keys.find(id);
+    const user = key ? await this.users.findById(key.user.toString()) : null;
+    const answer = { key, user };
+    const evicted =
+      startedAt < this.storeFloor ||
+      (this.evictedAt.get(id) ?? 0) > startedAt ||
+      (key !== null && (this.evictedAt.get(`user:${key.user.toString()}`) ?? 0) > startedAt);
+    if (this.ttlMs > 0 && !evicted) {
+      if (this.cache.size >= MAX_CACHE_ENTRIES) {
+        const oldest = this.cache.keys().next();
+        if (!oldest.done) this.cache.delete(oldest.value);
+      }
+      this.cache.set(id, { expiresAt: now + this.ttlMs, ...answer });
+    }
+    if (this.running.size <= 1) this.evictedAt.clear();
+    return answer;
+  }
+
+  private evict(id: string): void {
+    this.cache.delete(id);
+    this.running.delete(id);
+    this.mark(id);
+  }
+
+  private mark(target: string): void {
+    this.evictedAt.set(target, ++this.generation);
+    if (this.evictedAt.size > MAX_CACHE_ENTRIES) {
+      this.storeFloor = this.generation;
+      this.evictedAt.clear();
+    }
+  }
+
+  private evictUser(userId: string): void {
+    for (const [id, entry] of this.cache) {
+      if (entry.key?.user.toString() === userId) this.cache.delete(id);
+    }
+    this.running.clear();
+    this.mark(`user:${userId}`);
+  }
+}
