@@ -63,9 +63,11 @@ describe('Swagger UI in a browser', () => {
 
     await page.locator('button.authorize').first().click();
     const dialog = page.locator('.dialog-ux .modal-ux');
-    await dialog.locator('input[type="text"]').first().fill(accessToken);
-    await dialog.locator('button.authorize').click();
-    await dialog.locator('button.btn-done').click();
+    // Two schemes: the access token (bearer) and an API key; the token goes into the first.
+    const bearer = dialog.locator('form').filter({ hasText: 'bearer (http, Bearer)' });
+    await bearer.locator('input[type="text"]').fill(accessToken);
+    await bearer.locator('button.authorize').click();
+    await dialog.locator('button.btn-done').first().click();
 
     const movie = await tryItOut('MoviesController_create', {
       name: 'Made in Swagger UI',
