@@ -55,5 +55,13 @@ export function authOptionsFromEnv(env: Env, auditLog?: AuditOptions['log']): Au
       instanceId: env.INSTANCE_ID,
       log: auditLog,
     },
+    oidc: {
+      providers: env.OIDC_PROVIDER_LIST ?? [],
+      baseUrl: `${env.PUBLIC_URL ?? `http://localhost:${env.PORT}`}/api/auth/oidc`,
+      redirectAllowlist: env.OIDC_REDIRECTS ?? [],
+      signup: env.OIDC_SIGNUP,
+      trustProviderMfa: env.OIDC_TRUST_PROVIDER_MFA,
+      allowInsecureRequests: env.OIDC_ALLOW_INSECURE_ISSUERS,
+    },
   };
 }
