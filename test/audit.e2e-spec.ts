@@ -175,7 +175,7 @@ describe('audit trail', () => {
           actor: id,
           subject: id,
           session: null,
-          detail: { method: 'password' },
+          detail: { method: 'pwd' },
           owner: await login(t.app, email, STRONG_PASSWORD),
         };
       },

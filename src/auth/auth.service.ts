@@ -66,7 +66,7 @@ export class AuthService {
       name: dto.name,
       passwordHash,
     });
-    this.audit.record('user.signed_up', { method: 'password' }, byUser(user, client));
+    this.audit.record('user.signed_up', { method: 'pwd' }, byUser(user, client));
     return user;
   }
 

@@ -25,8 +25,8 @@ export type ChangedBy = 'user' | 'admin';
 export type AdminEnsuredOutcome =
   'created' | 'promoted' | 'password-mismatch' | 'disabled' | 'deleted';
 
-/** How an account was created. */
-export type SignupMethod = 'password' | 'oidc';
+/** How an account was created: with a password (`pwd`, as in RFC 8176) or a provider. */
+export type SignupMethod = 'pwd' | 'oidc';
 
 /**
  * Why an OpenID Connect sign-in or link failed: also the `#error=` a front end receives
