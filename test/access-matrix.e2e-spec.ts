@@ -367,6 +367,36 @@ const ROWS: Row[] = [
     expect: adminOnly(204),
     params: async (ctx) => ({ id: ctx.owner.id, keyId: await ownerKey(ctx) }),
   },
+
+  // OpenID Connect sign-in (test/oidc.e2e-spec.ts runs it with a provider): this app has none,
+  // so every provider is unknown (404) and a code is never valid (401).
+  { route: 'GET /api/auth/providers', expect: all(200) },
+  {
+    route: 'GET /api/auth/oidc/:provider/start',
+    expect: all(404),
+    params: () => Promise.resolve({ provider: 'none' }),
+  },
+  {
+    route: 'GET /api/auth/oidc/:provider/callback',
+    expect: all(404),
+    params: () => Promise.resolve({ provider: 'none' }),
+  },
+  {
+    route: 'POST /api/auth/oidc/exchange',
+    expect: all(401),
+    body: () => ({ code: 'A'.repeat(43) }),
+  },
+  { route: 'GET /api/auth/identities', expect: loggedIn(200) },
+  {
+    route: 'POST /api/auth/identities/:provider',
+    expect: loggedIn(404),
+    params: () => Promise.resolve({ provider: 'none' }),
+  },
+  {
+    route: 'DELETE /api/auth/identities/:provider',
+    expect: loggedIn(404),
+    params: () => Promise.resolve({ provider: 'none' }),
+  },
 ];
 
 /** A new API key of the owner; its id. */

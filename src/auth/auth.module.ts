@@ -40,6 +40,17 @@ import {
   MfaUsed,
   MfaUsedSchema,
 } from './mfa/schemas/mfa.schema.js';
+import { IdentitiesController } from './oidc/identities.controller.js';
+import { OidcController } from './oidc/oidc.controller.js';
+import { OidcService } from './oidc/oidc.service.js';
+import { OidcClient } from './oidc/oidc-client.service.js';
+import { Identity, IdentitySchema } from './oidc/schemas/identity.schema.js';
+import {
+  OidcLoginCode,
+  OidcLoginCodeSchema,
+  OidcTransaction,
+  OidcTransactionSchema,
+} from './oidc/schemas/oidc-transaction.schema.js';
 import { OwnedResources } from './ownership/owned-resources.service.js';
 import { PasswordService } from './password.service.js';
 import { PrincipalService } from './principal.service.js';
@@ -131,6 +142,9 @@ export class AuthModule {
           { name: AccountTokenUse.name, schema: AccountTokenUseSchema },
           { name: RecoveryAttempt.name, schema: RecoveryAttemptSchema },
           { name: ApiKey.name, schema: ApiKeySchema },
+          { name: Identity.name, schema: IdentitySchema },
+          { name: OidcTransaction.name, schema: OidcTransactionSchema },
+          { name: OidcLoginCode.name, schema: OidcLoginCodeSchema },
         ]),
       ],
       controllers: [
@@ -143,6 +157,8 @@ export class AuthModule {
         RecentAuthController,
         ApiKeysController,
         AdminApiKeysController,
+        OidcController,
+        IdentitiesController,
       ],
       providers: [
         {
@@ -197,6 +213,8 @@ export class AuthModule {
         ApiKeyPrincipal,
         ScopesGuard,
         AccessGuard,
+        OidcClient,
+        OidcService,
         { provide: APP_GUARD, useExisting: AccessGuard },
       ],
       // Exactly the providers src/auth/index.ts names: the rest is the kit's own business (the

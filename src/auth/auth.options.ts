@@ -2,6 +2,7 @@ import type { ModuleMetadata } from '@nestjs/common';
 
 import type { AuditLogLine, HostAuditEventType } from './audit/audit-events.js';
 import type { SecurityNotices } from './mfa/security-notices.js';
+import type { OidcProviderOptions } from './oidc/oidc-settings.js';
 import type { PasswordPolicy } from './password-policy.js';
 
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
@@ -120,6 +121,8 @@ export interface AuthModuleOptions {
   audit?: AuditOptions;
   /** API keys for scripts and services (docs/api-keys.md). */
   apiKeys?: ApiKeyOptions;
+  /** Sign-in with OpenID Connect providers (docs/oidc.md). Off without providers. */
+  oidc?: OidcOptions;
 }
 
 /**
@@ -148,6 +151,29 @@ export interface ApiKeyOptions {
   rateLimit?: number;
   /** The shared counter for the per-key limit; default: counted in this process only. */
   rateLimitCounter?: SharedRateLimitCounter;
+}
+
+export interface OidcOptions {
+  providers: OidcProviderOptions[];
+  /**
+   * Public URL of the kit's OIDC routes, e.g. `https://app.example.com/api/auth/oidc`: each
+   * provider's redirect URI is `<baseUrl>/<id>/callback` (register it at the provider).
+   */
+  baseUrl: string;
+  /** Front-end URLs a sign-in may return to (exact match); the first is the default. */
+  redirectAllowlist: string[];
+  /** A verified provider email with no account creates one. Default true. */
+  signup?: boolean;
+  /**
+   * An account with a second factor skips it when the provider's ID token says `amr` includes
+   * `mfa`. Default false.
+   */
+  trustProviderMfa?: boolean;
+  /**
+   * Allow http:// issuers (development, tests). The host refuses it in production unless every
+   * issuer is on localhost. Default false.
+   */
+  allowInsecureRequests?: boolean;
 }
 
 export interface AuditOptions {

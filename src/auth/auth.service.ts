@@ -66,7 +66,7 @@ export class AuthService {
       name: dto.name,
       passwordHash,
     });
-    this.audit.record('user.signed_up', {}, byUser(user, client));
+    this.audit.record('user.signed_up', { method: 'pwd' }, byUser(user, client));
     return user;
   }
 
@@ -130,12 +130,15 @@ export class AuthService {
 
   /** The second step of a login with a second factor. */
   async loginWithSecondFactor(dto: MfaLoginDto, client: ClientInfo): Promise<MfaTokenResponseDto> {
-    const { user, credential, recoveryCodesRemaining } = await this.mfa.finishLogin(dto, client);
-    // Bound to the password check of the first step, as the challenge was; a TOTP code or a
-    // recovery code after the password: two factors.
+    const { user, credential, firstFactor, recoveryCodesRemaining } = await this.mfa.finishLogin(
+      dto,
+      client,
+    );
+    // Bound to the password check (or provider sign-in) of the first step, as the challenge was;
+    // a TOTP code or a recovery code after it: two factors.
     const issued = await this.sessions.create(
       user.id,
-      { credential, methods: ['pwd', 'otp', 'mfa'] },
+      { credential, methods: [...firstFactor, 'otp', 'mfa'] },
       client,
     );
     const parties = this.loggedIn(issued, client);

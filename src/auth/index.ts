@@ -7,10 +7,13 @@ export type {
   AuditLogLine,
   ChangedBy,
   HostAuditEventType,
+  IdentityLinkedBy,
   KitAuditEvents,
   LoginFailureReason,
+  OidcFailureReason,
   SecondFactorFailureReason,
   SecondFactorMethod,
+  SignupMethod,
 } from './audit/audit-events.js';
 export { ANONYMOUS_ACTOR, KIT_AUDIT_EVENT_TYPES, SYSTEM_ACTOR } from './audit/audit-events.js';
 export type { AuditParties, AuditStats } from './audit/audit-recorder.service.js';
@@ -25,6 +28,7 @@ export type {
   JwtAlgorithm,
   MailOptions,
   SharedRateLimitCounter,
+  OidcOptions,
 } from './auth.options.js';
 export type { AuthMethod } from './core/auth-methods.js';
 export type { AuthRequest, AuthUser } from './core/auth-user.js';
@@ -51,6 +55,8 @@ export { OwnershipGuard } from './guards/ownership.guard.js';
 export { RolesGuard } from './guards/roles.guard.js';
 export { parseEncryptionKey } from './mfa/secret-box.js';
 export type { SecurityNotices } from './mfa/security-notices.js';
+export type { OidcProviderOptions } from './oidc/oidc-settings.js';
+export { insecureIssuersAllowed, parseOidcProviders } from './oidc/oidc-settings.js';
 export { OwnedResources } from './ownership/owned-resources.service.js';
 export type { OwnerScopeOptions, VisibleScope } from './ownership/owner-scope.js';
 export { listOwner, listVisible } from './ownership/owner-scope.js';

@@ -70,5 +70,13 @@ export function authOptionsFromEnv(
       rateLimit: env.API_KEY_RATE_LIMIT,
       rateLimitCounter,
     },
+    oidc: {
+      providers: env.OIDC_PROVIDER_LIST ?? [],
+      baseUrl: `${env.PUBLIC_URL ?? `http://localhost:${env.PORT}`}/api/auth/oidc`,
+      redirectAllowlist: env.OIDC_REDIRECTS ?? [],
+      signup: env.OIDC_SIGNUP,
+      trustProviderMfa: env.OIDC_TRUST_PROVIDER_MFA,
+      allowInsecureRequests: env.OIDC_ALLOW_INSECURE_ISSUERS,
+    },
   };
 }

@@ -17,10 +17,12 @@ import {
   validateSync,
 } from 'class-validator';
 
-import type { PasswordPolicy } from '../auth/index.js';
+import type { OidcProviderOptions, PasswordPolicy } from '../auth/index.js';
 import {
+  insecureIssuersAllowed,
   MIN_SECRET_LENGTH,
   parseEncryptionKey,
+  parseOidcProviders,
   PASSWORD_POLICIES,
   passwordProblems,
 } from '../auth/index.js';
@@ -526,6 +528,39 @@ export class Env {
   @Min(1)
   API_KEY_RATE_LIMIT = 600;
   // ---- end API keys ----
+  // ---- OpenID Connect sign-in (issue 26) ----
+  /**
+   * JSON array of providers: `[{ "id", "name", "issuer", "clientId", "clientSecret", "scopes"? }]`
+   * (docs/oidc.md). Unset or `[]`: no sign-in with providers.
+   */
+  @IsOptional()
+  @IsString()
+  OIDC_PROVIDERS?: string;
+
+  /** Comma-separated front-end URLs a sign-in may return to (exact match; the first is the default). */
+  @IsOptional()
+  @IsString()
+  OIDC_REDIRECT_ALLOWLIST?: string;
+
+  /** A verified provider email with no account creates one. */
+  @Transform(toBoolean)
+  @IsBoolean()
+  OIDC_SIGNUP = true;
+
+  /** An account's second factor is skipped when the provider's `amr` says `mfa`. */
+  @Transform(toBoolean)
+  @IsBoolean()
+  OIDC_TRUST_PROVIDER_MFA = false;
+
+  /** http:// issuers (development); in production only when every issuer is on localhost. */
+  @Transform(toBoolean)
+  @IsBoolean()
+  OIDC_ALLOW_INSECURE_ISSUERS = false;
+
+  /** OIDC_PROVIDERS and OIDC_REDIRECT_ALLOWLIST, parsed by the validation. */
+  OIDC_PROVIDER_LIST?: OidcProviderOptions[];
+  OIDC_REDIRECTS?: string[];
+  // ---- end OpenID Connect sign-in ----
 
   /** Set when no JWT_SECRET was given outside production and a random one was generated. */
   JWT_SECRET_GENERATED?: boolean;
@@ -550,6 +585,7 @@ export function validateEnv(raw: Record<string, unknown>): Env {
   checkTrustProxy(env);
   checkMfaKey(env);
   checkMail(env);
+  checkOidc(env);
   checkAdminPassword(env);
   checkApiKeys(env);
   return env;
@@ -697,6 +733,49 @@ function checkMail(env: Env): void {
   env.PUBLIC_URL ??= `http://localhost:${env.PORT}`;
 }
 // ---- end account mail ----
+
+// ---- OpenID Connect sign-in (issue 26) ----
+function checkOidc(env: Env): void {
+  const production = env.NODE_ENV === NodeEnv.Production;
+  const { providers, problems } = parseOidcProviders(env.OIDC_PROVIDERS ?? '[]', {
+    allowHttp: env.OIDC_ALLOW_INSECURE_ISSUERS,
+  });
+  const lines = problems.map((problem) => `  OIDC_PROVIDERS: ${problem}`);
+  const redirects = (env.OIDC_REDIRECT_ALLOWLIST ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  for (const redirect of redirects) {
+    let url: URL | undefined;
+    try {
+      url = new URL(redirect);
+    } catch {
+      lines.push(`  OIDC_REDIRECT_ALLOWLIST: "${redirect}" is not a URL`);
+    }
+    if (url && (!/^https?:$/.test(url.protocol) || url.hash !== '' || redirect.includes('#'))) {
+      lines.push(
+        `  OIDC_REDIRECT_ALLOWLIST: "${redirect}" must be an http(s) URL without a #fragment`,
+      );
+    }
+  }
+  if (providers.length > 0 && redirects.length === 0) {
+    lines.push('  OIDC_REDIRECT_ALLOWLIST: required when OIDC_PROVIDERS names a provider');
+  }
+  if (
+    production &&
+    env.OIDC_ALLOW_INSECURE_ISSUERS &&
+    problems.length === 0 &&
+    !insecureIssuersAllowed(providers, true)
+  ) {
+    lines.push(
+      '  OIDC_ALLOW_INSECURE_ISSUERS: refused in production unless every issuer is on localhost',
+    );
+  }
+  if (lines.length > 0) throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  env.OIDC_PROVIDER_LIST = providers;
+  env.OIDC_REDIRECTS = redirects;
+}
+// ---- end OpenID Connect sign-in ----
 
 // ---- TRUST_PROXY (issue 10, proxies) ----
 /**

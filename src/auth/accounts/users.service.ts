@@ -66,11 +66,13 @@ export class UsersService {
     private readonly audit: AuditRecorder,
   ) {}
 
+  /** Without `passwordHash` (an OpenID Connect sign-up) no password signs in until one is set. */
   async create(input: {
     email: string;
     name: string;
-    passwordHash: string;
+    passwordHash?: string;
     role?: Role;
+    emailVerified?: boolean;
   }): Promise<AuthUserRecord> {
     const doc = await saveOr409(
       () => this.users.create({ ...input, role: input.role ?? Role.User, active: true }),
@@ -91,11 +93,14 @@ export class UsersService {
     return user;
   }
 
+  /** `passwordHash` undefined: the account has no password (checked against the dummy, fails). */
   async findByEmailWithHash(
     email: string,
-  ): Promise<{ user: AuthUserRecord; passwordHash: string } | null> {
+  ): Promise<{ user: AuthUserRecord; passwordHash: string | undefined } | null> {
     const doc = await this.users.findOne({ email }).select('+passwordHash');
-    return live(doc) ? { user: toAuthUser(doc), passwordHash: doc.passwordHash } : null;
+    return live(doc)
+      ? { user: toAuthUser(doc), passwordHash: doc.passwordHash ?? undefined }
+      : null;
   }
 
   async findByEmail(email: string): Promise<AuthUserRecord | null> {
@@ -132,12 +137,15 @@ export class UsersService {
     return (await this.getCredential(id))?.passwordHash ?? null;
   }
 
-  /** The hash and its credential version, from one read (see User.credentialVersion). */
+  /**
+   * The hash and its credential version, from one read (see User.credentialVersion); null also
+   * for an account without a password.
+   */
   async getCredential(
     id: string,
   ): Promise<{ passwordHash: string; credentialVersion: string | null } | null> {
     const doc = await this.users.findById(id).select('+passwordHash');
-    return live(doc)
+    return live(doc) && doc.passwordHash
       ? { passwordHash: doc.passwordHash, credentialVersion: doc.credentialVersion ?? null }
       : null;
   }
@@ -260,7 +268,8 @@ export class UsersService {
     }
     if (existing.deletedAt) return 'deleted';
     if (existing.role !== Role.Admin) {
-      if (!(await password.verify(existing.passwordHash))) return 'password-mismatch';
+      const hash = existing.passwordHash;
+      if (!hash || !(await password.verify(hash))) return 'password-mismatch';
       await this.setSecurityState(existing._id.toString(), { role: Role.Admin });
       await this.markConfiguredAdminVerified(existing);
       await this.lifecycle.changed(existing._id.toString());

@@ -26,9 +26,37 @@ export type ChangedBy = 'user' | 'admin';
 export type AdminEnsuredOutcome =
   'created' | 'promoted' | 'password-mismatch' | 'disabled' | 'deleted';
 
+/** How an account was created: with a password (`pwd`, as in RFC 8176) or a provider. */
+export type SignupMethod = 'pwd' | 'oidc';
+
+/**
+ * Why an OpenID Connect sign-in or link failed: also the `#error=` a front end receives
+ * (docs/oidc.md lists each).
+ */
+export type OidcFailureReason =
+  | 'invalid_state'
+  | 'expired'
+  | 'access_denied'
+  | 'provider_error'
+  | 'provider_unreachable'
+  | 'token_exchange_failed'
+  | 'invalid_id_token'
+  | 'email_not_verified'
+  | 'local_account_unverified'
+  | 'signup_disabled'
+  | 'account_disabled'
+  | 'identity_in_use'
+  | 'already_linked'
+  | 'throttled'
+  | 'server_error';
+
+/** How an identity came to be linked: by its owner, by a verified email, or with a new account. */
+export type IdentityLinkedBy = 'user' | 'email' | 'signup';
+
 /** The kit's own events. Closed: hosts add theirs to AuditEventDetails instead. */
 export interface KitAuditEvents {
-  'user.signed_up': NoDetail;
+  /** `method`: a password signup, or a first sign-in with an OpenID Connect provider. */
+  'user.signed_up': { method: SignupMethod };
   /** `secondFactor`: how the second step was passed, null when there was none. */
   'login.succeeded': { secondFactor: SecondFactorMethod | null };
   /** `email` as typed (an address: the DTO refuses anything else), also for unknown accounts. */
@@ -65,6 +93,12 @@ export interface KitAuditEvents {
   /** A key was used from an address it had not been used from before (not on its first use). */
   'api_key.used_from_new_ip': { keyId: string };
   'api_key.revoked': { keyId: string; by: ChangedBy };
+  /** A session opened by an OpenID Connect sign-in (`POST /auth/oidc/exchange`). */
+  'oidc.login_succeeded': { provider: string };
+  /** An OpenID Connect callback or exchange refused (the reason is the front end's `#error`). */
+  'oidc.login_failed': { provider: string; reason: OidcFailureReason };
+  'identity.linked': { provider: string; by: IdentityLinkedBy };
+  'identity.unlinked': { provider: string };
 }
 
 /**
@@ -141,6 +175,10 @@ const KIT_TYPES: Record<keyof KitAuditEvents, true> = {
   'api_key.created': true,
   'api_key.used_from_new_ip': true,
   'api_key.revoked': true,
+  'oidc.login_succeeded': true,
+  'oidc.login_failed': true,
+  'identity.linked': true,
+  'identity.unlinked': true,
 };
 
 export const KIT_AUDIT_EVENT_TYPES = Object.keys(KIT_TYPES) as (keyof KitAuditEvents)[];

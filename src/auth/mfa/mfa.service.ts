@@ -24,6 +24,7 @@ import type { SecondFactorFailureReason, SecondFactorMethod } from '../audit/aud
 import { AuditRecorder, byAnonymous, byUser } from '../audit/audit-recorder.service.js';
 import type { AuthModuleOptions } from '../auth.options.js';
 import { AUTH_OPTIONS } from '../auth.options.js';
+import type { AuthMethod } from '../core/auth-methods.js';
 import type { AuthUser } from '../core/auth-user.js';
 import type { ClientInfo } from '../core/client-info.js';
 import { MailService } from '../mail/mail.service.js';
@@ -81,6 +82,8 @@ export interface MfaLoginResult {
   user: AuthUserRecord;
   /** The credential version of the first step's password check. */
   credential: string | null;
+  /** How the first step authenticated (RFC 8176 values): `['pwd']` for a password. */
+  firstFactor: AuthMethod[];
   recoveryCodesRemaining?: number;
 }
 
@@ -271,14 +274,22 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
     return Boolean((await this.factors.findById(userId))?.confirmedAt);
   }
 
-  /** The first step's answer: a single-use token bound to this password check. */
-  async challenge(user: AuthUserRecord, email: string): Promise<MfaChallengeDto> {
+  /**
+   * The first step's answer: a single-use token bound to this password check (or, with
+   * `firstFactor`, to another first step, such as an OpenID Connect sign-in).
+   */
+  async challenge(
+    user: AuthUserRecord,
+    email: string,
+    firstFactor?: AuthMethod[],
+  ): Promise<MfaChallengeDto> {
     const mfaToken = randomBytes(32).toString('base64url');
     await this.challenges.create({
       _id: sha256(mfaToken),
       user: user.id,
       email,
       credential: user.credentialVersion,
+      ...(firstFactor ? { firstFactor } : {}),
       expiresAt: new Date(Date.now() + MFA_TOKEN_TTL_SECONDS * 1000),
     });
     return { mfaRequired: true, mfaToken, expiresIn: MFA_TOKEN_TTL_SECONDS };
@@ -307,6 +318,7 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
     const user = await this.users.findById(userId);
     const factor = await this.factors.findById(userId);
     const credential = challenge.credential ?? null;
+    const firstFactor = challenge.firstFactor?.length ? challenge.firstFactor : ['pwd' as const];
     if (!user || !factor?.confirmedAt || user.credentialVersion !== credential) {
       this.failed('invalid_token', method, userId, client);
       throw new UnauthorizedException(INVALID_TOKEN);
@@ -353,13 +365,13 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
       throw new UnauthorizedException('Code already used');
     }
     await this.throttle.reset(challenge.email, ip);
-    if (recoveryCodeId === undefined) return { user, credential };
+    if (recoveryCodeId === undefined) return { user, credential, firstFactor };
     await this.recoveryCodes.deleteOne({ _id: recoveryCodeId });
     // The owner holds a recovery code: the account's wrong codes are forgiven.
     await this.budget.clear(userId);
     const remaining = await this.countRecoveryCodes(userId, factor.enrolment);
     await this.notify('recoveryCodeUsed', () => this.notices.recoveryCodeUsed(user, remaining));
-    return { user, credential, recoveryCodesRemaining: remaining };
+    return { user, credential, firstFactor, recoveryCodesRemaining: remaining };
   }
 
   /** A password reset by mail proves the owner: the account's wrong codes are forgiven. */

@@ -12,9 +12,10 @@ export class User {
   @Prop({ required: true, trim: true })
   name!: string;
 
-  // Never selected unless asked for with `+passwordHash`.
-  @Prop({ required: true, select: false })
-  passwordHash!: string;
+  // Never selected unless asked for with `+passwordHash`. Absent for an account created by an
+  // OpenID Connect sign-in until its owner sets one (password reset): no password then signs in.
+  @Prop({ type: String, select: false })
+  passwordHash?: string;
 
   @Prop({ type: String, enum: Role, default: Role.User })
   role!: Role;

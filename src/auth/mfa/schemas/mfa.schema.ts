@@ -1,6 +1,8 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { Schema as MongooseSchema, Types } from 'mongoose';
 
+import type { AuthMethod } from '../../core/auth-methods.js';
+
 /**
  * A user's TOTP factor; `_id` is the user's id (one factor per user, read by `_id` alone). Pending
  * until confirmed with a code. The secret is sealed with AES-256-GCM (SecretBox).
@@ -55,6 +57,10 @@ export class MfaChallenge {
    */
   @Prop({ type: String, default: null })
   credential!: string | null;
+
+  /** How the first step authenticated (`fed`: an OpenID Connect sign-in); absent: a password. */
+  @Prop({ type: [String], default: undefined })
+  firstFactor?: AuthMethod[];
 
   @Prop({ required: true, index: true })
   expiresAt!: Date;

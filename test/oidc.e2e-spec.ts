@@ -1,0 +1,556 @@
+import { createHash } from 'node:crypto';
+
+import type { Response } from 'supertest';
+import request from 'supertest';
+
+import type { TestApp } from './support/app.js';
+import { createTestApp } from './support/app.js';
+import { connectionOf } from './support/db.js';
+import type { Fixtures } from './support/fixtures.js';
+import { fixtures } from './support/fixtures.js';
+import { codeAt, enrolledUser } from './support/mfa.js';
+import type { TestProvider } from './support/oidc-provider.js';
+import { CookieClient, signInAtProvider, startTestProvider } from './support/oidc-provider.js';
+import { decodePayload } from './support/tokens.js';
+import type { TestUser } from './support/users.js';
+import { STRONG_PASSWORD } from './support/users.js';
+import { pollUntil } from './support/wait.js';
+
+const API = 'http://api.guardhouse.test';
+const CALLBACK = `${API}/api/auth/oidc/testop/callback`;
+const RETURN = 'https://app.guardhouse.test/signed-in';
+const ACCOUNT_PAGE = 'https://app.guardhouse.test/account';
+const CLIENT = { clientId: 'guardhouse', clientSecret: 'test-client-secret-0123456789abcdef' };
+
+const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
+let counter = 0;
+const person = (label: string) => `${label}-${Date.now().toString(36)}-${counter++}`;
+
+/** The fragment's parameters of a redirect to the front end. */
+function fragment(location: string | undefined): Record<string, string> {
+  expect(location).toBeDefined();
+  const url = new URL(location ?? '');
+  return Object.fromEntries(new URLSearchParams(url.hash.slice(1)));
+}
+
+describe('sign-in with an OpenID Connect provider', () => {
+  let op: TestProvider;
+  let t: TestApp;
+  let server: ReturnType<TestApp['app']['getHttpServer']>;
+  let make: Fixtures;
+
+  beforeAll(async () => {
+    op = await startTestProvider([{ ...CLIENT, redirectUri: CALLBACK }]);
+    t = await createTestApp({
+      label: 'oidc',
+      env: {
+        PUBLIC_URL: API,
+        OIDC_PROVIDERS: JSON.stringify([
+          { id: 'testop', name: 'Test provider', issuer: op.issuer, ...CLIENT },
+        ]),
+        OIDC_REDIRECT_ALLOWLIST: `${RETURN},${ACCOUNT_PAGE}`,
+        OIDC_ALLOW_INSECURE_ISSUERS: 'true',
+      },
+    });
+    server = t.app.getHttpServer();
+    make = fixtures(t.app);
+  });
+
+  afterAll(async () => {
+    await t.close();
+    await op.close();
+  });
+
+  const db = () => connectionOf(t.app);
+  const count = async () => ({
+    users: await db().collection('users').countDocuments(),
+    identities: await db().collection('identities').countDocuments(),
+    sessions: await db().collection('sessions').countDocuments(),
+    codes: await db().collection('oidc_login_codes').countDocuments(),
+  });
+
+  interface Flow {
+    location: string;
+    cookie: string;
+    state: string;
+  }
+
+  const start = async (redirect = RETURN): Promise<Flow> => {
+    const res = await request(server)
+      .get('/api/auth/oidc/testop/start')
+      .query({ redirect })
+      .expect(302);
+    const location = res.headers.location;
+    const setCookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
+    const cookie = setCookie
+      .map((line) => line.split(';')[0])
+      .find((c) => c.startsWith('gh_oidc='));
+    expect(cookie).toBeDefined();
+    return {
+      location,
+      cookie: cookie ?? '',
+      state: new URL(location).searchParams.get('state') ?? '',
+    };
+  };
+
+  /** The provider's login and consent as `accountId`: the callback URL it sends the browser to. */
+  const atProvider = (flow: Flow, accountId: string) =>
+    signInAtProvider(new CookieClient(), flow.location, accountId, CALLBACK);
+
+  const callback = (url: string, cookie?: string): Promise<Response> => {
+    const target = new URL(url);
+    const req = request(server).get(target.pathname + target.search);
+    return (cookie ? req.set('Cookie', cookie) : req).expect(302);
+  };
+
+  /** A whole sign-in: start, the provider's pages, the callback; the fragment it lands with. */
+  const signIn = async (accountId: string, redirect = RETURN) => {
+    const flow = await start(redirect);
+    const res = await callback(await atProvider(flow, accountId), flow.cookie);
+    expect(res.headers.location.split('#')[0]).toBe(redirect);
+    return fragment(res.headers.location);
+  };
+
+  const exchange = (code: string) => request(server).post('/api/auth/oidc/exchange').send({ code });
+
+  const signedIn = async (code: string | undefined) => {
+    const res = await exchange(code ?? '').expect(200);
+    const auth = { Authorization: `Bearer ${res.body.accessToken as string}` };
+    const me = await request(server).get('/api/users/me').set(auth).expect(200);
+    return {
+      body: res.body as Record<string, unknown>,
+      me: me.body as Record<string, unknown>,
+      auth,
+    };
+  };
+
+  const newPerson = (emailVerified = true, email?: string) => {
+    const id = person('p');
+    op.people.set(id, { email: email ?? `${id}@example.com`, emailVerified, name: 'Pat Provider' });
+    return id;
+  };
+
+  const verifyLocally = (email: string) =>
+    db()
+      .collection('users')
+      .updateOne({ email }, { $set: { emailVerified: true } });
+
+  it('lists the providers for front ends', async () => {
+    const res = await request(server).get('/api/auth/providers').expect(200);
+    expect(res.body).toEqual([
+      { id: 'testop', name: 'Test provider', startUrl: `${API}/api/auth/oidc/testop/start` },
+    ]);
+  });
+
+  it('sends the browser to the provider with PKCE (S256), state and nonce', async () => {
+    const flow = await start();
+    const url = new URL(flow.location);
+    expect(url.origin).toBe(op.issuer);
+    expect(Object.fromEntries(url.searchParams)).toMatchObject({
+      client_id: CLIENT.clientId,
+      redirect_uri: CALLBACK,
+      response_type: 'code',
+      code_challenge_method: 'S256',
+      scope: expect.stringContaining('openid'),
+      nonce: expect.stringMatching(/.{20,}/),
+      state: expect.stringMatching(/.{20,}/),
+    });
+    expect(url.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // The state is stored hashed, with the return URL.
+    const stored = await db()
+      .collection('oidc_transactions')
+      .findOne({ _id: sha256(flow.state) } as never);
+    expect(stored).toMatchObject({ redirect: RETURN, purpose: 'login' });
+  });
+
+  describe('accounts', () => {
+    it('creates an account for a new person with a verified email (no password)', async () => {
+      const id = newPerson();
+      const email = op.people.get(id)?.email ?? '';
+      const before = await count();
+      const result = await signIn(id);
+      expect(Object.keys(result)).toEqual(['code']);
+      const { body, me, auth } = await signedIn(result.code);
+      expect(me).toMatchObject({ email, emailVerified: true, name: 'Pat Provider' });
+      expect(decodePayload(body.accessToken as string).amr).toEqual(['fed']);
+      expect(await count()).toMatchObject({
+        users: before.users + 1,
+        identities: before.identities + 1,
+        sessions: before.sessions + 1,
+      });
+      const linked = await request(server).get('/api/auth/identities').set(auth).expect(200);
+      expect(linked.body).toEqual([
+        { provider: 'testop', name: 'Test provider', email, linkedAt: expect.any(String) },
+      ]);
+      // No password: a password login is refused like any wrong one.
+      await request(server)
+        .post('/api/auth/login')
+        .send({ email, password: STRONG_PASSWORD })
+        .expect(401);
+    });
+
+    it('signs a returning identity into the same account, also after its email changed there', async () => {
+      const id = newPerson();
+      const first = await signedIn((await signIn(id)).code);
+      const before = await count();
+      op.people.set(id, { email: `${person('moved')}@example.com`, emailVerified: false });
+      const again = await signedIn((await signIn(id)).code);
+      expect(again.me.id).toBe(first.me.id);
+      expect(await count()).toMatchObject({ users: before.users, identities: before.identities });
+    });
+
+    it('links a verified provider email to the verified local account with that email', async () => {
+      const local = await make.user();
+      await verifyLocally(local.email);
+      const id = newPerson(true, local.email);
+      const before = await count();
+      const { me, body } = await signedIn((await signIn(id)).code);
+      expect(me.id).toBe(local.id);
+      expect(decodePayload(body.accessToken as string).amr).toEqual(['fed']);
+      expect(await count()).toMatchObject({
+        users: before.users,
+        identities: before.identities + 1,
+      });
+    });
+
+    it('answers the one-time code once', async () => {
+      const { code } = await signIn(newPerson());
+      await exchange(code).expect(200);
+      await exchange(code).expect(401);
+      await exchange('A'.repeat(43)).expect(401);
+    });
+  });
+
+  describe('refused, with nothing created', () => {
+    /** Runs `act`, expects `#error=<reason>` at `redirect`, and nothing new but the refusal. */
+    const refused = async (
+      reason: string,
+      act: () => Promise<string | undefined>,
+      redirect = RETURN,
+    ) => {
+      const before = await count();
+      const location = await act();
+      expect((location ?? '').split('#')[0]).toBe(redirect);
+      expect(fragment(location)).toEqual({ error: reason });
+      expect(await count()).toEqual(before);
+    };
+
+    it('an unverified provider email (no link, no account)', async () => {
+      const local = await make.user();
+      await verifyLocally(local.email);
+      await refused('email_not_verified', async () => {
+        const flow = await start();
+        return (await callback(await atProvider(flow, newPerson(false, local.email)), flow.cookie))
+          .headers.location;
+      });
+      await refused('email_not_verified', async () => {
+        const flow = await start();
+        return (await callback(await atProvider(flow, newPerson(false)), flow.cookie)).headers
+          .location;
+      });
+    });
+
+    it('a local account that has not verified its email', async () => {
+      const local = await make.user();
+      await refused('local_account_unverified', async () => {
+        const flow = await start();
+        return (await callback(await atProvider(flow, newPerson(true, local.email)), flow.cookie))
+          .headers.location;
+      });
+    });
+
+    it('a state that is not the one sent (state mismatch)', async () => {
+      const flow = await start();
+      const url = new URL(await atProvider(flow, newPerson()));
+      url.searchParams.set('state', 'x'.repeat(43));
+      await refused(
+        'invalid_state',
+        async () => (await callback(url.href, flow.cookie)).headers.location,
+      );
+      // The real state still works once: the forged one used nothing up.
+    });
+
+    it('a replayed callback', async () => {
+      const flow = await start();
+      const url = await atProvider(flow, newPerson());
+      const first = await callback(url, flow.cookie);
+      expect(Object.keys(fragment(first.headers.location))).toEqual(['code']);
+      await refused(
+        'invalid_state',
+        async () => (await callback(url, flow.cookie)).headers.location,
+      );
+    });
+
+    it('a callback in another browser than the one that started the flow', async () => {
+      const flow = await start();
+      const url = await atProvider(flow, newPerson());
+      await refused('invalid_state', async () => (await callback(url)).headers.location);
+      const other = await start();
+      await refused(
+        'invalid_state',
+        async () => (await callback(url, other.cookie)).headers.location,
+      );
+    });
+
+    it('an ID token with another nonce', async () => {
+      const flow = await start();
+      await db()
+        .collection('oidc_transactions')
+        .updateOne({ _id: sha256(flow.state) } as never, { $set: { nonce: 'n'.repeat(43) } });
+      const url = await atProvider(flow, newPerson());
+      await refused(
+        'invalid_id_token',
+        async () => (await callback(url, flow.cookie)).headers.location,
+      );
+    });
+
+    it('an expired transaction', async () => {
+      const flow = await start();
+      const url = await atProvider(flow, newPerson());
+      await db()
+        .collection('oidc_transactions')
+        .updateOne({ _id: sha256(flow.state) } as never, {
+          $set: { expiresAt: new Date(Date.now() - 1000) },
+        });
+      await refused('expired', async () => (await callback(url, flow.cookie)).headers.location);
+    });
+
+    it('an ID token for another audience', async () => {
+      const flow = await start();
+      const url = await atProvider(flow, newPerson());
+      op.wrongAudience = 'someone-else';
+      try {
+        await refused(
+          'invalid_id_token',
+          async () => (await callback(url, flow.cookie)).headers.location,
+        );
+      } finally {
+        op.wrongAudience = null;
+      }
+    });
+
+    it("the provider's error (the person declines: access_denied)", async () => {
+      const flow = await start();
+      const url = await signInAtProvider(new CookieClient(), flow.location, newPerson(), CALLBACK, {
+        abort: true,
+      });
+      expect(new URL(url).searchParams.get('error')).toBe('access_denied');
+      await refused(
+        'access_denied',
+        async () => (await callback(url, flow.cookie)).headers.location,
+      );
+    });
+
+    it('a return URL not on the allowlist: 400 at the start, never redirected', async () => {
+      const before = await count();
+      const transactions = await db().collection('oidc_transactions').countDocuments();
+      for (const redirect of [
+        'https://evil.example/steal',
+        `${RETURN}/..`,
+        `${RETURN}#x`,
+        `${RETURN}?a=1`,
+      ]) {
+        const res = await request(server)
+          .get('/api/auth/oidc/testop/start')
+          .query({ redirect })
+          .expect(400);
+        expect(res.headers.location).toBeUndefined();
+      }
+      expect(await count()).toEqual(before);
+      expect(await db().collection('oidc_transactions').countDocuments()).toBe(transactions);
+    });
+
+    it('an unknown provider: 404', async () => {
+      await request(server)
+        .get('/api/auth/oidc/nope/start')
+        .query({ redirect: RETURN })
+        .expect(404);
+      await request(server).get('/api/auth/oidc/nope/callback').query({ state: 'x' }).expect(404);
+    });
+  });
+
+  describe('linking from a signed-in account', () => {
+    const linkUrl = async (user: TestUser, redirect = ACCOUNT_PAGE) => {
+      const res = await request(server)
+        .post('/api/auth/identities/testop')
+        .set(user.auth)
+        .send({ redirect })
+        .expect(200);
+      return res.body.url as string;
+    };
+
+    /** Opens the link URL in a browser and goes through the provider: the final location. */
+    const followLink = async (url: string, accountId: string) => {
+      const target = new URL(url);
+      const res = await request(server)
+        .get(target.pathname + target.search)
+        .expect(302);
+      const cookie =
+        ([] as string[])
+          .concat(res.headers['set-cookie'] ?? [])
+          .map((line) => line.split(';')[0])
+          .find((c) => c.startsWith('gh_oidc=')) ?? '';
+      const back = await signInAtProvider(
+        new CookieClient(),
+        res.headers.location,
+        accountId,
+        CALLBACK,
+      );
+      return (await callback(back, cookie)).headers.location;
+    };
+
+    it('links any provider account (its email need not match), then signs in with it', async () => {
+      const user = await make.user();
+      const id = newPerson(false);
+      const location = await followLink(await linkUrl(user), id);
+      expect(location).toBe(`${ACCOUNT_PAGE}#linked=testop`);
+      const { me } = await signedIn((await signIn(id)).code);
+      expect(me.id).toBe(user.id);
+    });
+
+    it("refuses a provider account linked to someone else's account", async () => {
+      const id = newPerson();
+      await signIn(id);
+      const user = await make.user();
+      const before = await count();
+      const location = await followLink(await linkUrl(user), id);
+      expect(fragment(location)).toEqual({ error: 'identity_in_use' });
+      expect(await count()).toEqual(before);
+    });
+
+    it('refuses a link request used twice, and a return URL not on the allowlist', async () => {
+      const user = await make.user();
+      const url = await linkUrl(user);
+      const target = new URL(url);
+      await request(server)
+        .get(target.pathname + target.search)
+        .expect(302);
+      await request(server)
+        .get(target.pathname + target.search)
+        .expect(400);
+      await request(server)
+        .post('/api/auth/identities/testop')
+        .set(user.auth)
+        .send({ redirect: 'https://evil.example/' })
+        .expect(400);
+      await request(server).post('/api/auth/identities/testop').send({}).expect(401);
+    });
+
+    it('unlinks, but never the last way to sign in', async () => {
+      // A password account with a link: unlinking leaves the password.
+      const user = await make.user();
+      await followLink(await linkUrl(user), newPerson());
+      await request(server).delete('/api/auth/identities/testop').set(user.auth).expect(204);
+      await request(server).delete('/api/auth/identities/testop').set(user.auth).expect(404);
+      // An account made by the provider has no password: its one link stays.
+      const { auth } = await signedIn((await signIn(newPerson())).code);
+      const before = await count();
+      const res = await request(server).delete('/api/auth/identities/testop').set(auth).expect(409);
+      expect(res.body.message).toMatch(/last way to sign in/);
+      expect(await count()).toEqual(before);
+    });
+
+    it("deletes a user's identities with the user", async () => {
+      const admin = await make.admin();
+      const { me } = await signedIn((await signIn(newPerson())).code);
+      await request(server)
+        .delete(`/api/users/${me.id as string}`)
+        .set(admin.auth)
+        .expect(204);
+      expect(await db().collection('identities').countDocuments({ user: me.id })).toBe(0);
+    });
+
+    it('records the events: sign-up, links by signup, email and user, sign-in, unlink, refusals', async () => {
+      const since = new Date(Date.now() - 5);
+      const { me } = await signedIn((await signIn(newPerson())).code);
+      const local = await make.user();
+      await verifyLocally(local.email);
+      await signedIn((await signIn(newPerson(true, local.email))).code);
+      const user = await make.user();
+      await followLink(await linkUrl(user), newPerson());
+      await request(server).delete('/api/auth/identities/testop').set(user.auth).expect(204);
+      const flow = await start();
+      await callback(await atProvider(flow, newPerson(false)), flow.cookie);
+      interface Stored {
+        type: string;
+        actor: string;
+        subject: string | null;
+        session?: string | null;
+        detail: Record<string, unknown>;
+      }
+      const events = await pollUntil(
+        async () =>
+          (await db()
+            .collection('audit_events')
+            .find({ at: { $gte: since } } as never)
+            .toArray()) as unknown as Stored[],
+        (all) => all.some((e) => e.type === 'oidc.login_failed'),
+        { timeoutMs: 10_000, intervalMs: 50 },
+      );
+      const find = (type: string, subject: string | null) =>
+        events.find((e) => e.type === type && e.subject === subject);
+      const userSession = decodePayload(user.token).sid;
+      expect(find('user.signed_up', me.id as string)).toMatchObject({
+        actor: me.id,
+        detail: { method: 'oidc' },
+      });
+      expect(find('identity.linked', me.id as string)?.detail).toEqual({
+        provider: 'testop',
+        by: 'signup',
+      });
+      expect(find('identity.linked', local.id)).toMatchObject({
+        actor: local.id,
+        detail: { provider: 'testop', by: 'email' },
+      });
+      expect(find('identity.linked', user.id)).toMatchObject({
+        actor: user.id,
+        detail: { provider: 'testop', by: 'user' },
+      });
+      expect(find('identity.unlinked', user.id)).toMatchObject({
+        actor: user.id,
+        session: userSession,
+        detail: { provider: 'testop' },
+      });
+      expect(find('oidc.login_succeeded', local.id)).toMatchObject({
+        actor: local.id,
+        session: expect.any(String),
+        detail: { provider: 'testop' },
+      });
+      expect(find('oidc.login_failed', null)).toMatchObject({
+        actor: 'anonymous',
+        detail: { provider: 'testop', reason: 'email_not_verified' },
+      });
+    });
+  });
+
+  describe('second factor', () => {
+    it('is still asked of a linked account with TOTP, then the session says fed + otp', async () => {
+      const user = await enrolledUser(t.app);
+      await verifyLocally(user.email);
+      const id = newPerson(true, user.email);
+      const sessions = await count();
+      const res = await exchange((await signIn(id)).code).expect(200);
+      expect(res.body).toEqual({ mfaRequired: true, mfaToken: expect.any(String), expiresIn: 300 });
+      expect((await count()).sessions).toBe(sessions.sessions);
+      // The same second step as after a password (the next time step: the enrolment used this one).
+      const done = await request(server)
+        .post('/api/auth/login/mfa')
+        .send({ mfaToken: res.body.mfaToken, code: codeAt(user.secret, 1) })
+        .expect(200);
+      expect(decodePayload(done.body.accessToken as string).amr).toEqual(['fed', 'otp', 'mfa']);
+    });
+
+    it('is not trusted from the provider by default, even when its amr says mfa', async () => {
+      const user = await enrolledUser(t.app);
+      await verifyLocally(user.email);
+      const id = newPerson(true, user.email);
+      op.amr = ['pwd', 'mfa'];
+      try {
+        const res = await exchange((await signIn(id)).code).expect(200);
+        expect(res.body.mfaRequired).toBe(true);
+      } finally {
+        op.amr = null;
+      }
+    });
+  });
+});
