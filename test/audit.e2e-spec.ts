@@ -664,6 +664,67 @@ describe('audit trail', () => {
       },
     ],
     [
+      'a user creating an API key',
+      'api_key.created',
+      async () => {
+        const user = await make.user();
+        const res = await call('post', '/api/auth/api-keys', user)
+          .send({ name: 'audit', scopes: ['todos:read'] })
+          .expect(201);
+        return {
+          actor: user.id,
+          subject: user.id,
+          session: sid(user),
+          detail: { keyId: res.body.id, scopes: ['todos:read'] },
+          owner: user,
+        };
+      },
+    ],
+    [
+      'an API key used from an address it was not used from before',
+      'api_key.used_from_new_ip',
+      async () => {
+        const user = await make.user();
+        const res = await call('post', '/api/auth/api-keys', user)
+          .send({ name: 'audit', scopes: ['account:read'] })
+          .expect(201);
+        // Its earlier use came from elsewhere.
+        await connectionOf(t.app)
+          .collection('api_keys')
+          .updateOne({ _id: res.body.id }, { $set: { usedFrom: ['203.0.113.9'] } });
+        await request(server)
+          .get('/api/users/me')
+          .set('User-Agent', UA)
+          .set('Authorization', `Bearer ${res.body.key}`)
+          .expect(200);
+        return {
+          actor: user.id,
+          subject: user.id,
+          session: null,
+          detail: { keyId: res.body.id },
+          owner: user,
+        };
+      },
+    ],
+    [
+      "an admin revoking a user's API key",
+      'api_key.revoked',
+      async () => {
+        const user = await make.user();
+        const res = await call('post', '/api/auth/api-keys', user)
+          .send({ name: 'audit', scopes: ['todos:read'] })
+          .expect(201);
+        await call('delete', `/api/users/${user.id}/api-keys/${res.body.id}`, admin).expect(204);
+        return {
+          actor: adminId(),
+          subject: user.id,
+          session: adminSession(),
+          detail: { keyId: res.body.id, by: 'admin' },
+          owner: user,
+        };
+      },
+    ],
+    [
       'the start-up creating the configured admin',
       'admin.ensured',
       () =>

@@ -30,6 +30,7 @@ const GUARDED = [
   'mfa_factors',
   'mfa_recovery_codes',
   'account_tokens',
+  'api_keys',
 ];
 
 let t: TestApp;
@@ -199,6 +200,18 @@ const sensitive: SensitiveRoute[] = [
             .send({ password: caller.password }),
       };
     },
+  },
+  {
+    route: 'POST /api/auth/api-keys',
+    status: 201,
+    prepare: async () => ({
+      caller: await make.user(),
+      send: (caller) =>
+        request(server())
+          .post('/api/auth/api-keys')
+          .set(caller.auth)
+          .send({ name: 'step-up', scopes: ['todos:read'] }),
+    }),
   },
 ];
 

@@ -306,6 +306,58 @@ describe('three instances behind HAProxy on one database', () => {
     expect(await refusedEverywhere(user.token, 403)).toEqual([403, 403, 403]);
   });
 
+  /** A new API key of the user holding the token (a fresh login is a recent authentication). */
+  async function createApiKey(
+    token: string,
+    scopes: string[],
+  ): Promise<{ id: string; key: string }> {
+    const created = await call(proxyUrl, 'POST', '/auth/api-keys', {
+      token,
+      body: { name: 'scale', scopes },
+    });
+    expect(created.status).toBe(201);
+    return { id: created.body.id as string, key: created.body.key as string };
+  }
+
+  it('an API key revoked through the proxy is refused on every instance within the cache TTL', async () => {
+    const user = await signupAndLogin();
+    const { id, key } = await createApiKey(user.token, ['account:read']);
+    // Every instance has the key cached as valid.
+    expect(await meEverywhere(key)).toEqual([200, 200, 200, 200]);
+    const revoked = await call(proxyUrl, 'DELETE', `/auth/api-keys/${id}`, { token: user.token });
+    expect(revoked.status).toBe(204);
+    expect(await refusedEverywhere(key)).toEqual([401, 401, 401]);
+  });
+
+  it("an admin's key loses the admin scope on every instance within the cache TTL of a demotion", async () => {
+    const root = await call(proxyUrl, 'POST', '/auth/login', { body: TEST_ADMIN });
+    const rootToken = root.body.accessToken as string;
+    const user = await signupAndLogin();
+    const promoted = await call(proxyUrl, 'PATCH', `/users/${user.id}`, {
+      token: rootToken,
+      body: { role: 'admin' },
+    });
+    expect(promoted.status).toBe(200);
+    const { key } = await createApiKey(user.token, ['admin']);
+    const listEverywhere = (expected: number) =>
+      Promise.all(
+        instances.map((instance) =>
+          pollUntil(
+            async () => (await call(instance.url, 'GET', '/users', { token: key })).status,
+            (status) => status === expected,
+            { timeoutMs: REVOCATION_DEADLINE_MS, intervalMs: 50 },
+          ),
+        ),
+      );
+    expect(await listEverywhere(200)).toEqual([200, 200, 200]);
+    const demoted = await call(proxyUrl, 'PATCH', `/users/${user.id}`, {
+      token: rootToken,
+      body: { role: 'user' },
+    });
+    expect(demoted.status).toBe(200);
+    expect(await listEverywhere(403)).toEqual([403, 403, 403]);
+  });
+
   it('one refresh token sent to two instances at once: at most one succeeds and the session ends', async () => {
     const user = await signupAndLogin();
     const answers = await Promise.all(

@@ -38,10 +38,20 @@ export class ApiKeyRateLimitException extends HttpException {
   }
 }
 
+/** A usable key and the user it makes, built once per lookup. */
+interface KeyPrincipal {
+  key: StoredApiKey;
+  /** The owner as requests see it, with the key's scopes the owner's role allows. */
+  user: AuthUser;
+}
+
 interface CacheEntry {
   expiresAt: number;
   key: StoredApiKey | null;
-  user: AuthUserRecord | null;
+  /** Null when the key is unknown or its owner deleted or disabled. */
+  principal: KeyPrincipal | null;
+  /** The key's own expiry (ms), checked on every request. */
+  keyExpiresAt: number;
 }
 
 /** The "account" a failed attempt on a key id is counted on in the login throttle. */
@@ -55,6 +65,16 @@ const MAX_ADDRESSES = 10;
 
 /** Hits granted per claim on the shared counter (a twentieth of the limit). */
 const grantOf = (limit: number): number => Math.max(1, Math.floor(limit / 20));
+
+function principalOf(key: StoredApiKey, record: AuthUserRecord): KeyPrincipal {
+  const { passwordChangedAt: _changed, credentialVersion: _version, ...view } = record;
+  const apiKey: ApiKeyAuth = {
+    id: key._id,
+    // Never more than the owner: a scope the owner's role may not hold is dropped.
+    scopes: key.scopes.filter((scope) => scopeAllowedFor(scope, record.role)),
+  };
+  return { key, user: { ...view, apiKey } };
+}
 
 /** In-process sliding window, for kits given no shared counter. */
 function localCounter(): SharedRateLimitCounter {
@@ -101,6 +121,11 @@ export class ApiKeyPrincipal implements OnModuleInit {
   /** Hits this instance may still let through per key (from its last claim), until when. */
   private readonly granted = new Map<string, { left: number; until: number }>();
   private readonly lastWritten = new Map<string, number>();
+  /**
+   * Keys (the full credential) verified on this instance, by id: a fresh cache entry then
+   * answers them without hashing again. In memory only, like JwtStrategy's verified tokens.
+   */
+  private readonly verified = new Map<string, string>();
 
   constructor(
     private readonly keys: ApiKeysService,
@@ -126,7 +151,22 @@ export class ApiKeyPrincipal implements OnModuleInit {
     );
   }
 
-  async authenticate(credential: string, client: ClientInfo): Promise<AuthUser> {
+  /**
+   * The request's user for this key. A key verified before on this instance, whose cache entry
+   * is fresh, is answered without parsing or hashing it again (as JwtStrategy remembers verified
+   * tokens), and without awaiting anything unless the per-key limit needs a new share.
+   */
+  authenticate(credential: string, client: ClientInfo): Promise<AuthUser> {
+    const knownId = this.verified.get(credential);
+    const cached = knownId === undefined ? undefined : this.cache.get(knownId);
+    const now = Date.now();
+    if (cached?.principal && cached.expiresAt > now && cached.keyExpiresAt > now) {
+      return this.admitted(cached.principal, client);
+    }
+    return this.verify(credential, client);
+  }
+
+  private async verify(credential: string, client: ClientInfo): Promise<AuthUser> {
     const { ip } = client;
     // A typo or a forgery of the format costs nothing: no database read, nothing counted.
     const parsed = parseApiKey(credential);
@@ -140,24 +180,25 @@ export class ApiKeyPrincipal implements OnModuleInit {
       this.blocked.delete(lane);
     }
     const cached = this.cache.get(parsed.id);
-    const { key, user } =
-      cached && cached.expiresAt > Date.now() ? cached : await this.lookup(parsed.id);
+    const entry = cached && cached.expiresAt > Date.now() ? cached : await this.lookup(parsed.id);
+    const { key } = entry;
     if (!key || !this.keys.matches(key, parsed.secret) || key.expiresAt.getTime() <= Date.now()) {
       await this.failed(ip, parsed.id, lane);
       throw new UnauthorizedException('Invalid, revoked or expired API key');
     }
     // The owner as loaded now: deleted or disabled → the key is dead (401, not counted).
-    if (!user || !user.active)
-      throw new UnauthorizedException('Invalid, revoked or expired API key');
-    await this.admit(key._id);
-    this.noteUse(key, user, client);
-    const apiKey: ApiKeyAuth = {
-      id: key._id,
-      // Never more than the owner: a scope the owner's role may not hold is dropped at once.
-      scopes: key.scopes.filter((scope) => scopeAllowedFor(scope, user.role)),
-    };
-    const { passwordChangedAt: _changed, credentialVersion: _version, ...view } = user;
-    return { ...view, apiKey };
+    if (!entry.principal) throw new UnauthorizedException('Invalid, revoked or expired API key');
+    if (this.verified.size >= MAX_CACHE_ENTRIES) this.verified.clear();
+    this.verified.set(credential, key._id);
+    return this.admitted(entry.principal, client);
+  }
+
+  /** Per-key limit, "last used", then a copy of the principal for this request. */
+  private admitted(principal: KeyPrincipal, client: ClientInfo): Promise<AuthUser> {
+    const admitting = this.admit(principal.key._id);
+    this.noteUse(principal.key, principal.user.id, client);
+    const user: AuthUser = { ...principal.user };
+    return admitting ? admitting.then(() => user) : Promise.resolve(user);
   }
 
   /**
@@ -181,13 +222,17 @@ export class ApiKeyPrincipal implements OnModuleInit {
    * The per-key limit: this instance claims a share of the key's budget (a twentieth) from the
    * shared counter and spends it locally, so most requests cost no database operation.
    */
-  private async admit(keyId: string): Promise<void> {
-    const now = Date.now();
+  private admit(keyId: string): Promise<void> | undefined {
     const share = this.granted.get(keyId);
-    if (share && share.left > 0 && share.until > now) {
+    if (share && share.left > 0 && share.until > Date.now()) {
       share.left--;
-      return;
+      return undefined;
     }
+    return this.claim(keyId);
+  }
+
+  private async claim(keyId: string): Promise<void> {
+    const now = Date.now();
     const claims = Math.ceil(this.limit / this.grant);
     const { current, ttl } = await this.counter(`api-key:${keyId}`, WINDOW_MS, claims);
     if (current > claims) throw new ApiKeyRateLimitException(Math.max(1, Math.ceil(ttl / 1000)));
@@ -196,7 +241,7 @@ export class ApiKeyPrincipal implements OnModuleInit {
   }
 
   /** `lastUsedAt` at most once a minute; a new address is written and audited at once. */
-  private noteUse(key: StoredApiKey, user: AuthUserRecord, client: ClientInfo): void {
+  private noteUse(key: StoredApiKey, userId: string, client: ClientInfo): void {
     const { ip } = client;
     const now = Date.now();
     const newAddress = !key.usedFrom.includes(ip);
@@ -213,7 +258,7 @@ export class ApiKeyPrincipal implements OnModuleInit {
         this.audit.record(
           'api_key.used_from_new_ip',
           { keyId: key._id },
-          { actor: user.id, subject: user.id, client },
+          { actor: userId, subject: userId, client },
         );
       }
     }
@@ -238,7 +283,11 @@ export class ApiKeyPrincipal implements OnModuleInit {
     const now = Date.now();
     const key = await this.keys.find(id);
     const user = key ? await this.users.findById(key.user.toString()) : null;
-    const answer = { key, user };
+    const answer = {
+      key,
+      principal: key && user?.active ? principalOf(key, user) : null,
+      keyExpiresAt: key?.expiresAt.getTime() ?? 0,
+    };
     const evicted =
       startedAt < this.storeFloor ||
       (this.evictedAt.get(id) ?? 0) > startedAt ||

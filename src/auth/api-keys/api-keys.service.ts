@@ -181,7 +181,7 @@ export class ApiKeysService implements OnModuleInit {
     return expected.length === actual.length && timingSafeEqual(expected, actual);
   }
 
-  /** Notes a use: `lastUsedAt` when older than `sinceMs`, and the address when new. */
+  /** Notes a use: `lastUsedAt`, and the addresses when one was new (see ApiKeyPrincipal). */
   async touch(id: string, at: Date, usedFrom?: string[]): Promise<void> {
     await this.keys.updateOne(
       { _id: id },
