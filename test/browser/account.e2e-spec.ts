@@ -31,6 +31,16 @@ function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The page's globals that the functions run in it use (they are compiled with the tests, which
+ * have no DOM types).
+ */
+interface PageGlobals {
+  document: { getElementById(id: string): { textContent: string | null } | null; cookie: string };
+  localStorage: object;
+  sessionStorage: object;
+}
+
 const newEmail = (): string => `page-${randomBytes(5).toString('hex')}@example.com`;
 
 /**
@@ -83,6 +93,7 @@ describe('Account page', () => {
   async function expectStatus(page: Page, text: string): Promise<void> {
     const handle = await page.waitForFunction(
       (expected) => {
+        const { document } = globalThis as unknown as PageGlobals;
         const status = document.getElementById('status')?.textContent ?? '';
         const error = document.getElementById('error')?.textContent ?? '';
         if (error) return { error };
@@ -111,11 +122,14 @@ describe('Account page', () => {
 
   /** Nothing of the sign-in may be kept by the browser: tokens live in the script's memory. */
   async function expectNothingStored(context: BrowserContext, page: Page): Promise<void> {
-    const stored = await page.evaluate(() => ({
-      local: Object.keys(localStorage),
-      session: Object.keys(sessionStorage),
-      cookie: document.cookie,
-    }));
+    const stored = await page.evaluate(() => {
+      const { document, localStorage, sessionStorage } = globalThis as unknown as PageGlobals;
+      return {
+        local: Object.keys(localStorage),
+        session: Object.keys(sessionStorage),
+        cookie: document.cookie,
+      };
+    });
     expect(stored).toEqual({ local: [], session: [], cookie: '' });
     expect(await context.cookies()).toEqual([]);
   }
@@ -204,9 +218,11 @@ describe('Account page', () => {
     await expectStatus(page, 'Scan the QR code');
     const qr = page.getByRole('img', { name: /QR code/ });
     await qr.waitFor();
-    expect(await qr.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(
-      true,
-    );
+    expect(
+      await qr.evaluate(
+        (img: { complete: boolean; naturalWidth: number }) => img.complete && img.naturalWidth > 0,
+      ),
+    ).toBe(true);
     const secret = (await page.locator('#totp-secret').textContent()) ?? '';
     expect(secret).toMatch(/^[A-Z2-7]{16,}$/);
     shots.push(await screenshot(page, 'account-04-totp-qr-code.png'));
