@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 
