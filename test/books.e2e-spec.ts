@@ -446,7 +446,10 @@ describe('books', () => {
           summary: 'string',
           tags: ['books'],
         });
-        expect({ route, security: op.security }).toEqual({ route, security: [{ bearer: [] }] });
+        expect({ route, security: op.security }).toEqual({
+          route,
+          security: [{ 'api-key': [] }, { bearer: [] }],
+        });
         expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['401', '403']));
       }
     });

@@ -501,7 +501,8 @@ describe('todos', () => {
       expect(op).toBeDefined();
       expect(op.tags).toContain('todos');
       expect(op.summary).toBeTruthy();
-      expect(op.security).toEqual([{ bearer: [] }]);
+      // An access token, or an API key with the route's scope (docs/api-keys.md).
+      expect(op.security).toEqual([{ 'api-key': [] }, { bearer: [] }]);
       expect(Object.keys(op.responses)).toEqual(expect.arrayContaining([...codes, '503']));
     }
   });
