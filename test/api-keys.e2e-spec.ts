@@ -265,6 +265,29 @@ describe('API keys', () => {
       expect((await call('get', `/api/bucketlists/${list.id}`, bearer(key))).status).toBe(404);
       expect((await call('delete', `/api/bucketlists/${list.id}`, bearer(key))).status).toBe(404);
     });
+
+    it("acts as an admin only with the admin scope: an admin's todos key reaches only the admin's own todos", async () => {
+      const root = await make.admin();
+      const admin = await make.newAdmin(root);
+      const other = await make.user();
+      const todo = await make.owned('Todo', other);
+      const { key } = await createKey(admin, { scopes: ['todos:read', 'todos:write'] });
+      const patch = await request(server)
+        .patch(`/api/todos/${todo.id}`)
+        .set(bearer(key))
+        .send({ title: 'changed by a key' });
+      expect(patch.status).toBe(403);
+      expect((await call('delete', `/api/todos/${todo.id}`, bearer(key))).status).toBe(403);
+      expect((await call('patch', `/api/todos/${todo.id}/done`, bearer(key))).status).toBe(403);
+      const list = await call('get', '/api/todos', bearer(key));
+      expect(list.status).toBe(200);
+      const ids = (list.body as { items: { id: string }[] }).items.map((i) => i.id);
+      expect(ids).not.toContain(todo.id);
+      // The same admin with a token still reaches everyone's todos.
+      expect((await call('get', `/api/todos/${todo.id}`, admin.auth)).status).toBe(200);
+      const { key: adminKey } = await createKey(admin, { scopes: ['todos:read', 'admin'] });
+      expect((await call('get', `/api/todos/${todo.id}`, bearer(adminKey))).status).toBe(200);
+    });
   });
 
   it("lets admins list and revoke any user's keys", async () => {

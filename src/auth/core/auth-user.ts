@@ -1,5 +1,5 @@
 import type { AuthMethod } from './auth-methods.js';
-import type { Role } from './roles.js';
+import { Role } from './roles.js';
 import type { ApiKeyScope } from './scopes.js';
 
 /** The API key a request was authenticated with (see docs/api-keys.md). */
@@ -44,3 +44,17 @@ export interface AuthRequest {
   /** Set by the OwnershipGuard: the document it loaded and checked. */
   ownedResource?: unknown;
 }
+
+/**
+ * The role a request acts with: the user's, except that a request made with an API key acts as an
+ * admin only when the key holds the `admin` scope (an admin's `todos:write` key edits the owner's
+ * own todos, never everyone's). Every role and ownership check reads this, never `user.role`.
+ */
+export function actingRole(user: AuthUser): Role {
+  if (user.apiKey !== undefined && !user.apiKey.scopes.includes('admin')) return Role.User;
+  return user.role;
+}
+
+/** Whether the request acts as an admin (see actingRole). */
+export const actsAsAdmin = (user: AuthUser | undefined): boolean =>
+  user !== undefined && actingRole(user) === Role.Admin;

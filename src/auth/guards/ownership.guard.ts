@@ -11,9 +11,9 @@ import { InjectConnection } from '@nestjs/mongoose';
 import type { Connection, Document, Model } from 'mongoose';
 
 import type { AuthRequest, AuthUser } from '../core/auth-user.js';
+import { actsAsAdmin } from '../core/auth-user.js';
 import type { OwnedRule } from '../core/decorators/owned.decorator.js';
 import { OWNED_KEY } from '../core/decorators/owned.decorator.js';
-import { Role } from '../core/roles.js';
 import { assertObjectId } from '../shared/pipes/parse-object-id.pipe.js';
 
 const isIdLike = (value: unknown): value is { toString(): string } =>
@@ -49,7 +49,7 @@ export class OwnershipGuard implements CanActivate {
     const document: Document | null = await model.findById(id);
     const missing = () => new NotFoundException(`${owned.model} not found`);
     if (!document) throw missing();
-    if (user && (this.owns(document, owned, user) || user.role === Role.Admin)) {
+    if (user && (this.owns(document, owned, user) || actsAsAdmin(user))) {
       request.ownedResource = document;
       return true;
     }

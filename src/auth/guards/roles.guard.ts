@@ -8,6 +8,7 @@ import {
 import { Reflector } from '@nestjs/core';
 
 import type { AuthRequest } from '../core/auth-user.js';
+import { actingRole } from '../core/auth-user.js';
 import { ROLES_KEY } from '../core/decorators/roles.decorator.js';
 import type { Role } from '../core/roles.js';
 
@@ -24,7 +25,7 @@ export class RolesGuard implements CanActivate {
     if (!roles || roles.length === 0) return true;
     const { user } = context.switchToHttp().getRequest<AuthRequest>();
     if (!user) throw new UnauthorizedException();
-    if (!roles.includes(user.role)) {
+    if (!roles.includes(actingRole(user))) {
       throw new ForbiddenException(`This action requires the ${roles.join(' or ')} role`);
     }
     return true;

@@ -2,7 +2,7 @@ import { ForbiddenException } from '@nestjs/common';
 import type { QueryFilter } from 'mongoose';
 
 import type { AuthUser } from '../core/auth-user.js';
-import { Role } from '../core/roles.js';
+import { actsAsAdmin } from '../core/auth-user.js';
 import { resolveUserIdOrMe } from '../shared/decorators/user-id-or-me.decorator.js';
 
 export interface OwnerScopeOptions {
@@ -24,8 +24,7 @@ export function listOwner(
   options: OwnerScopeOptions,
 ): string | undefined {
   const owner = requested === undefined ? undefined : resolveUserIdOrMe(requested, user, 'owner');
-  if (user.role === Role.Admin)
-    return owner ?? (options.adminDefault === 'own' ? user.id : undefined);
+  if (actsAsAdmin(user)) return owner ?? (options.adminDefault === 'own' ? user.id : undefined);
   if (owner !== undefined && owner !== user.id) {
     throw new ForbiddenException(options.refusal ?? "Only an admin may list another user's items");
   }
@@ -53,7 +52,7 @@ export function listVisible<T>(
 ): QueryFilter<T> {
   const visible = { [scope.readableBy]: true };
   const owner = requested === undefined ? undefined : resolveUserIdOrMe(requested, user, 'owner');
-  const admin = user?.role === Role.Admin;
+  const admin = actsAsAdmin(user);
   let filter: QueryFilter<T> = visible;
   if (owner !== undefined) {
     const seesAll = admin || owner === user?.id;
