@@ -52,6 +52,15 @@ import {
   OidcTransactionSchema,
 } from './oidc/schemas/oidc-transaction.schema.js';
 import { OwnedResources } from './ownership/owned-resources.service.js';
+import { PasskeysController } from './passkeys/passkeys.controller.js';
+import { PasskeysService } from './passkeys/passkeys.service.js';
+import {
+  PasskeyCredential,
+  PasskeyCredentialSchema,
+  WebAuthnChallenge,
+  WebAuthnChallengeSchema,
+} from './passkeys/schemas/passkey-credential.schema.js';
+import { WebAuthnChallenges } from './passkeys/webauthn-challenges.service.js';
 import { PasswordService } from './password.service.js';
 import { PrincipalService } from './principal.service.js';
 import { RecentAuthController } from './recent-auth/recent-auth.controller.js';
@@ -145,6 +154,8 @@ export class AuthModule {
           { name: Identity.name, schema: IdentitySchema },
           { name: OidcTransaction.name, schema: OidcTransactionSchema },
           { name: OidcLoginCode.name, schema: OidcLoginCodeSchema },
+          { name: PasskeyCredential.name, schema: PasskeyCredentialSchema },
+          { name: WebAuthnChallenge.name, schema: WebAuthnChallengeSchema },
         ]),
       ],
       controllers: [
@@ -159,6 +170,7 @@ export class AuthModule {
         AdminApiKeysController,
         OidcController,
         IdentitiesController,
+        PasskeysController,
       ],
       providers: [
         {
@@ -212,6 +224,8 @@ export class AuthModule {
         ApiKeysService,
         ApiKeyPrincipal,
         ScopesGuard,
+        WebAuthnChallenges,
+        PasskeysService,
         AccessGuard,
         OidcClient,
         OidcService,

@@ -123,6 +123,8 @@ export interface AuthModuleOptions {
   apiKeys?: ApiKeyOptions;
   /** Sign-in with OpenID Connect providers (docs/oidc.md). Off without providers. */
   oidc?: OidcOptions;
+  /** Passkeys (WebAuthn, docs/passkeys.md). Without it (or `enabled: false`) their routes answer 404. */
+  passkeys?: PasskeyOptions;
 }
 
 /**
@@ -174,6 +176,18 @@ export interface OidcOptions {
    * issuer is on localhost. Default false.
    */
   allowInsecureRequests?: boolean;
+}
+
+export interface PasskeyOptions {
+  enabled?: boolean;
+  /** The relying party id: your site's domain (`example.com`), which passkeys are bound to. */
+  rpId: string;
+  /** The name authenticators show. Default "Guardhouse". */
+  rpName?: string;
+  /** Origins the ceremonies may run on (`https://app.example.com`): the rpId or subdomains of it. */
+  origins: string[];
+  /** Passkeys one account may register. Default 20. */
+  maxPerUser?: number;
 }
 
 export interface AuditOptions {

@@ -78,5 +78,10 @@ export function authOptionsFromEnv(
       trustProviderMfa: env.OIDC_TRUST_PROVIDER_MFA,
       allowInsecureRequests: env.OIDC_ALLOW_INSECURE_ISSUERS,
     },
+    passkeys: {
+      rpId: env.WEBAUTHN_RP_ID ?? 'localhost',
+      rpName: env.WEBAUTHN_RP_NAME,
+      origins: env.WEBAUTHN_ORIGINS ?? [],
+    },
   };
 }
