@@ -6,6 +6,7 @@ import request from 'supertest';
 import type { TestApp } from './support/app.js';
 import { createTestApp } from './support/app.js';
 import { connectionOf } from './support/db.js';
+import { freePort } from './support/ferretdb.mjs';
 import type { Fixtures } from './support/fixtures.js';
 import { fixtures } from './support/fixtures.js';
 import { codeAt, enrolledUser } from './support/mfa.js';
@@ -38,23 +39,34 @@ describe('sign-in with an OpenID Connect provider', () => {
   let t: TestApp;
   let server: ReturnType<TestApp['app']['getHttpServer']>;
   let make: Fixtures;
+  /** The app's log lines: a refusal logs why, which the attack tests check. */
+  const logs: string[] = [];
 
   beforeAll(async () => {
     op = await startTestProvider([{ ...CLIENT, redirectUri: CALLBACK }]);
+    // A provider nobody answers for: nothing listens on the port.
+    const down = `http://127.0.0.1:${await freePort()}`;
     t = await createTestApp({
       label: 'oidc',
       env: {
         PUBLIC_URL: API,
         OIDC_PROVIDERS: JSON.stringify([
           { id: 'testop', name: 'Test provider', issuer: op.issuer, ...CLIENT },
+          { id: 'down', name: 'Down', issuer: down, ...CLIENT },
         ]),
         OIDC_REDIRECT_ALLOWLIST: `${RETURN},${ACCOUNT_PAGE}`,
         OIDC_ALLOW_INSECURE_ISSUERS: 'true',
+        LOG_LEVEL: 'warn',
       },
+      logDestination: { write: (line: string) => void logs.push(line) },
     });
     server = t.app.getHttpServer();
     make = fixtures(t.app);
   });
+
+  /** Whether the app logged a refusal matching `pattern` since the test began. */
+  const loggedSince = (count: number, pattern: RegExp) =>
+    logs.slice(count).some((line) => pattern.test(line));
 
   afterAll(async () => {
     await t.close();
@@ -139,7 +151,18 @@ describe('sign-in with an OpenID Connect provider', () => {
     const res = await request(server).get('/api/auth/providers').expect(200);
     expect(res.body).toEqual([
       { id: 'testop', name: 'Test provider', startUrl: `${API}/api/auth/oidc/testop/start` },
+      { id: 'down', name: 'Down', startUrl: `${API}/api/auth/oidc/down/start` },
     ]);
+  });
+
+  it('answers 503 when the provider cannot be reached, and stores nothing', async () => {
+    const transactions = await db().collection('oidc_transactions').countDocuments();
+    const res = await request(server)
+      .get('/api/auth/oidc/down/start')
+      .query({ redirect: RETURN })
+      .expect(503);
+    expect(res.body.message).toMatch(/provider cannot be reached/);
+    expect(await db().collection('oidc_transactions').countDocuments()).toBe(transactions);
   });
 
   it('sends the browser to the provider with PKCE (S256), state and nonce', async () => {
@@ -182,11 +205,22 @@ describe('sign-in with an OpenID Connect provider', () => {
       expect(linked.body).toEqual([
         { provider: 'testop', name: 'Test provider', email, linkedAt: expect.any(String) },
       ]);
-      // No password: a password login is refused like any wrong one.
+      // No password: a password login is refused like any wrong one, and so is every check of
+      // a current password (a clear 400, never a 500); the password reset sets one.
       await request(server)
         .post('/api/auth/login')
         .send({ email, password: STRONG_PASSWORD })
         .expect(401);
+      await request(server)
+        .patch('/api/auth/password')
+        .set(auth)
+        .send({ currentPassword: STRONG_PASSWORD, newPassword: 'An0ther!pass' })
+        .expect(400);
+      await request(server)
+        .post('/api/auth/reauthenticate')
+        .set(auth)
+        .send({ password: STRONG_PASSWORD })
+        .expect(400);
     });
 
     it('signs a returning identity into the same account, also after its email changed there', async () => {
@@ -298,10 +332,12 @@ describe('sign-in with an OpenID Connect provider', () => {
         .collection('oidc_transactions')
         .updateOne({ _id: sha256(flow.state) } as never, { $set: { nonce: 'n'.repeat(43) } });
       const url = await atProvider(flow, newPerson());
+      const seen = logs.length;
       await refused(
         'invalid_id_token',
         async () => (await callback(url, flow.cookie)).headers.location,
       );
+      expect(loggedSince(seen, /claim nonce/)).toBe(true);
     });
 
     it('an expired transaction', async () => {
@@ -319,11 +355,13 @@ describe('sign-in with an OpenID Connect provider', () => {
       const flow = await start();
       const url = await atProvider(flow, newPerson());
       op.wrongAudience = 'someone-else';
+      const seen = logs.length;
       try {
         await refused(
           'invalid_id_token',
           async () => (await callback(url, flow.cookie)).headers.location,
         );
+        expect(loggedSince(seen, /claim aud/)).toBe(true);
       } finally {
         op.wrongAudience = null;
       }
@@ -339,6 +377,25 @@ describe('sign-in with an OpenID Connect provider', () => {
         'access_denied',
         async () => (await callback(url, flow.cookie)).headers.location,
       );
+    });
+
+    it('a disabled account (and its one-time code once disabled)', async () => {
+      const admin = await make.admin();
+      const id = newPerson();
+      const { me } = await signedIn((await signIn(id)).code);
+      const { code } = await signIn(id);
+      await request(server)
+        .patch(`/api/users/${me.id as string}`)
+        .set(admin.auth)
+        .send({ active: false })
+        .expect(200);
+      const sessions = (await count()).sessions;
+      await exchange(code).expect(403);
+      expect((await count()).sessions).toBe(sessions);
+      await refused('account_disabled', async () => {
+        const flow = await start();
+        return (await callback(await atProvider(flow, id), flow.cookie)).headers.location;
+      });
     });
 
     it('a return URL not on the allowlist: 400 at the start, never redirected', async () => {
