@@ -611,3 +611,106 @@ describe('sign-in with an OpenID Connect provider', () => {
     });
   });
 });
+
+describe('sign-in with a provider: trusted provider MFA and the per-IP login limit', () => {
+  let op: TestProvider;
+  let t: TestApp;
+  let server: ReturnType<TestApp['app']['getHttpServer']>;
+  let make: Fixtures;
+
+  beforeAll(async () => {
+    op = await startTestProvider([{ ...CLIENT, redirectUri: CALLBACK }]);
+    t = await createTestApp({
+      label: 'oidc_trust',
+      env: {
+        PUBLIC_URL: API,
+        OIDC_PROVIDERS: JSON.stringify([
+          { id: 'testop', name: 'Test provider', issuer: op.issuer, ...CLIENT },
+        ]),
+        OIDC_REDIRECT_ALLOWLIST: RETURN,
+        OIDC_ALLOW_INSECURE_ISSUERS: 'true',
+        OIDC_TRUST_PROVIDER_MFA: 'true',
+        OIDC_SIGNUP: 'false',
+        LOGIN_MAX_FAILURES_PER_IP: '3',
+      },
+    });
+    server = t.app.getHttpServer();
+    make = fixtures(t.app);
+  });
+
+  afterAll(async () => {
+    await t.close();
+    await op.close();
+  });
+
+  const signIn = async (accountId: string) => {
+    const res = await request(server)
+      .get('/api/auth/oidc/testop/start')
+      .query({ redirect: RETURN })
+      .expect(302);
+    const cookie =
+      ([] as string[])
+        .concat(res.headers['set-cookie'] ?? [])
+        .map((line) => line.split(';')[0])
+        .find((c) => c.startsWith('gh_oidc=')) ?? '';
+    const back = new URL(
+      await signInAtProvider(new CookieClient(), res.headers.location, accountId, CALLBACK),
+    );
+    const done = await request(server)
+      .get(back.pathname + back.search)
+      .set('Cookie', cookie)
+      .expect(302);
+    return fragment(done.headers.location);
+  };
+
+  it('skips the second factor when the provider says mfa and is trusted', async () => {
+    const user = await enrolledUser(t.app);
+    await connectionOf(t.app)
+      .collection('users')
+      .updateOne({ email: user.email }, { $set: { emailVerified: true } });
+    const id = person('mfa');
+    op.people.set(id, { email: user.email, emailVerified: true });
+    op.amr = ['pwd', 'otp', 'mfa'];
+    try {
+      const { code } = await signIn(id);
+      const res = await request(server).post('/api/auth/oidc/exchange').send({ code }).expect(200);
+      expect(decodePayload(res.body.accessToken as string).amr).toEqual(['fed', 'mfa']);
+    } finally {
+      op.amr = null;
+    }
+    // Without `mfa` in the provider's amr, the second factor is asked for.
+    const { code } = await signIn(id);
+    const res = await request(server).post('/api/auth/oidc/exchange').send({ code }).expect(200);
+    expect(res.body.mfaRequired).toBe(true);
+  });
+
+  it('refuses a sign-up when OIDC_SIGNUP is off, with nothing created', async () => {
+    const id = person('nosignup');
+    op.people.set(id, { email: `${id}@example.com`, emailVerified: true });
+    const users = await connectionOf(t.app).collection('users').countDocuments();
+    expect(await signIn(id)).toEqual({ error: 'signup_disabled' });
+    expect(await connectionOf(t.app).collection('users').countDocuments()).toBe(users);
+  });
+
+  it('counts failed callbacks against the per-IP login limit', async () => {
+    const user = await make.user();
+    // Forged callbacks (unknown state) from this address: refused, and counted with the refusal
+    // of the sign-up above (when it ran first), until the limit (3) is reached.
+    const errors: string[] = [];
+    for (let i = 0; i < 4 && !errors.includes('throttled'); i++) {
+      const res = await request(server)
+        .get('/api/auth/oidc/testop/callback')
+        .query({ code: 'x', state: `forged-${i}` })
+        .expect(302);
+      errors.push(fragment(res.headers.location).error);
+    }
+    expect(errors.at(-1)).toBe('throttled');
+    expect(errors.slice(0, -1).every((error) => error === 'invalid_state')).toBe(true);
+    expect(errors.length).toBeLessThanOrEqual(4);
+    // And the password logins from the same address with them.
+    await request(server)
+      .post('/api/auth/login')
+      .send({ email: user.email, password: user.password })
+      .expect(429);
+  });
+});
