@@ -9,6 +9,8 @@ import { connectionOf } from './support/db.js';
 import { freePort } from './support/ferretdb.mjs';
 import type { Fixtures } from './support/fixtures.js';
 import { fixtures } from './support/fixtures.js';
+import type { TestSmtpServer } from './support/mail.js';
+import { mailIdle, startSmtpServer, tokenFromLatest } from './support/mail.js';
 import { codeAt, enrolledUser } from './support/mfa.js';
 import type { TestProvider } from './support/oidc-provider.js';
 import { CookieClient, signInAtProvider, startTestProvider } from './support/oidc-provider.js';
@@ -39,17 +41,20 @@ describe('sign-in with an OpenID Connect provider', () => {
   let t: TestApp;
   let server: ReturnType<TestApp['app']['getHttpServer']>;
   let make: Fixtures;
+  let smtp: TestSmtpServer;
   /** The app's log lines: a refusal logs why, which the attack tests check. */
   const logs: string[] = [];
 
   beforeAll(async () => {
     op = await startTestProvider([{ ...CLIENT, redirectUri: CALLBACK }]);
+    smtp = await startSmtpServer();
     // A provider nobody answers for: nothing listens on the port.
     const down = `http://127.0.0.1:${await freePort()}`;
     t = await createTestApp({
       label: 'oidc',
       env: {
         PUBLIC_URL: API,
+        SMTP_URL: smtp.url,
         OIDC_PROVIDERS: JSON.stringify([
           { id: 'testop', name: 'Test provider', issuer: op.issuer, ...CLIENT },
           { id: 'down', name: 'Down', issuer: down, ...CLIENT },
@@ -71,6 +76,7 @@ describe('sign-in with an OpenID Connect provider', () => {
   afterAll(async () => {
     await t.close();
     await op.close();
+    await smtp.close();
   });
 
   const db = () => connectionOf(t.app);
@@ -221,6 +227,24 @@ describe('sign-in with an OpenID Connect provider', () => {
         .set(auth)
         .send({ password: STRONG_PASSWORD })
         .expect(400);
+    });
+
+    it('lets an account made by a provider set a password through the reset', async () => {
+      const id = newPerson();
+      const email = op.people.get(id)?.email ?? '';
+      await signedIn((await signIn(id)).code);
+      await request(server).post('/api/auth/password/forgot').send({ email }).expect(202);
+      await mailIdle(t.app);
+      const token = tokenFromLatest(smtp, email, /reset your password/);
+      await request(server)
+        .post('/api/auth/password/reset')
+        .send({ token, newPassword: 'An0ther!pass' })
+        .expect(204);
+      const res = await request(server)
+        .post('/api/auth/login')
+        .send({ email, password: 'An0ther!pass' })
+        .expect(200);
+      expect(decodePayload(res.body.accessToken as string).amr).toEqual(['pwd']);
     });
 
     it('signs a returning identity into the same account, also after its email changed there', async () => {
