@@ -342,7 +342,7 @@ describe('OIDC settings', () => {
     name: 'Google',
     issuer: 'https://accounts.google.com',
     clientId: 'client',
-    clientSecret: 'a-client-secret-value',
+    clientSecret: 'Kq8vTz3LmW9xPb4RnYc7',
   };
   const oidc = (providers: unknown, more: Record<string, string> = {}) =>
     env({
@@ -387,6 +387,16 @@ describe('OIDC settings', () => {
     } catch (error) {
       expect(String(error)).not.toContain(GOOGLE.clientSecret);
     }
+  });
+
+  it('refuses a placeholder client secret in production, without naming it', () => {
+    const weak = { ...GOOGLE, clientSecret: 'changeme-please!' };
+    expect(() => oidc([weak], { NODE_ENV: 'production' })).toThrow(
+      /entry 0: clientSecret looks like a placeholder/,
+    );
+    expect(() => oidc([weak], { NODE_ENV: 'production' })).not.toThrow(/changeme/);
+    const issued = { ...GOOGLE, clientSecret: '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' };
+    expect(oidc([issued], { NODE_ENV: 'production' }).OIDC_PROVIDER_LIST).toHaveLength(1);
   });
 
   it('needs an allowlist of http(s) URLs without a fragment', () => {
