@@ -6,8 +6,11 @@ import request from 'supertest';
 import type { TestApp } from './support/app.js';
 import { createTestApp } from './support/app.js';
 import { connectionOf } from './support/db.js';
+import { freePort } from './support/ferretdb.mjs';
 import type { Fixtures } from './support/fixtures.js';
 import { fixtures } from './support/fixtures.js';
+import type { TestSmtpServer } from './support/mail.js';
+import { mailIdle, startSmtpServer, tokenFromLatest } from './support/mail.js';
 import { codeAt, enrolledUser } from './support/mfa.js';
 import type { TestProvider } from './support/oidc-provider.js';
 import { CookieClient, signInAtProvider, startTestProvider } from './support/oidc-provider.js';
@@ -38,27 +41,42 @@ describe('sign-in with an OpenID Connect provider', () => {
   let t: TestApp;
   let server: ReturnType<TestApp['app']['getHttpServer']>;
   let make: Fixtures;
+  let smtp: TestSmtpServer;
+  /** The app's log lines: a refusal logs why, which the attack tests check. */
+  const logs: string[] = [];
 
   beforeAll(async () => {
     op = await startTestProvider([{ ...CLIENT, redirectUri: CALLBACK }]);
+    smtp = await startSmtpServer();
+    // A provider nobody answers for: nothing listens on the port.
+    const down = `http://127.0.0.1:${await freePort()}`;
     t = await createTestApp({
       label: 'oidc',
       env: {
         PUBLIC_URL: API,
+        SMTP_URL: smtp.url,
         OIDC_PROVIDERS: JSON.stringify([
           { id: 'testop', name: 'Test provider', issuer: op.issuer, ...CLIENT },
+          { id: 'down', name: 'Down', issuer: down, ...CLIENT },
         ]),
         OIDC_REDIRECT_ALLOWLIST: `${RETURN},${ACCOUNT_PAGE}`,
         OIDC_ALLOW_INSECURE_ISSUERS: 'true',
+        LOG_LEVEL: 'warn',
       },
+      logDestination: { write: (line: string) => void logs.push(line) },
     });
     server = t.app.getHttpServer();
     make = fixtures(t.app);
   });
 
+  /** Whether the app logged a refusal matching `pattern` since the test began. */
+  const loggedSince = (count: number, pattern: RegExp) =>
+    logs.slice(count).some((line) => pattern.test(line));
+
   afterAll(async () => {
     await t.close();
     await op.close();
+    await smtp.close();
   });
 
   const db = () => connectionOf(t.app);
@@ -139,7 +157,18 @@ describe('sign-in with an OpenID Connect provider', () => {
     const res = await request(server).get('/api/auth/providers').expect(200);
     expect(res.body).toEqual([
       { id: 'testop', name: 'Test provider', startUrl: `${API}/api/auth/oidc/testop/start` },
+      { id: 'down', name: 'Down', startUrl: `${API}/api/auth/oidc/down/start` },
     ]);
+  });
+
+  it('answers 503 when the provider cannot be reached, and stores nothing', async () => {
+    const transactions = await db().collection('oidc_transactions').countDocuments();
+    const res = await request(server)
+      .get('/api/auth/oidc/down/start')
+      .query({ redirect: RETURN })
+      .expect(503);
+    expect(res.body.message).toMatch(/provider cannot be reached/);
+    expect(await db().collection('oidc_transactions').countDocuments()).toBe(transactions);
   });
 
   it('sends the browser to the provider with PKCE (S256), state and nonce', async () => {
@@ -182,11 +211,40 @@ describe('sign-in with an OpenID Connect provider', () => {
       expect(linked.body).toEqual([
         { provider: 'testop', name: 'Test provider', email, linkedAt: expect.any(String) },
       ]);
-      // No password: a password login is refused like any wrong one.
+      // No password: a password login is refused like any wrong one, and so is every check of
+      // a current password (a clear 400, never a 500); the password reset sets one.
       await request(server)
         .post('/api/auth/login')
         .send({ email, password: STRONG_PASSWORD })
         .expect(401);
+      await request(server)
+        .patch('/api/auth/password')
+        .set(auth)
+        .send({ currentPassword: STRONG_PASSWORD, newPassword: 'An0ther!pass' })
+        .expect(400);
+      await request(server)
+        .post('/api/auth/reauthenticate')
+        .set(auth)
+        .send({ password: STRONG_PASSWORD })
+        .expect(400);
+    });
+
+    it('lets an account made by a provider set a password through the reset', async () => {
+      const id = newPerson();
+      const email = op.people.get(id)?.email ?? '';
+      await signedIn((await signIn(id)).code);
+      await request(server).post('/api/auth/password/forgot').send({ email }).expect(202);
+      await mailIdle(t.app);
+      const token = tokenFromLatest(smtp, email, /reset your password/);
+      await request(server)
+        .post('/api/auth/password/reset')
+        .send({ token, newPassword: 'An0ther!pass' })
+        .expect(204);
+      const res = await request(server)
+        .post('/api/auth/login')
+        .send({ email, password: 'An0ther!pass' })
+        .expect(200);
+      expect(decodePayload(res.body.accessToken as string).amr).toEqual(['pwd']);
     });
 
     it('signs a returning identity into the same account, also after its email changed there', async () => {
@@ -298,10 +356,12 @@ describe('sign-in with an OpenID Connect provider', () => {
         .collection('oidc_transactions')
         .updateOne({ _id: sha256(flow.state) } as never, { $set: { nonce: 'n'.repeat(43) } });
       const url = await atProvider(flow, newPerson());
+      const seen = logs.length;
       await refused(
         'invalid_id_token',
         async () => (await callback(url, flow.cookie)).headers.location,
       );
+      expect(loggedSince(seen, /claim nonce/)).toBe(true);
     });
 
     it('an expired transaction', async () => {
@@ -319,11 +379,13 @@ describe('sign-in with an OpenID Connect provider', () => {
       const flow = await start();
       const url = await atProvider(flow, newPerson());
       op.wrongAudience = 'someone-else';
+      const seen = logs.length;
       try {
         await refused(
           'invalid_id_token',
           async () => (await callback(url, flow.cookie)).headers.location,
         );
+        expect(loggedSince(seen, /claim aud/)).toBe(true);
       } finally {
         op.wrongAudience = null;
       }
@@ -339,6 +401,25 @@ describe('sign-in with an OpenID Connect provider', () => {
         'access_denied',
         async () => (await callback(url, flow.cookie)).headers.location,
       );
+    });
+
+    it('a disabled account (and its one-time code once disabled)', async () => {
+      const admin = await make.admin();
+      const id = newPerson();
+      const { me } = await signedIn((await signIn(id)).code);
+      const { code } = await signIn(id);
+      await request(server)
+        .patch(`/api/users/${me.id as string}`)
+        .set(admin.auth)
+        .send({ active: false })
+        .expect(200);
+      const sessions = (await count()).sessions;
+      await exchange(code).expect(403);
+      expect((await count()).sessions).toBe(sessions);
+      await refused('account_disabled', async () => {
+        const flow = await start();
+        return (await callback(await atProvider(flow, id), flow.cookie)).headers.location;
+      });
     });
 
     it('a return URL not on the allowlist: 400 at the start, never redirected', async () => {
@@ -552,5 +633,108 @@ describe('sign-in with an OpenID Connect provider', () => {
         op.amr = null;
       }
     });
+  });
+});
+
+describe('sign-in with a provider: trusted provider MFA and the per-IP login limit', () => {
+  let op: TestProvider;
+  let t: TestApp;
+  let server: ReturnType<TestApp['app']['getHttpServer']>;
+  let make: Fixtures;
+
+  beforeAll(async () => {
+    op = await startTestProvider([{ ...CLIENT, redirectUri: CALLBACK }]);
+    t = await createTestApp({
+      label: 'oidc_trust',
+      env: {
+        PUBLIC_URL: API,
+        OIDC_PROVIDERS: JSON.stringify([
+          { id: 'testop', name: 'Test provider', issuer: op.issuer, ...CLIENT },
+        ]),
+        OIDC_REDIRECT_ALLOWLIST: RETURN,
+        OIDC_ALLOW_INSECURE_ISSUERS: 'true',
+        OIDC_TRUST_PROVIDER_MFA: 'true',
+        OIDC_SIGNUP: 'false',
+        LOGIN_MAX_FAILURES_PER_IP: '3',
+      },
+    });
+    server = t.app.getHttpServer();
+    make = fixtures(t.app);
+  });
+
+  afterAll(async () => {
+    await t.close();
+    await op.close();
+  });
+
+  const signIn = async (accountId: string) => {
+    const res = await request(server)
+      .get('/api/auth/oidc/testop/start')
+      .query({ redirect: RETURN })
+      .expect(302);
+    const cookie =
+      ([] as string[])
+        .concat(res.headers['set-cookie'] ?? [])
+        .map((line) => line.split(';')[0])
+        .find((c) => c.startsWith('gh_oidc=')) ?? '';
+    const back = new URL(
+      await signInAtProvider(new CookieClient(), res.headers.location, accountId, CALLBACK),
+    );
+    const done = await request(server)
+      .get(back.pathname + back.search)
+      .set('Cookie', cookie)
+      .expect(302);
+    return fragment(done.headers.location);
+  };
+
+  it('skips the second factor when the provider says mfa and is trusted', async () => {
+    const user = await enrolledUser(t.app);
+    await connectionOf(t.app)
+      .collection('users')
+      .updateOne({ email: user.email }, { $set: { emailVerified: true } });
+    const id = person('mfa');
+    op.people.set(id, { email: user.email, emailVerified: true });
+    op.amr = ['pwd', 'otp', 'mfa'];
+    try {
+      const { code } = await signIn(id);
+      const res = await request(server).post('/api/auth/oidc/exchange').send({ code }).expect(200);
+      expect(decodePayload(res.body.accessToken as string).amr).toEqual(['fed', 'mfa']);
+    } finally {
+      op.amr = null;
+    }
+    // Without `mfa` in the provider's amr, the second factor is asked for.
+    const { code } = await signIn(id);
+    const res = await request(server).post('/api/auth/oidc/exchange').send({ code }).expect(200);
+    expect(res.body.mfaRequired).toBe(true);
+  });
+
+  it('refuses a sign-up when OIDC_SIGNUP is off, with nothing created', async () => {
+    const id = person('nosignup');
+    op.people.set(id, { email: `${id}@example.com`, emailVerified: true });
+    const users = await connectionOf(t.app).collection('users').countDocuments();
+    expect(await signIn(id)).toEqual({ error: 'signup_disabled' });
+    expect(await connectionOf(t.app).collection('users').countDocuments()).toBe(users);
+  });
+
+  it('counts failed callbacks against the per-IP login limit', async () => {
+    const user = await make.user();
+    // Forged callbacks (unknown state) from this address: refused, and counted with the refusal
+    // of the sign-up above (when it ran first), until the limit (3) is reached.
+    const errors: string[] = [];
+    for (let i = 0; i < 4 && !errors.includes('throttled'); i++) {
+      const res = await request(server)
+        .get('/api/auth/oidc/testop/callback')
+        .query({ code: 'x', state: `forged-${i}` })
+        .expect(302);
+      errors.push(fragment(res.headers.location).error);
+    }
+    expect(errors.at(-1)).toBe('throttled');
+    expect(errors.slice(0, -1).every((error) => error === 'invalid_state')).toBe(true);
+    expect(errors.length).toBeLessThanOrEqual(4);
+    // And the password logins from the same address with them.
+    await request(server)
+      .post('/api/auth/login')
+      .send({ email: user.email, password: user.password })
+      .expect(429);
   });
 });

@@ -424,3 +424,95 @@ describe('passkey settings (WEBAUTHN_*)', () => {
     expect(() => env(settings)).toThrow(/WEBAUTHN_(ORIGINS|RP_ID)/);
   });
 });
+
+describe('OIDC settings', () => {
+  const GOOGLE = {
+    id: 'google',
+    name: 'Google',
+    issuer: 'https://accounts.google.com',
+    clientId: 'client',
+    clientSecret: 'Kq8vTz3LmW9xPb4RnYc7',
+  };
+  const oidc = (providers: unknown, more: Record<string, string> = {}) =>
+    env({
+      OIDC_PROVIDERS: JSON.stringify(providers),
+      OIDC_REDIRECT_ALLOWLIST: 'https://app.example.com/signed-in',
+      ...more,
+    });
+
+  it('is off by default and reaches the kit when set, the callback under PUBLIC_URL', () => {
+    expect(authOptionsFromEnv(env({})).oidc?.providers).toEqual([]);
+    const options = authOptionsFromEnv(oidc([GOOGLE])).oidc;
+    expect(options).toMatchObject({
+      providers: [GOOGLE],
+      baseUrl: 'https://app.example.com/api/auth/oidc',
+      redirectAllowlist: ['https://app.example.com/signed-in'],
+      signup: true,
+      trustProviderMfa: false,
+      allowInsecureRequests: false,
+    });
+  });
+
+  it.each([
+    ['not JSON', '{', /OIDC_PROVIDERS: must be a JSON array/],
+    ['an object', '{}', /OIDC_PROVIDERS: must be a JSON array/],
+    ['a missing secret', [{ ...GOOGLE, clientSecret: '' }], /entry 0: clientSecret is required/],
+    ['an unknown field', [{ ...GOOGLE, secret: 'x' }], /entry 0: unknown field "secret"/],
+    ['a bad id', [{ ...GOOGLE, id: 'Google!' }], /entry 0: id must be/],
+    ['a duplicate id', [GOOGLE, GOOGLE], /entry 1: id "google" is used twice/],
+    ['an http issuer', [{ ...GOOGLE, issuer: 'http://idp.example' }], /issuer must be an https/],
+    ['bad scopes', [{ ...GOOGLE, scopes: 'openid' }], /scopes must be an array/],
+  ])('refuses %s, naming the entry and field', (_what, providers, message) => {
+    const value = typeof providers === 'string' ? providers : JSON.stringify(providers);
+    expect(() =>
+      env({ OIDC_PROVIDERS: value, OIDC_REDIRECT_ALLOWLIST: 'https://app.example.com/' }),
+    ).toThrow(message);
+  });
+
+  it('never names a client secret in its errors', () => {
+    expect(() => oidc([{ ...GOOGLE, issuer: 'nope' }])).toThrow(/issuer must be a URL/);
+    try {
+      oidc([{ ...GOOGLE, issuer: 'nope' }]);
+    } catch (error) {
+      expect(String(error)).not.toContain(GOOGLE.clientSecret);
+    }
+  });
+
+  it('refuses a placeholder client secret in production, without naming it', () => {
+    const weak = { ...GOOGLE, clientSecret: 'changeme-please!' };
+    expect(() => oidc([weak], { NODE_ENV: 'production' })).toThrow(
+      /entry 0: clientSecret looks like a placeholder/,
+    );
+    expect(() => oidc([weak], { NODE_ENV: 'production' })).not.toThrow(/changeme/);
+    const issued = { ...GOOGLE, clientSecret: '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' };
+    expect(oidc([issued], { NODE_ENV: 'production' }).OIDC_PROVIDER_LIST).toHaveLength(1);
+  });
+
+  it('needs an allowlist of http(s) URLs without a fragment', () => {
+    expect(() => env({ OIDC_PROVIDERS: JSON.stringify([GOOGLE]) })).toThrow(
+      /OIDC_REDIRECT_ALLOWLIST: required/,
+    );
+    expect(() => oidc([GOOGLE], { OIDC_REDIRECT_ALLOWLIST: 'https://a.example/#x' })).toThrow(
+      /without a #fragment/,
+    );
+    expect(() => oidc([GOOGLE], { OIDC_REDIRECT_ALLOWLIST: 'javascript:alert(1)' })).toThrow(
+      /OIDC_REDIRECT_ALLOWLIST/,
+    );
+  });
+
+  it('allows http:// issuers only when asked, and in production only on localhost', () => {
+    const local = { ...GOOGLE, issuer: 'http://127.0.0.1:8080' };
+    const remote = { ...GOOGLE, issuer: 'http://idp.example' };
+    expect(() => oidc([local])).toThrow(/OIDC_ALLOW_INSECURE_ISSUERS=true/);
+    expect(oidc([local], { OIDC_ALLOW_INSECURE_ISSUERS: 'true' }).OIDC_PROVIDER_LIST).toHaveLength(
+      1,
+    );
+    expect(
+      oidc([local], { OIDC_ALLOW_INSECURE_ISSUERS: 'true', NODE_ENV: 'production' })
+        .OIDC_PROVIDER_LIST,
+    ).toHaveLength(1);
+    expect(() =>
+      oidc([remote], { OIDC_ALLOW_INSECURE_ISSUERS: 'true', NODE_ENV: 'production' }),
+    ).toThrow(/OIDC_ALLOW_INSECURE_ISSUERS: refused in production/);
+  });
+});

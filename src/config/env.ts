@@ -803,6 +803,17 @@ function checkOidc(env: Env): void {
       '  OIDC_ALLOW_INSECURE_ISSUERS: refused in production unless every issuer is on localhost',
     );
   }
+  if (production) {
+    providers.forEach((provider, index) => {
+      const secret = provider.clientSecret;
+      if (secret.length < 16 || PLACEHOLDER_SECRET.test(secret) || new Set(secret).size < 8) {
+        lines.push(
+          `  OIDC_PROVIDERS: entry ${index}: clientSecret looks like a placeholder ` +
+            '(use the secret the provider issued)',
+        );
+      }
+    });
+  }
   if (lines.length > 0) throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   env.OIDC_PROVIDER_LIST = providers;
   env.OIDC_REDIRECTS = redirects;

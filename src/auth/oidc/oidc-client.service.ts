@@ -215,8 +215,16 @@ function displayName(value: unknown): string | null {
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
 }
 
+/** The error for the log: its class and message, its cause's, and a refused claim's name. */
 function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  if (!(error instanceof Error)) return String(error);
+  const cause: unknown = error.cause;
+  let more = '';
+  if (cause instanceof Error) more = ` <- ${describe(cause)}`;
+  else if (typeof cause === 'object' && cause !== null && 'claim' in cause) {
+    more = ` (claim ${String(cause.claim)})`;
+  }
+  return `${error.name}: ${error.message}${more}`;
 }
 
 function isNetworkError(error: unknown): boolean {
