@@ -4,10 +4,11 @@ import request from 'supertest';
 import { formatApiKey, parseApiKey } from '../src/auth/api-keys/api-key-format.js';
 import type { TestApp } from './support/app.js';
 import { createTestApp } from './support/app.js';
-import { connectionOf } from './support/db.js';
+import { connectionOf, expectUnchangedAfter } from './support/db.js';
 import type { Fixtures } from './support/fixtures.js';
 import { fixtures } from './support/fixtures.js';
 import type { TestUser } from './support/users.js';
+import { pollUntil } from './support/wait.js';
 
 /** API keys (issue 25): life cycle, limits, the owner ceiling, and where a key may never appear. */
 
@@ -219,6 +220,38 @@ describe('API keys', () => {
       .post('/api/auth/login')
       .send({ email: user.email, password: user.password })
       .expect(200);
+  });
+
+  it('changes nothing with a key that lacks the write scope', async () => {
+    const user = await make.user();
+    const todo = await make.owned('Todo', user);
+    const { id, key } = await createKey(user, { scopes: ['todos:read'] });
+    // A first use writes "last used" (bookkeeping, at most once a minute): done before the snapshot.
+    expect((await call('get', `/api/todos/${todo.id}`, bearer(key))).status).toBe(200);
+    await pollUntil(
+      () =>
+        connectionOf(t.app)
+          .collection('api_keys')
+          .findOne({ _id: id as never }),
+      (doc) => doc?.lastUsedAt instanceof Date,
+      { timeoutMs: 5000, intervalMs: 20 },
+    );
+    const unchanged = await expectUnchangedAfter(t.app, ['todos', 'api_keys', 'users']);
+    const refusals = [
+      await request(server)
+        .post('/api/todos')
+        .set(bearer(key))
+        .send({ title: 'x', due: '2030-01-01' }),
+      await request(server).patch(`/api/todos/${todo.id}`).set(bearer(key)).send({ title: 'y' }),
+      await request(server).delete(`/api/todos/${todo.id}`).set(bearer(key)),
+      await request(server)
+        .post('/api/auth/api-keys')
+        .set(bearer(key))
+        .send({ name: 'x', scopes: ['todos:write'] }),
+    ];
+    expect(refusals.map((res) => res.status)).toEqual([403, 403, 403, 403]);
+    await unchanged();
+    expect((await call('get', `/api/todos/${todo.id}`, bearer(key))).status).toBe(200);
   });
 
   describe('a key never exceeds its owner', () => {

@@ -1,17 +1,10 @@
-import {
-  HttpException,
-  HttpStatus,
-  Inject,
-  Injectable,
-  OnModuleInit,
-  UnauthorizedException,
-} from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit, UnauthorizedException } from '@nestjs/common';
 
 import { UserLifecycle } from '../accounts/user-lifecycle.service.js';
 import type { AuthUserRecord } from '../accounts/users.service.js';
 import { UsersService } from '../accounts/users.service.js';
 import { AuditRecorder } from '../audit/audit-recorder.service.js';
-import type { AuthModuleOptions, SharedRateLimitCounter } from '../auth.options.js';
+import type { AuthModuleOptions } from '../auth.options.js';
 import { AUTH_OPTIONS } from '../auth.options.js';
 import type { ApiKeyAuth, AuthUser } from '../core/auth-user.js';
 import type { ClientInfo } from '../core/client-info.js';
@@ -23,20 +16,7 @@ import {
 import { parseApiKey } from './api-key-format.js';
 import type { StoredApiKey } from './api-keys.service.js';
 import { ApiKeysService } from './api-keys.service.js';
-
-/** 429 with the seconds until the key may be used again. */
-export class ApiKeyRateLimitException extends HttpException {
-  constructor(readonly retryAfterSeconds: number) {
-    super(
-      {
-        statusCode: HttpStatus.TOO_MANY_REQUESTS,
-        error: 'Too Many Requests',
-        message: `Too many requests with this API key; retry in ${retryAfterSeconds} s`,
-      },
-      HttpStatus.TOO_MANY_REQUESTS,
-    );
-  }
-}
+import { KeyRateLimiter, localRateLimitCounter } from './key-rate-limiter.js';
 
 /** A usable key and the user it makes, built once per lookup. */
 interface KeyPrincipal {
@@ -57,14 +37,10 @@ interface CacheEntry {
 /** The "account" a failed attempt on a key id is counted on in the login throttle. */
 const failureAccount = (keyId: string): string => `api-key:${keyId}`;
 const MAX_CACHE_ENTRIES = 10_000;
-const WINDOW_MS = 60_000;
 /** `lastUsedAt` is written at most this often. */
 const LAST_USED_EVERY_MS = 60_000;
 /** Addresses remembered per key for the "used from a new address" event. */
 const MAX_ADDRESSES = 10;
-
-/** Hits granted per claim on the shared counter (a twentieth of the limit). */
-const grantOf = (limit: number): number => Math.max(1, Math.floor(limit / 20));
 
 function principalOf(key: StoredApiKey, record: AuthUserRecord): KeyPrincipal {
   const { passwordChangedAt: _changed, credentialVersion: _version, ...view } = record;
@@ -74,22 +50,6 @@ function principalOf(key: StoredApiKey, record: AuthUserRecord): KeyPrincipal {
     scopes: key.scopes.filter((scope) => scopeAllowedFor(scope, record.role)),
   };
   return { key, user: { ...view, apiKey } };
-}
-
-/** In-process sliding window, for kits given no shared counter. */
-function localCounter(): SharedRateLimitCounter {
-  const hits = new Map<string, number[]>();
-  return (key, windowMs, max) => {
-    const now = Date.now();
-    const recent = (hits.get(key) ?? []).filter((at) => at > now - windowMs);
-    if (recent.length >= max) {
-      hits.set(key, recent);
-      return Promise.resolve({ current: recent.length + 1, ttl: recent[0] + windowMs - now });
-    }
-    recent.push(now);
-    hits.set(key, recent);
-    return Promise.resolve({ current: recent.length, ttl: windowMs });
-  };
 }
 
 /**
@@ -115,11 +75,7 @@ export class ApiKeyPrincipal implements OnModuleInit {
    * database read.
    */
   private readonly blocked = new Map<string, number>();
-  private readonly counter: SharedRateLimitCounter;
-  private readonly limit: number;
-  private readonly grant: number;
-  /** Hits this instance may still let through per key (from its last claim), until when. */
-  private readonly granted = new Map<string, { left: number; until: number }>();
+  private readonly limiter: KeyRateLimiter;
   private readonly lastWritten = new Map<string, number>();
   /**
    * Keys (the full credential) verified on this instance, by id: a fresh cache entry then
@@ -136,9 +92,10 @@ export class ApiKeyPrincipal implements OnModuleInit {
     @Inject(AUTH_OPTIONS) options: AuthModuleOptions,
   ) {
     this.ttlMs = options.sessionCacheTtlMs ?? 5000;
-    this.counter = options.apiKeys?.rateLimitCounter ?? localCounter();
-    this.limit = options.apiKeys?.rateLimit ?? 600;
-    this.grant = grantOf(this.limit);
+    this.limiter = new KeyRateLimiter(
+      options.apiKeys?.rateLimitCounter ?? localRateLimitCounter(),
+      options.apiKeys?.rateLimit ?? 600,
+    );
   }
 
   onModuleInit(): void {
@@ -195,7 +152,7 @@ export class ApiKeyPrincipal implements OnModuleInit {
 
   /** Per-key limit, "last used", then a copy of the principal for this request. */
   private admitted(principal: KeyPrincipal, client: ClientInfo): Promise<AuthUser> {
-    const admitting = this.admit(principal.key._id);
+    const admitting = this.limiter.admit(principal.key._id);
     this.noteUse(principal.key, principal.user.id, client);
     const user: AuthUser = { ...principal.user };
     return admitting ? admitting.then(() => user) : Promise.resolve(user);
@@ -216,28 +173,6 @@ export class ApiKeyPrincipal implements OnModuleInit {
       }
       throw error;
     }
-  }
-
-  /**
-   * The per-key limit: this instance claims a share of the key's budget (a twentieth) from the
-   * shared counter and spends it locally, so most requests cost no database operation.
-   */
-  private admit(keyId: string): Promise<void> | undefined {
-    const share = this.granted.get(keyId);
-    if (share && share.left > 0 && share.until > Date.now()) {
-      share.left--;
-      return undefined;
-    }
-    return this.claim(keyId);
-  }
-
-  private async claim(keyId: string): Promise<void> {
-    const now = Date.now();
-    const claims = Math.ceil(this.limit / this.grant);
-    const { current, ttl } = await this.counter(`api-key:${keyId}`, WINDOW_MS, claims);
-    if (current > claims) throw new ApiKeyRateLimitException(Math.max(1, Math.ceil(ttl / 1000)));
-    if (this.granted.size >= MAX_CACHE_ENTRIES) this.granted.clear();
-    this.granted.set(keyId, { left: this.grant - 1, until: now + WINDOW_MS });
   }
 
   /** `lastUsedAt` at most once a minute; a new address is written and audited at once. */
