@@ -9,6 +9,7 @@ import type { Fixtures } from './support/fixtures.js';
 import { fixtures, resourcesWithoutFixture } from './support/fixtures.js';
 import { blackPng } from './support/images.js';
 import { enrolledUser } from './support/mfa.js';
+import { registerPasskey } from './support/passkeys.js';
 import { ownedModels, registeredRoutes } from './support/routes.js';
 import { decodePayload } from './support/tokens.js';
 import type { TestUser } from './support/users.js';
@@ -67,6 +68,23 @@ const ownerOrAdmin = (status: number, others = 403): Record<Actor, number> => ({
   other: others,
   admin: status,
 });
+
+/** The owner only: others, admins included, are told it does not exist. */
+const ownPasskey = (status: number): Record<Actor, number> => ({
+  anonymous: 401,
+  user: status,
+  other: 404,
+  admin: 404,
+});
+
+/** A well-formed WebAuthn assertion for no challenge this server handed out. */
+const UNASKED_ASSERTION = {
+  id: 'AAAA',
+  rawId: 'AAAA',
+  type: 'public-key',
+  clientExtensionResults: {},
+  response: { clientDataJSON: 'e30', authenticatorData: 'AAAA', signature: 'AAAA' },
+};
 
 const unique = (): string => randomBytes(6).toString('hex');
 
@@ -344,6 +362,45 @@ const ROWS: Row[] = [
     expect: ownerOrAdmin(204, 404),
     params: owned('Bucketlist'),
   },
+
+  // Passkeys: your own only (admins included: another account's passkey is a 404). A well-formed
+  // assertion nobody asked for is refused alike for every caller.
+  { route: 'POST /api/auth/passkeys/registration/options', expect: loggedIn(200) },
+  {
+    route: 'POST /api/auth/passkeys/registration',
+    expect: loggedIn(400),
+    body: () => ({ response: {} }),
+  },
+  { route: 'GET /api/auth/passkeys', expect: loggedIn(200) },
+  {
+    route: 'PATCH /api/auth/passkeys/:id',
+    expect: ownPasskey(200),
+    params: ({ app, owner }) => registerPasskey(app, owner).then(({ id }) => ({ id })),
+    body: () => ({ name: `Key ${unique()}` }),
+  },
+  {
+    route: 'DELETE /api/auth/passkeys/:id',
+    expect: ownPasskey(204),
+    params: ({ app, owner }) => registerPasskey(app, owner).then(({ id }) => ({ id })),
+  },
+  { route: 'POST /api/auth/passkeys/login/options', expect: all(200) },
+  {
+    route: 'POST /api/auth/passkeys/login',
+    expect: all(401),
+    body: () => ({ response: UNASKED_ASSERTION }),
+  },
+  {
+    route: 'POST /api/auth/login/mfa/passkey/options',
+    expect: all(401),
+    body: () => ({ mfaToken: 'A'.repeat(43) }),
+  },
+  {
+    route: 'POST /api/auth/login/mfa/passkey',
+    expect: all(401),
+    body: () => ({ mfaToken: 'A'.repeat(43), response: UNASKED_ASSERTION }),
+  },
+  // New accounts without a passkey: logged-in callers get 404.
+  { route: 'POST /api/auth/reauthenticate/options', expect: loggedIn(404), freshUsers: true },
 ];
 
 describe('access matrix', () => {

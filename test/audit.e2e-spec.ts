@@ -17,10 +17,12 @@ import type { TestSmtpServer } from './support/mail.js';
 import { mailIdle, startSmtpServer, tokenFromLatest } from './support/mail.js';
 import type { Enrolled } from './support/mfa.js';
 import { codeAt, enrolledUser } from './support/mfa.js';
+import { registerPasskey } from './support/passkeys.js';
 import { decodePayload } from './support/tokens.js';
 import type { TestUser } from './support/users.js';
 import { login, STRONG_PASSWORD } from './support/users.js';
 import { pollUntil } from './support/wait.js';
+import { SoftAuthenticator } from './support/webauthn.js';
 
 /** Every request of these tests says who it is, so events show the client. */
 const UA = 'AuditTest/1.0 (e2e)';
@@ -63,6 +65,8 @@ interface Produced {
 let counter = 0;
 const fresh = (label: string) => `${label}-${Date.now().toString(36)}-${counter++}@example.com`;
 const sid = (user: { token: string }): string => decodePayload(user.token).sid as string;
+/** An authenticator on this file's PUBLIC_URL origin (the passkeys' default). */
+const device = () => new SoftAuthenticator('https://app.guardhouse.test');
 
 /** A code no accepted time step produces now. */
 const wrongCode = (secret: string): string => {
@@ -675,6 +679,100 @@ describe('audit trail', () => {
           owner: admin,
           fromRequest: false,
         }),
+    ],
+    [
+      'adding a passkey',
+      'passkey.registered',
+      async () => {
+        const user = await make.user();
+        const options = await call('post', '/api/auth/passkeys/registration/options', user);
+        const created = await call('post', '/api/auth/passkeys/registration', user)
+          .send({ response: device().register(options.body) })
+          .expect(201);
+        const detail = { passkeyId: created.body.id };
+        return { actor: user.id, subject: user.id, session: sid(user), detail, owner: user };
+      },
+    ],
+    [
+      'renaming a passkey',
+      'passkey.renamed',
+      async () => {
+        const user = await make.user();
+        const { id } = await registerPasskey(t.app, user, device());
+        await call('patch', `/api/auth/passkeys/${id}`, user).send({ name: 'Phone' }).expect(200);
+        const detail = { passkeyId: id };
+        return { actor: user.id, subject: user.id, session: sid(user), detail, owner: user };
+      },
+    ],
+    [
+      'removing a passkey',
+      'passkey.removed',
+      async () => {
+        const user = await make.user();
+        const { id } = await registerPasskey(t.app, user, device());
+        await call('delete', `/api/auth/passkeys/${id}`, user).expect(204);
+        const detail = { passkeyId: id };
+        return { actor: user.id, subject: user.id, session: sid(user), detail, owner: user };
+      },
+    ],
+    [
+      'a login with a passkey alone',
+      'passkey.login_succeeded',
+      async () => {
+        const user = await make.user();
+        const { id, authenticator } = await registerPasskey(t.app, user, device());
+        const options = await call('post', '/api/auth/passkeys/login/options').expect(200);
+        await call('post', '/api/auth/passkeys/login')
+          .send({ response: authenticator.assert(options.body) })
+          .expect(200);
+        return {
+          actor: user.id,
+          subject: user.id,
+          session: null,
+          detail: { passkeyId: id, ceremony: 'login', userVerified: true },
+          owner: user,
+        };
+      },
+    ],
+    [
+      'a passkey login without user verification',
+      'passkey.login_failed',
+      async () => {
+        const user = await make.user();
+        const { authenticator } = await registerPasskey(t.app, user, device());
+        const options = await call('post', '/api/auth/passkeys/login/options').expect(200);
+        await call('post', '/api/auth/passkeys/login')
+          .send({ response: authenticator.assert(options.body, { userVerified: false }) })
+          .expect(401);
+        return {
+          actor: 'anonymous',
+          subject: user.id,
+          session: null,
+          detail: { reason: 'user_verification_missing', ceremony: 'login' },
+          owner: user,
+        };
+      },
+    ],
+    [
+      'a passkey assertion whose signature counter went backwards',
+      'passkey.counter_regressed',
+      async () => {
+        const user = await make.user();
+        const { id, authenticator } = await registerPasskey(t.app, user, device());
+        for (const counter of [5, 3]) {
+          const options = await call('post', '/api/auth/passkeys/login/options').expect(200);
+          await call('post', '/api/auth/passkeys/login')
+            .send({ response: authenticator.assert(options.body, { counter }) })
+            .expect(counter === 5 ? 200 : 401);
+        }
+        return {
+          actor: 'anonymous',
+          subject: user.id,
+          session: null,
+          detail: { passkeyId: id, storedCounter: 5, presentedCounter: 3 },
+          owner: user,
+        };
+      },
     ],
   ];
 

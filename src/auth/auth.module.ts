@@ -35,6 +35,15 @@ import {
   MfaUsedSchema,
 } from './mfa/schemas/mfa.schema.js';
 import { OwnedResources } from './ownership/owned-resources.service.js';
+import { PasskeysController } from './passkeys/passkeys.controller.js';
+import { PasskeysService } from './passkeys/passkeys.service.js';
+import {
+  PasskeyCredential,
+  PasskeyCredentialSchema,
+  WebAuthnChallenge,
+  WebAuthnChallengeSchema,
+} from './passkeys/schemas/passkey-credential.schema.js';
+import { WebAuthnChallenges } from './passkeys/webauthn-challenges.service.js';
 import { PasswordService } from './password.service.js';
 import { PrincipalService } from './principal.service.js';
 import { RecentAuthController } from './recent-auth/recent-auth.controller.js';
@@ -124,6 +133,8 @@ export class AuthModule {
           { name: AccountToken.name, schema: AccountTokenSchema },
           { name: AccountTokenUse.name, schema: AccountTokenUseSchema },
           { name: RecoveryAttempt.name, schema: RecoveryAttemptSchema },
+          { name: PasskeyCredential.name, schema: PasskeyCredentialSchema },
+          { name: WebAuthnChallenge.name, schema: WebAuthnChallengeSchema },
         ]),
       ],
       controllers: [
@@ -134,6 +145,7 @@ export class AuthModule {
         AdminMfaController,
         RecoveryController,
         RecentAuthController,
+        PasskeysController,
       ],
       providers: [
         {
@@ -184,6 +196,8 @@ export class AuthModule {
         RecoveryService,
         RecentAuthGuard,
         RecentAuthService,
+        WebAuthnChallenges,
+        PasskeysService,
         AccessGuard,
         { provide: APP_GUARD, useExisting: AccessGuard },
       ],

@@ -118,6 +118,20 @@ export interface AuthModuleOptions {
   requireVerifiedEmail?: boolean;
   /** The audit trail of security events (docs/audit.md). */
   audit?: AuditOptions;
+  /** Passkeys (WebAuthn, docs/passkeys.md). Without it (or `enabled: false`) their routes answer 404. */
+  passkeys?: PasskeyOptions;
+}
+
+export interface PasskeyOptions {
+  enabled?: boolean;
+  /** The relying party id: your site's domain (`example.com`), which passkeys are bound to. */
+  rpId: string;
+  /** The name authenticators show. Default "Guardhouse". */
+  rpName?: string;
+  /** Origins the ceremonies may run on (`https://app.example.com`): the rpId or subdomains of it. */
+  origins: string[];
+  /** Passkeys one account may register. Default 20. */
+  maxPerUser?: number;
 }
 
 export interface AuditOptions {

@@ -55,5 +55,10 @@ export function authOptionsFromEnv(env: Env, auditLog?: AuditOptions['log']): Au
       instanceId: env.INSTANCE_ID,
       log: auditLog,
     },
+    passkeys: {
+      rpId: env.WEBAUTHN_RP_ID ?? 'localhost',
+      rpName: env.WEBAUTHN_RP_NAME,
+      origins: env.WEBAUTHN_ORIGINS ?? [],
+    },
   };
 }

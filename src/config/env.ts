@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import proxyAddr from '@fastify/proxy-addr';
 import { plainToInstance, Transform, Type } from 'class-transformer';
 import {
+  IsArray,
   IsBoolean,
   IsEmail,
   IsEnum,
@@ -12,6 +13,7 @@ import {
   IsString,
   Matches,
   Max,
+  MaxLength,
   Min,
   MinLength,
   validateSync,
@@ -493,6 +495,35 @@ export class Env {
   ACCOUNT_PAGE_ENABLED!: boolean;
   // ---- end account page ----
 
+  // ---- passkeys (issue 24) ----
+  /**
+   * The WebAuthn relying party id passkeys are bound to: the site's domain (`example.com`).
+   * Default: PUBLIC_URL's host name.
+   */
+  @IsOptional()
+  @Matches(/^[a-z0-9.-]{1,253}$/i, { message: 'WEBAUTHN_RP_ID must be a domain name' })
+  WEBAUTHN_RP_ID?: string;
+
+  /** The name authenticators show when a passkey is made. */
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  WEBAUTHN_RP_NAME = 'Guardhouse';
+
+  /**
+   * Comma-separated origins the ceremonies may run on (`https://app.example.com`), each the RP id
+   * or a subdomain of it. Default: PUBLIC_URL's origin.
+   */
+  @IsOptional()
+  @Transform(toList)
+  @IsArray()
+  @Matches(/^https?:\/\/[^\s/]+$/, {
+    each: true,
+    message: 'WEBAUTHN_ORIGINS must be http(s):// origins without a path',
+  })
+  WEBAUTHN_ORIGINS?: string[];
+  // ---- end passkeys ----
+
   /** Set when no JWT_SECRET was given outside production and a random one was generated. */
   JWT_SECRET_GENERATED?: boolean;
 }
@@ -517,6 +548,7 @@ export function validateEnv(raw: Record<string, unknown>): Env {
   checkMfaKey(env);
   checkMail(env);
   checkAdminPassword(env);
+  checkPasskeys(env);
   return env;
 }
 
@@ -637,6 +669,28 @@ function checkMail(env: Env): void {
   env.PUBLIC_URL ??= `http://localhost:${env.PORT}`;
 }
 // ---- end account mail ----
+
+// ---- passkeys (issue 24) ----
+/**
+ * Defaults from PUBLIC_URL (set by checkMail), and every origin must be the RP id or a subdomain
+ * of it (browsers refuse the ceremony otherwise: better to say so at start-up).
+ */
+function checkPasskeys(env: Env): void {
+  const publicUrl = new URL(env.PUBLIC_URL ?? `http://localhost:${env.PORT}`);
+  env.WEBAUTHN_RP_ID = (env.WEBAUTHN_RP_ID ?? publicUrl.hostname).toLowerCase();
+  env.WEBAUTHN_ORIGINS ??= [publicUrl.origin];
+  const rpId = env.WEBAUTHN_RP_ID;
+  const outside = env.WEBAUTHN_ORIGINS.filter((origin) => {
+    const host = new URL(origin).hostname;
+    return host !== rpId && !host.endsWith(`.${rpId}`);
+  });
+  if (outside.length > 0) {
+    throw new Error(
+      `Invalid configuration:\n  WEBAUTHN_ORIGINS: ${outside.join(', ')} not within WEBAUTHN_RP_ID ${rpId}`,
+    );
+  }
+}
+// ---- end passkeys ----
 
 // ---- TRUST_PROXY (issue 10, proxies) ----
 /**

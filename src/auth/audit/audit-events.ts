@@ -13,10 +13,29 @@ type NoDetail = Record<string, never>;
 export type LoginFailureReason = 'unknown_account' | 'wrong_password' | 'disabled' | 'throttled';
 
 /** How the second step of a login was passed. */
-export type SecondFactorMethod = 'totp' | 'recovery_code';
+export type SecondFactorMethod = 'totp' | 'recovery_code' | 'passkey';
 
 /** Why the second step of a login failed. */
 export type SecondFactorFailureReason = 'wrong_code' | 'reused_code' | 'invalid_token';
+
+/** The WebAuthn ceremony a passkey assertion answered. */
+export type PasskeyCeremony = 'login' | 'second_factor' | 'reauthentication';
+
+/**
+ * Why a passkey assertion was refused: a credential no account has, a challenge missing, used,
+ * expired or handed to another ceremony or caller, a signature, origin or RP ID that does not
+ * verify, no user verification on a usernameless login, another account's passkey, a signature
+ * counter that went backwards (a cloned key?), a disabled account, an unknown mfaToken.
+ */
+export type PasskeyFailureReason =
+  | 'unknown_credential'
+  | 'invalid_challenge'
+  | 'not_verified'
+  | 'user_verification_missing'
+  | 'wrong_account'
+  | 'counter_regressed'
+  | 'disabled'
+  | 'invalid_token';
 
 /** Whether the account's owner or an admin made the change. */
 export type ChangedBy = 'user' | 'admin';
@@ -59,6 +78,22 @@ export interface KitAuditEvents {
   'user.enabled': NoDetail;
   'user.deleted': NoDetail;
   'admin.ensured': { outcome: AdminEnsuredOutcome };
+  'passkey.registered': { passkeyId: string };
+  'passkey.renamed': { passkeyId: string };
+  'passkey.removed': { passkeyId: string };
+  /** An assertion was accepted (the login, second step or re-authentication then goes on). */
+  'passkey.login_succeeded': {
+    passkeyId: string;
+    ceremony: PasskeyCeremony;
+    userVerified: boolean;
+  };
+  'passkey.login_failed': { reason: PasskeyFailureReason; ceremony: PasskeyCeremony };
+  /** A verified assertion's signature counter was not above the stored one: refused, owner mailed. */
+  'passkey.counter_regressed': {
+    passkeyId: string;
+    storedCounter: number;
+    presentedCounter: number;
+  };
 }
 
 /**
@@ -132,6 +167,12 @@ const KIT_TYPES: Record<keyof KitAuditEvents, true> = {
   'user.enabled': true,
   'user.deleted': true,
   'admin.ensured': true,
+  'passkey.registered': true,
+  'passkey.renamed': true,
+  'passkey.removed': true,
+  'passkey.login_succeeded': true,
+  'passkey.login_failed': true,
+  'passkey.counter_regressed': true,
 };
 
 export const KIT_AUDIT_EVENT_TYPES = Object.keys(KIT_TYPES) as (keyof KitAuditEvents)[];

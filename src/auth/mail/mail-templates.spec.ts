@@ -15,6 +15,7 @@ describe('mail templates', () => {
     mails.emailChanged('a@example.com', 'Guardhouse', 'b@example.com'),
     mails.accountDisabled('a@example.com', 'Guardhouse'),
     mails.secondFactorFailures('a@example.com', 'Guardhouse', 3),
+    mails.passkeyCounterRegressed('a@example.com', 'Guardhouse', '<b>Laptop</b>'),
   ];
 
   it.each(all.map((mail) => [mail.kind, mail]))(

@@ -35,7 +35,8 @@ export type MailKind =
   | 'mfa-disabled'
   | 'recovery-code-used'
   | 'second-factor-failures'
-  | 'account-disabled';
+  | 'account-disabled'
+  | 'passkey-counter-regressed';
 
 /** A message sent on request: needs a MailGrant for its address (MailService.sendRequested). */
 export type RequestedMail = MailMessage<OnRequestMailKind>;
@@ -204,6 +205,14 @@ export const mails = {
       lines: [
         `${failures} wrong codes from an authenticator app were entered after the correct password of your ${product} account in the last 24 hours. Nobody got in with them.`,
         'If this was not you, someone may know your password: change it (or reset it) now.',
+      ],
+    }),
+  passkeyCounterRegressed: (to: string, product: string, passkeyName: string) =>
+    build('passkey-counter-regressed', to, product, {
+      subject: 'a copy of your passkey may exist',
+      lines: [
+        `A login to your ${product} account with your passkey "${passkeyName}" was refused: its signature counter went backwards, which is what a copied (cloned) authenticator does.`,
+        'If you did not just restore this authenticator, remove the passkey from your account and tell your administrator.',
       ],
     }),
   accountDisabled: (to: string, product: string) =>

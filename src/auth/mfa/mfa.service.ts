@@ -84,6 +84,17 @@ export interface MfaLoginResult {
   recoveryCodesRemaining?: number;
 }
 
+/** A password check waiting for its second step (see MfaService.pendingLogin). */
+export interface PendingMfaLogin {
+  /** The SHA-256 of the mfaToken. */
+  id: string;
+  userId: string;
+  /** The email the password was checked for (failures count against it). */
+  email: string;
+  credential: string | null;
+  expiresAt: Date;
+}
+
 /**
  * TOTP (RFC 6238) second factor: enrolment, login challenges, recovery codes. Every "only once"
  * rule (an mfaToken, a code's time step, a recovery code, a confirmation) is an insert into
@@ -360,6 +371,32 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
     const remaining = await this.countRecoveryCodes(userId, factor.enrolment);
     await this.notify('recoveryCodeUsed', () => this.notices.recoveryCodeUsed(user, remaining));
     return { user, credential, recoveryCodesRemaining: remaining };
+  }
+
+  /**
+   * A live login challenge (the mfaToken of a correct password), for a second step by another
+   * factor (a passkey); null when unknown or expired, or with the factor switched off.
+   */
+  async pendingLogin(mfaToken: string): Promise<PendingMfaLogin | null> {
+    if (!this.enabled) return null;
+    const challenge = await this.challenges.findById(sha256(mfaToken));
+    if (!challenge || challenge.expiresAt.getTime() <= Date.now()) return null;
+    return {
+      id: challenge._id,
+      userId: challenge.user.toString(),
+      email: challenge.email,
+      credential: challenge.credential ?? null,
+      expiresAt: challenge.expiresAt,
+    };
+  }
+
+  /** Uses the login challenge up, as a right code does: false when another request did first. */
+  async spendLogin(pending: PendingMfaLogin): Promise<boolean> {
+    if (!(await this.useOnce(`challenge:${pending.id}`, pending.userId, pending.expiresAt))) {
+      return false;
+    }
+    await this.challenges.deleteOne({ _id: pending.id });
+    return true;
   }
 
   /** A password reset by mail proves the owner: the account's wrong codes are forgiven. */

@@ -18,6 +18,11 @@ export interface SecurityNotices {
    * password. At most once an hour per account. Optional, so hosts' own notices keep compiling.
    */
   secondFactorFailures?(user: AuthUser, failures: number): Promise<void> | void;
+  /**
+   * A verified passkey assertion carried a signature counter not above the stored one (WebAuthn
+   * L3 §6.1.1: the authenticator may have been cloned); the login was refused. Optional.
+   */
+  passkeyCounterRegressed?(user: AuthUser, passkeyName: string): Promise<void> | void;
 }
 
 export const NO_SECURITY_NOTICES: SecurityNotices = {

@@ -33,7 +33,8 @@ export class RecentAuthController {
   @ApiOperation({
     summary: 'Prove it is you again, for sensitive actions (RFC 9470 step-up)',
     description:
-      'With your password or a current code of your second factor. The session’s `auth_time` ' +
+      'With your password, a current code of your second factor, or a passkey assertion (options ' +
+      'from `POST /api/auth/reauthenticate/options`). The session’s `auth_time` ' +
       'becomes now; the answer is a new access token for the same session (the refresh token ' +
       'stays). Sensitive routes answer 401 with `WWW-Authenticate: Bearer ' +
       'error="insufficient_user_authentication"` when the last authentication is older than ' +
@@ -41,9 +42,13 @@ export class RecentAuthController {
   })
   @ApiOkResponse({ type: AccessTokenDto })
   @ApiBadRequestResponse({
-    description: 'Wrong password or code, both or neither sent, or no second factor for a code',
+    description:
+      'Wrong password or code, a passkey not accepted, not exactly one proof sent, or no second ' +
+      'factor for a code',
   })
-  @ApiNotFoundResponse({ description: 'A code was sent and the second factor is switched off' })
+  @ApiNotFoundResponse({
+    description: 'A code (or passkey) was sent and the second factor (or passkeys) is switched off',
+  })
   @ApiTooManyRequestsResponse({ description: 'Too many failed attempts (see Retry-After)' })
   reauthenticate(
     @CurrentUser() user: AuthUser,

@@ -8,6 +8,7 @@ import type { AuthUser } from '../core/auth-user.js';
 import type { ClientInfo } from '../core/client-info.js';
 import type { AccessTokenDto } from '../dto/token-response.dto.js';
 import { MfaService } from '../mfa/mfa.service.js';
+import { PasskeysService } from '../passkeys/passkeys.service.js';
 import { PasswordService } from '../password.service.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { LoginThrottleService } from '../throttling/login-throttle.service.js';
@@ -27,6 +28,7 @@ export class RecentAuthService {
     private readonly sessions: SessionsService,
     private readonly auth: AuthService,
     private readonly audit: AuditRecorder,
+    private readonly passkeys: PasskeysService,
   ) {}
 
   async reauthenticate(
@@ -35,8 +37,9 @@ export class RecentAuthService {
     client: ClientInfo,
   ): Promise<AccessTokenDto> {
     const { ip } = client;
-    if ((dto.password === undefined) === (dto.code === undefined)) {
-      throw new BadRequestException('Send either password or code');
+    const proofs = [dto.password, dto.code, dto.passkey].filter((p) => p !== undefined);
+    if (proofs.length !== 1) {
+      throw new BadRequestException('Send one of password, code or passkey');
     }
     // Only a session can be re-authenticated (every access token has one).
     if (user.sessionId === undefined) throw new UnauthorizedException();
@@ -44,9 +47,11 @@ export class RecentAuthService {
     if (dto.password !== undefined) {
       await this.checkPassword(user, dto.password, ip);
       methods.push('pwd');
-    } else {
-      await this.mfa.checkCode(user, dto.code ?? '', ip);
+    } else if (dto.code !== undefined) {
+      await this.mfa.checkCode(user, dto.code, ip);
       methods.push('otp');
+    } else if (dto.passkey !== undefined) {
+      methods.push(...(await this.passkeys.reauthenticate(user, dto.passkey, client)));
     }
     const authentication = await this.sessions.reauthenticated(user.sessionId, user.id, methods);
     this.audit.record('session.reauthenticated', { methods }, byUser(user, client));

@@ -1,7 +1,20 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { Type } from 'class-transformer';
+import {
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
 
-/** One proof of the user's identity: the password, or a current code of their second factor. */
+import { AuthenticationResponseDto } from '../../passkeys/dto/webauthn.dto.js';
+
+/**
+ * One proof of the user's identity: the password, a current code of their second factor, or an
+ * assertion of one of their passkeys.
+ */
 export class ReauthenticateDto {
   @ApiProperty({ required: false, example: 'Str0ng!pass', description: 'Your password' })
   @IsOptional()
@@ -18,4 +31,13 @@ export class ReauthenticateDto {
   @IsOptional()
   @Matches(/^\d{6}$/, { message: 'code must be six digits' })
   code?: string;
+
+  /**
+   * Or what `startAuthentication()` returned for options from
+   * `POST /api/auth/reauthenticate/options`.
+   */
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => AuthenticationResponseDto)
+  passkey?: AuthenticationResponseDto;
 }
