@@ -135,6 +135,22 @@ describe('Account page', () => {
 
   const sessionItems = (page: Page) => page.locator('#session-list > li');
 
+  /** A platform authenticator in Chromium itself: CTAP2, discoverable credentials, user verification. */
+  async function addVirtualAuthenticator(context: BrowserContext, page: Page) {
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+      },
+    });
+    return { cdp, authenticatorId };
+  }
+
   it('serves the page with a strict CSP: its own script and styles only, no inline code', async () => {
     const html = await request(t.app.getHttpServer()).get('/account').expect(200);
     expect(html.headers['content-type']).toBe('text/html; charset=utf-8');
@@ -340,6 +356,112 @@ describe('Account page', () => {
     await page.reload();
     await page.locator('body[data-ready="true"]').waitFor();
     await expect(page.locator('#signed-out').isVisible()).resolves.toBe(true);
+    await expectNothingStored(context, page);
+    expect(problems).toEqual([]);
+    await context.close();
+  }, 90_000);
+
+  it('signs up, signs in, adds a passkey, signs out, signs in with the passkey alone and ends the other session', async () => {
+    const { context, page, problems } = await openPage();
+    const { cdp, authenticatorId } = await addVirtualAuthenticator(context, page);
+    const email = newEmail();
+    await signUp(page, email);
+    shots.push(await screenshot(page, 'passkey-01-signed-up.png'));
+    await signInWithPassword(page, email);
+    await expectStatus(page, 'Signed in.');
+    await page.locator('#passkey-list').getByText('No passkeys yet.').waitFor();
+    shots.push(await screenshot(page, 'passkey-02-signed-in.png'));
+    // The other session: the same account signed in elsewhere, straight through the API.
+    const elsewhere = await login(t.app, email, STRONG_PASSWORD);
+
+    fakeClockOnly(new Date());
+    try {
+      // Adding a passkey needs a recent sign-in: five minutes later the page asks again first.
+      jest.advanceTimersByTime(301_000);
+      await page.getByLabel('Name for a new passkey').fill('Laptop');
+      await page.getByRole('button', { name: 'Add a passkey' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Confirm it is you' });
+      await dialog.waitFor();
+      await dialog.getByLabel('Your password').fill(STRONG_PASSWORD);
+      await dialog.getByRole('button', { name: 'Confirm' }).click();
+      await expectStatus(page, 'Passkey added.');
+      const passkeys = page.locator('#passkey-list > li');
+      await expect(passkeys.count()).resolves.toBe(1);
+      await passkeys.getByText('Laptop', { exact: true }).waitFor();
+      const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+      expect(credentials).toHaveLength(1);
+      expect(credentials[0].isResidentCredential).toBe(true);
+
+      await passkeys.getByRole('textbox').fill('Work laptop');
+      await passkeys.getByRole('button', { name: 'Rename' }).click();
+      await expectStatus(page, 'Passkey renamed.');
+      await passkeys.getByText('Work laptop', { exact: true }).waitFor();
+      shots.push(await screenshot(page, 'passkey-03-passkey-added.png'));
+
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await expectStatus(page, 'Signed out.');
+      shots.push(await screenshot(page, 'passkey-04-signed-out.png'));
+
+      // Usernameless: no email typed, the authenticator's discoverable credential says who.
+      await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+      await expectStatus(page, 'Signed in.');
+      expect(await page.locator('#login-email').inputValue()).toBe('');
+      await page.locator('#profile').getByText(email).waitFor();
+      await passkeys.getByText(/last used (?!never)/).waitFor();
+      shots.push(await screenshot(page, 'passkey-05-signed-in-with-passkey.png'));
+
+      // This session and the one elsewhere (the password session of this page was signed out).
+      await expect(sessionItems(page).count()).resolves.toBe(2);
+      const other = sessionItems(page).filter({ hasNotText: 'this browser' });
+      await other.getByRole('button', { name: /^End the session/ }).click();
+      await expectStatus(page, 'Session ended.');
+      await expect(sessionItems(page).count()).resolves.toBe(1);
+      shots.push(await screenshot(page, 'passkey-06-other-session-ended.png'));
+      await request(t.app.getHttpServer())
+        .post('/api/auth/refresh')
+        .send({ refreshToken: elsewhere.refreshToken })
+        .expect(401);
+
+      // Removing it needs a recent sign-in too; this time the passkey itself confirms.
+      jest.advanceTimersByTime(301_000);
+      await passkeys.getByRole('button', { name: 'Remove Work laptop' }).click();
+      await dialog.waitFor();
+      await dialog.getByRole('button', { name: 'Use a passkey' }).click();
+      await expectStatus(page, 'Passkey removed.');
+      await page.locator('#passkey-list').getByText('No passkeys yet.').waitFor();
+    } finally {
+      jest.useRealTimers();
+    }
+    await expectNothingStored(context, page);
+    expect(problems).toEqual([]);
+    await context.close();
+  }, 120_000);
+
+  it('finishes a password sign-in with a passkey instead of the TOTP code', async () => {
+    const { context, page, problems } = await openPage();
+    await addVirtualAuthenticator(context, page);
+    const email = newEmail();
+    await signUp(page, email);
+    await signInWithPassword(page, email);
+    await expectStatus(page, 'Signed in.');
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await expectStatus(page, 'Passkey added.');
+    await page.locator('#totp-start-password').fill(STRONG_PASSWORD);
+    await page.getByRole('button', { name: 'Turn on' }).click();
+    await expectStatus(page, 'Scan the QR code');
+    const secret = (await page.locator('#totp-secret').textContent()) ?? '';
+    await page.locator('#totp-confirm-code').fill(codeAt(secret, 0));
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await expectStatus(page, 'The second factor is on.');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expectStatus(page, 'Signed out.');
+
+    await signInWithPassword(page, email);
+    await expectStatus(page, 'now the second factor');
+    await page.getByRole('button', { name: 'Use a passkey instead' }).click();
+    await expectStatus(page, 'Signed in.');
+    await page.locator('#profile').getByText(email).waitFor();
+    shots.push(await screenshot(page, 'passkey-07-second-step-with-passkey.png'));
     await expectNothingStored(context, page);
     expect(problems).toEqual([]);
     await context.close();
