@@ -689,7 +689,7 @@ describe('audit trail', () => {
         const created = await call('post', '/api/auth/passkeys/registration', user)
           .send({ response: device().register(options.body) })
           .expect(201);
-        const detail = { passkeyId: created.body.id };
+        const detail = { credential: created.body.id };
         return { actor: user.id, subject: user.id, session: sid(user), detail, owner: user };
       },
     ],
@@ -700,7 +700,7 @@ describe('audit trail', () => {
         const user = await make.user();
         const { id } = await registerPasskey(t.app, user, device());
         await call('patch', `/api/auth/passkeys/${id}`, user).send({ name: 'Phone' }).expect(200);
-        const detail = { passkeyId: id };
+        const detail = { credential: id };
         return { actor: user.id, subject: user.id, session: sid(user), detail, owner: user };
       },
     ],
@@ -711,7 +711,7 @@ describe('audit trail', () => {
         const user = await make.user();
         const { id } = await registerPasskey(t.app, user, device());
         await call('delete', `/api/auth/passkeys/${id}`, user).expect(204);
-        const detail = { passkeyId: id };
+        const detail = { credential: id };
         return { actor: user.id, subject: user.id, session: sid(user), detail, owner: user };
       },
     ],
@@ -729,7 +729,7 @@ describe('audit trail', () => {
           actor: user.id,
           subject: user.id,
           session: null,
-          detail: { passkeyId: id, ceremony: 'login', userVerified: true },
+          detail: { credential: id, ceremony: 'login', userVerified: true },
           owner: user,
         };
       },
@@ -769,7 +769,7 @@ describe('audit trail', () => {
           actor: 'anonymous',
           subject: user.id,
           session: null,
-          detail: { passkeyId: id, storedCounter: 5, presentedCounter: 3 },
+          detail: { credential: id, storedCounter: 5, presentedCounter: 3 },
           owner: user,
         };
       },

@@ -142,7 +142,7 @@ describe('registration', () => {
   /** Each step-up route: the request a fresh session makes (prepared before the clock moves). */
   const stepUpRoutes: [
     string,
-    (user: TestUser, passkeyId: string) => Promise<(token: string) => Test>,
+    (user: TestUser, credential: string) => Promise<(token: string) => Test>,
     number,
   ][] = [
     [

@@ -352,3 +352,44 @@ describe('ACCOUNT_PAGE_ENABLED', () => {
     );
   });
 });
+
+describe('passkey settings (WEBAUTHN_*)', () => {
+  it('derive RP ID and origin from PUBLIC_URL, and reach the kit', () => {
+    expect(authOptionsFromEnv(env({})).passkeys).toEqual({
+      rpId: 'app.example.com',
+      rpName: 'Guardhouse',
+      origins: ['https://app.example.com'],
+    });
+    expect(
+      authOptionsFromEnv(env({ PUBLIC_URL: undefined, NODE_ENV: 'development' })).passkeys,
+    ).toMatchObject({ rpId: 'localhost', origins: ['http://localhost:3000'] });
+  });
+
+  it('take a parent domain and a list of its origins', () => {
+    const settings = env({
+      WEBAUTHN_RP_ID: 'Example.com',
+      WEBAUTHN_ORIGINS: 'https://app.example.com, https://example.com',
+      WEBAUTHN_RP_NAME: 'Example',
+    });
+    expect(authOptionsFromEnv(settings).passkeys).toEqual({
+      rpId: 'example.com',
+      rpName: 'Example',
+      origins: ['https://app.example.com', 'https://example.com'],
+    });
+  });
+
+  it.each([
+    [
+      'an origin outside the RP ID',
+      { WEBAUTHN_RP_ID: 'example.com', WEBAUTHN_ORIGINS: 'https://evil.com' },
+    ],
+    [
+      'a look-alike suffix',
+      { WEBAUTHN_RP_ID: 'example.com', WEBAUTHN_ORIGINS: 'https://notexample.com' },
+    ],
+    ['an origin with a path', { WEBAUTHN_ORIGINS: 'https://app.example.com/account' }],
+    ['an RP ID that is no domain', { WEBAUTHN_RP_ID: 'https://example.com' }],
+  ])('refuse %s, naming the setting', (_label, settings) => {
+    expect(() => env(settings)).toThrow(/WEBAUTHN_(ORIGINS|RP_ID)/);
+  });
+});

@@ -78,19 +78,20 @@ export interface KitAuditEvents {
   'user.enabled': NoDetail;
   'user.deleted': NoDetail;
   'admin.ensured': { outcome: AdminEnsuredOutcome };
-  'passkey.registered': { passkeyId: string };
-  'passkey.renamed': { passkeyId: string };
-  'passkey.removed': { passkeyId: string };
+  /** `credential`: the passkey's id in the API (`PasskeyDto.id`), not its WebAuthn credential id. */
+  'passkey.registered': { credential: string };
+  'passkey.renamed': { credential: string };
+  'passkey.removed': { credential: string };
   /** An assertion was accepted (the login, second step or re-authentication then goes on). */
   'passkey.login_succeeded': {
-    passkeyId: string;
+    credential: string;
     ceremony: PasskeyCeremony;
     userVerified: boolean;
   };
   'passkey.login_failed': { reason: PasskeyFailureReason; ceremony: PasskeyCeremony };
   /** A verified assertion's signature counter was not above the stored one: refused, owner mailed. */
   'passkey.counter_regressed': {
-    passkeyId: string;
+    credential: string;
     storedCounter: number;
     presentedCounter: number;
   };

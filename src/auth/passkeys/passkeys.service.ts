@@ -235,7 +235,7 @@ export class PasskeysService implements OnModuleInit {
       if (isDuplicateKeyError(error)) throw this.taken();
       throw error;
     }
-    this.audit.record('passkey.registered', { passkeyId: passkey.id }, byUser(user, client));
+    this.audit.record('passkey.registered', { credential: passkey.id }, byUser(user, client));
     return toPasskeyDto(passkey);
   }
 
@@ -253,14 +253,14 @@ export class PasskeysService implements OnModuleInit {
     const passkey = await this.own(user, id);
     passkey.name = name;
     await passkey.save();
-    this.audit.record('passkey.renamed', { passkeyId: passkey.id }, byUser(user, client));
+    this.audit.record('passkey.renamed', { credential: passkey.id }, byUser(user, client));
     return toPasskeyDto(passkey);
   }
 
   async remove(user: AuthUser, id: string, client: ClientInfo): Promise<void> {
     const passkey = await this.own(user, id);
     await this.passkeys.deleteOne({ _id: passkey._id, owner: user.id });
-    this.audit.record('passkey.removed', { passkeyId: passkey.id }, byUser(user, client));
+    this.audit.record('passkey.removed', { credential: passkey.id }, byUser(user, client));
   }
 
   // ---- usernameless login ----
@@ -529,7 +529,7 @@ export class PasskeysService implements OnModuleInit {
     const parties: AuditParties = { actor: user.id, subject: user.id, client };
     this.audit.record(
       'passkey.login_succeeded',
-      { passkeyId: passkey.id, ceremony, userVerified },
+      { credential: passkey.id, ceremony, userVerified },
       parties,
     );
   }
@@ -543,7 +543,7 @@ export class PasskeysService implements OnModuleInit {
   ): Promise<void> {
     this.audit.record(
       'passkey.counter_regressed',
-      { passkeyId: passkey.id, storedCounter: passkey.counter, presentedCounter: presented },
+      { credential: passkey.id, storedCounter: passkey.counter, presentedCounter: presented },
       byAnonymous(user.id, client),
     );
     try {
