@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 
 import { jest } from '@jest/globals';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import request from 'supertest';
 
 import { buildOpenApiDocument } from '../../src/bootstrap.js';
 import type { TestApp } from '../support/app.js';
 import { createTestApp } from '../support/app.js';
-import { launchChromium, screenshot } from '../support/browser.js';
+import { ARTIFACTS, launchChromium, screenshot } from '../support/browser.js';
 import { fakeClockOnly } from '../support/clock.js';
 import { Contract } from '../support/contract.js';
 import { codeAt } from '../support/mfa.js';
@@ -29,6 +31,25 @@ function freePort(): Promise<number> {
     });
   });
 }
+
+/** A JSON body for the transcript: tokens hidden, long values (base64url) cut short. */
+function redacted(body: string): string {
+  if (!body) return '(no body)';
+  const value: unknown = JSON.parse(body);
+  return JSON.stringify(
+    value,
+    (key, v: unknown) => {
+      if (/token$/i.test(key) && typeof v === 'string') return `<${key}>`;
+      if (typeof v === 'string' && v.length > 40) return `${v.slice(0, 24)}…`;
+      return v;
+    },
+    2,
+  );
+}
+
+/** The claims of a JWT (not verified: the app verified it when the page used it). */
+const claimsOf = (jwt: string): Record<string, unknown> =>
+  JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));
 
 /**
  * The page's globals that the functions run in it use (they are compiled with the tests, which
@@ -403,8 +424,44 @@ describe('Account page', () => {
       shots.push(await screenshot(page, 'passkey-04-signed-out.png'));
 
       // Usernameless: no email typed, the authenticator's discoverable credential says who.
+      // The exchange, as the browser sent and received it (artifacts/passkey-login-transcript.txt).
+      const exchange: Promise<string>[] = [];
+      let accessToken = '';
+      const record = (response: Response): void => {
+        const { pathname } = new URL(response.url());
+        if (!pathname.startsWith('/api/auth/passkeys/login')) return;
+        const sent = response.request();
+        exchange.push(
+          response.text().then((text) => {
+            if (pathname.endsWith('/login'))
+              accessToken = (JSON.parse(text) as { accessToken: string }).accessToken;
+            return [
+              `${sent.method()} ${pathname}`,
+              redacted(sent.postData() ?? ''),
+              `-> ${response.status()}`,
+              redacted(text),
+            ].join('\n');
+          }),
+        );
+      };
+      page.on('response', record);
       await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
       await expectStatus(page, 'Signed in.');
+      page.off('response', record);
+      const transcript = await Promise.all(exchange);
+      expect(transcript.map((step) => step.split('\n')[0])).toEqual([
+        'POST /api/auth/passkeys/login/options',
+        'POST /api/auth/passkeys/login',
+      ]);
+      // With user verification a passkey is two factors in one: no TOTP step, `mfa` in amr.
+      const { amr } = claimsOf(accessToken) as { amr: string[] };
+      expect(amr).toContain('mfa');
+      expect(amr.some((method) => method === 'hwk' || method === 'swk')).toBe(true);
+      mkdirSync(ARTIFACTS, { recursive: true });
+      writeFileSync(
+        join(ARTIFACTS, 'passkey-login-transcript.txt'),
+        `${transcript.join('\n\n')}\n\naccess token amr: ${JSON.stringify(amr)}\n`,
+      );
       expect(await page.locator('#login-email').inputValue()).toBe('');
       await page.locator('#profile').getByText(email).waitFor();
       await passkeys.getByText(/last used (?!never)/).waitFor();
