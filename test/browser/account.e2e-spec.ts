@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 
 import { jest } from '@jest/globals';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import request from 'supertest';
 
 import { buildOpenApiDocument } from '../../src/bootstrap.js';
 import type { TestApp } from '../support/app.js';
 import { createTestApp } from '../support/app.js';
-import { launchChromium, screenshot } from '../support/browser.js';
+import { ARTIFACTS, launchChromium, screenshot } from '../support/browser.js';
 import { fakeClockOnly } from '../support/clock.js';
 import { Contract } from '../support/contract.js';
 import { codeAt } from '../support/mfa.js';
@@ -29,6 +31,25 @@ function freePort(): Promise<number> {
     });
   });
 }
+
+/** A JSON body for the transcript: tokens hidden, long values (base64url) cut short. */
+function redacted(body: string): string {
+  if (!body) return '(no body)';
+  const value: unknown = JSON.parse(body);
+  return JSON.stringify(
+    value,
+    (key, v: unknown) => {
+      if (/token$/i.test(key) && typeof v === 'string') return `<${key}>`;
+      if (typeof v === 'string' && v.length > 40) return `${v.slice(0, 24)}…`;
+      return v;
+    },
+    2,
+  );
+}
+
+/** The claims of a JWT (not verified: the app verified it when the page used it). */
+const claimsOf = (jwt: string): Record<string, unknown> =>
+  JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));
 
 /**
  * The page's globals that the functions run in it use (they are compiled with the tests, which
@@ -134,6 +155,22 @@ describe('Account page', () => {
   }
 
   const sessionItems = (page: Page) => page.locator('#session-list > li');
+
+  /** A platform authenticator in Chromium itself: CTAP2, discoverable credentials, user verification. */
+  async function addVirtualAuthenticator(context: BrowserContext, page: Page) {
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+      },
+    });
+    return { cdp, authenticatorId };
+  }
 
   it('serves the page with a strict CSP: its own script and styles only, no inline code', async () => {
     const html = await request(t.app.getHttpServer()).get('/account').expect(200);
@@ -344,10 +381,153 @@ describe('Account page', () => {
     expect(problems).toEqual([]);
     await context.close();
   }, 90_000);
+
+  it('signs up, signs in, adds a passkey, signs out, signs in with the passkey alone and ends the other session', async () => {
+    const { context, page, problems } = await openPage();
+    const { cdp, authenticatorId } = await addVirtualAuthenticator(context, page);
+    const email = newEmail();
+    await signUp(page, email);
+    shots.push(await screenshot(page, 'passkey-01-signed-up.png'));
+    await signInWithPassword(page, email);
+    await expectStatus(page, 'Signed in.');
+    await page.locator('#passkey-list').getByText('No passkeys yet.').waitFor();
+    shots.push(await screenshot(page, 'passkey-02-signed-in.png'));
+    // The other session: the same account signed in elsewhere, straight through the API.
+    const elsewhere = await login(t.app, email, STRONG_PASSWORD);
+
+    fakeClockOnly(new Date());
+    try {
+      // Adding a passkey needs a recent sign-in: five minutes later the page asks again first.
+      jest.advanceTimersByTime(301_000);
+      await page.getByLabel('Name for a new passkey').fill('Laptop');
+      await page.getByRole('button', { name: 'Add a passkey' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Confirm it is you' });
+      await dialog.waitFor();
+      await dialog.getByLabel('Your password').fill(STRONG_PASSWORD);
+      await dialog.getByRole('button', { name: 'Confirm' }).click();
+      await expectStatus(page, 'Passkey added.');
+      const passkeys = page.locator('#passkey-list > li');
+      await expect(passkeys.count()).resolves.toBe(1);
+      await passkeys.getByText('Laptop', { exact: true }).waitFor();
+      const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+      expect(credentials).toHaveLength(1);
+      expect(credentials[0].isResidentCredential).toBe(true);
+
+      await passkeys.getByRole('textbox').fill('Work laptop');
+      await passkeys.getByRole('button', { name: 'Rename' }).click();
+      await expectStatus(page, 'Passkey renamed.');
+      await passkeys.getByText('Work laptop', { exact: true }).waitFor();
+      shots.push(await screenshot(page, 'passkey-03-passkey-added.png'));
+
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await expectStatus(page, 'Signed out.');
+      shots.push(await screenshot(page, 'passkey-04-signed-out.png'));
+
+      // Usernameless: no email typed, the authenticator's discoverable credential says who.
+      // The exchange, as the browser sent and received it (artifacts/passkey-login-transcript.txt).
+      const exchange: Promise<string>[] = [];
+      let accessToken = '';
+      const record = (response: Response): void => {
+        const { pathname } = new URL(response.url());
+        if (!pathname.startsWith('/api/auth/passkeys/login')) return;
+        const sent = response.request();
+        exchange.push(
+          response.text().then((text) => {
+            if (pathname.endsWith('/login'))
+              accessToken = (JSON.parse(text) as { accessToken: string }).accessToken;
+            return [
+              `${sent.method()} ${pathname}`,
+              redacted(sent.postData() ?? ''),
+              `-> ${response.status()}`,
+              redacted(text),
+            ].join('\n');
+          }),
+        );
+      };
+      page.on('response', record);
+      await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+      await expectStatus(page, 'Signed in.');
+      page.off('response', record);
+      const transcript = await Promise.all(exchange);
+      expect(transcript.map((step) => step.split('\n')[0])).toEqual([
+        'POST /api/auth/passkeys/login/options',
+        'POST /api/auth/passkeys/login',
+      ]);
+      // With user verification a passkey is two factors in one: no TOTP step, `mfa` in amr.
+      const { amr } = claimsOf(accessToken) as { amr: string[] };
+      expect(amr).toContain('mfa');
+      expect(amr.some((method) => method === 'hwk' || method === 'swk')).toBe(true);
+      mkdirSync(ARTIFACTS, { recursive: true });
+      writeFileSync(
+        join(ARTIFACTS, 'passkey-login-transcript.txt'),
+        `${transcript.join('\n\n')}\n\naccess token amr: ${JSON.stringify(amr)}\n`,
+      );
+      expect(await page.locator('#login-email').inputValue()).toBe('');
+      await page.locator('#profile').getByText(email).waitFor();
+      await passkeys.getByText(/last used (?!never)/).waitFor();
+      shots.push(await screenshot(page, 'passkey-05-signed-in-with-passkey.png'));
+
+      // This session and the one elsewhere (the password session of this page was signed out).
+      await expect(sessionItems(page).count()).resolves.toBe(2);
+      const other = sessionItems(page).filter({ hasNotText: 'this browser' });
+      await other.getByRole('button', { name: /^End the session/ }).click();
+      await expectStatus(page, 'Session ended.');
+      await expect(sessionItems(page).count()).resolves.toBe(1);
+      shots.push(await screenshot(page, 'passkey-06-other-session-ended.png'));
+      await request(t.app.getHttpServer())
+        .post('/api/auth/refresh')
+        .send({ refreshToken: elsewhere.refreshToken })
+        .expect(401);
+
+      // Removing it needs a recent sign-in too; this time the passkey itself confirms.
+      jest.advanceTimersByTime(301_000);
+      await passkeys.getByRole('button', { name: 'Remove Work laptop' }).click();
+      await dialog.waitFor();
+      await dialog.getByRole('button', { name: 'Use a passkey' }).click();
+      await expectStatus(page, 'Passkey removed.');
+      await page.locator('#passkey-list').getByText('No passkeys yet.').waitFor();
+    } finally {
+      jest.useRealTimers();
+    }
+    await expectNothingStored(context, page);
+    expect(problems).toEqual([]);
+    await context.close();
+  }, 120_000);
+
+  it('finishes a password sign-in with a passkey instead of the TOTP code', async () => {
+    const { context, page, problems } = await openPage();
+    await addVirtualAuthenticator(context, page);
+    const email = newEmail();
+    await signUp(page, email);
+    await signInWithPassword(page, email);
+    await expectStatus(page, 'Signed in.');
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await expectStatus(page, 'Passkey added.');
+    await page.locator('#totp-start-password').fill(STRONG_PASSWORD);
+    await page.getByRole('button', { name: 'Turn on' }).click();
+    await expectStatus(page, 'Scan the QR code');
+    const secret = (await page.locator('#totp-secret').textContent()) ?? '';
+    await page.locator('#totp-confirm-code').fill(codeAt(secret, 0));
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await expectStatus(page, 'The second factor is on.');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expectStatus(page, 'Signed out.');
+
+    await signInWithPassword(page, email);
+    await expectStatus(page, 'now the second factor');
+    await page.getByRole('button', { name: 'Use a passkey instead' }).click();
+    await expectStatus(page, 'Signed in.');
+    await page.locator('#profile').getByText(email).waitFor();
+    shots.push(await screenshot(page, 'passkey-07-second-step-with-passkey.png'));
+    await expectNothingStored(context, page);
+    expect(problems).toEqual([]);
+    await context.close();
+  }, 90_000);
 });
 
-// Last, on its own: closing a second app while the first one still served made the first one
-// answer 503 to the browser (seen here); this app starts after the other one closed.
+// Last, on its own: passport keeps one 'jwt' strategy per process, so the app created last
+// authenticates the requests of every app; closing it while the first one still served left the
+// first one's signed-in routes answering 503. This app starts after the other one closed.
 describe('Account page switched off', () => {
   it('answers 404 at /account when ACCOUNT_PAGE_ENABLED=false', async () => {
     const off = await createTestApp({
