@@ -9,6 +9,7 @@ import { connectionOf, expectUnchangedAfter } from './support/db.js';
 import type { Fixtures } from './support/fixtures.js';
 import { fixtures } from './support/fixtures.js';
 import { codeAt, enrolledUser } from './support/mfa.js';
+import { registerPasskey } from './support/passkeys.js';
 import { decodePayload, forgeToken } from './support/tokens.js';
 import type { TestUser } from './support/users.js';
 import { login } from './support/users.js';
@@ -274,6 +275,20 @@ describe('POST /api/auth/reauthenticate', () => {
     expect(decodePayload(renewed.body.accessToken).amr).toEqual(['otp']);
     const replay = await reauthenticate(user, { code });
     expect(replay.status).toBe(400);
+  });
+
+  it('takes an assertion of one of the user’s passkeys (amr hwk + mfa), once', async () => {
+    const user = await make.user();
+    const { authenticator } = await registerPasskey(t.app, user);
+    ageAuthentications();
+    const options = await request(server())
+      .post('/api/auth/reauthenticate/options')
+      .set(user.auth)
+      .expect(200);
+    const passkey = authenticator.assert(options.body);
+    const renewed = await reauthenticate(user, { passkey }).expect(200);
+    expect(decodePayload(renewed.body.accessToken).amr).toEqual(['hwk', 'mfa']);
+    expect((await reauthenticate(user, { passkey })).status).toBe(400);
   });
 
   it('refuses a wrong password (counted like a failed login) and changes nothing', async () => {
