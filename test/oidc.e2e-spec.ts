@@ -271,6 +271,14 @@ describe('sign-in with an OpenID Connect provider', () => {
       });
     });
 
+    it('answers the one-time code once, also to two exchanges at the same moment', async () => {
+      const { code } = await signIn(newPerson());
+      const sessions = (await count()).sessions;
+      const answers = await Promise.all([exchange(code), exchange(code), exchange(code)]);
+      expect(answers.map((res) => res.status).sort()).toEqual([200, 401, 401]);
+      expect((await count()).sessions).toBe(sessions + 1);
+    });
+
     it('answers the one-time code once', async () => {
       const { code } = await signIn(newPerson());
       await exchange(code).expect(200);
@@ -337,6 +345,14 @@ describe('sign-in with an OpenID Connect provider', () => {
         'invalid_state',
         async () => (await callback(url, flow.cookie)).headers.location,
       );
+    });
+
+    it('the same callback twice at the same moment: one sign-in', async () => {
+      const flow = await start();
+      const url = await atProvider(flow, newPerson());
+      const answers = await Promise.all([callback(url, flow.cookie), callback(url, flow.cookie)]);
+      const results = answers.map((res) => Object.keys(fragment(res.headers.location)).join());
+      expect(results.sort()).toEqual(['code', 'error']);
     });
 
     it('a callback in another browser than the one that started the flow', async () => {
