@@ -39,6 +39,26 @@ describe('HashingQueue', () => {
     expect(queue.stats).toMatchObject({ running: 0, waiting: 0 });
   });
 
+  it('hands a freed slot to the first waiter: a job arriving at that moment waits its turn', async () => {
+    const queue = new HashingQueue({ concurrency: 1, timeoutMs: 10_000, initialJobMs: 10 });
+    const [first, waiter, newcomer] = Array.from({ length: 3 }, manualJob);
+    const results = [queue.run(first.run), queue.run(waiter.run)];
+    await settle();
+    first.job.finish();
+    // Arrives once the first job's answer is out, before the waiter's start has run.
+    await Promise.resolve();
+    results.push(queue.run(newcomer.run));
+    await settle();
+    expect([waiter.job.started, newcomer.job.started]).toEqual([true, false]);
+    expect(queue.stats).toMatchObject({ running: 1, waiting: 1 });
+    waiter.job.finish();
+    await settle();
+    expect(newcomer.job.started).toBe(true);
+    newcomer.job.finish();
+    await expect(Promise.all(results)).resolves.toEqual(['done', 'done', 'done']);
+    expect(queue.stats).toMatchObject({ running: 0, waiting: 0 });
+  });
+
   it('refuses at once a job that would wait longer than the timeout, and never runs it', async () => {
     const refusals: unknown[] = [];
     const queue = new HashingQueue({

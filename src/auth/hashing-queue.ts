@@ -116,16 +116,19 @@ export class HashingQueue {
 
   /** `since`: when the caller took its place (a reservation's wait counts from then). */
   private async enqueue<T>(job: () => Promise<T>, since = performance.now()): Promise<T> {
+    // A finished job hands its slot straight to the first waiter (`running` stays counted), so
+    // a job arriving between the hand-over and the waiter's start cannot take the slot first.
     if (this.running >= this.options.concurrency) await this.wait(since);
-    this.running++;
+    else this.running++;
     const started = performance.now();
     try {
       return await job();
     } finally {
       const took = performance.now() - started;
       this.averageJobMs += SMOOTHING * (took - this.averageJobMs);
-      this.running--;
-      this.waiting.shift()?.start();
+      const next = this.waiting.shift();
+      if (next) next.start();
+      else this.running--;
     }
   }
 
