@@ -65,6 +65,11 @@ export class ApiKeyPrincipal implements OnModuleInit {
   private readonly ttlMs: number;
   private readonly cache = new Map<string, CacheEntry>();
   private readonly running = new Map<string, Promise<Omit<CacheEntry, 'expiresAt'>>>();
+  /**
+   * Loads in flight (not `running.size`: evictions empty that map while loads still run). The
+   * eviction marks are dropped only when none is left that started before them.
+   */
+  private loading = 0;
   /** Bumped by every eviction: a lookup started before one never stores its (stale) answer. */
   private generation = 0;
   private readonly evictedAt = new Map<string, number>();
@@ -214,28 +219,33 @@ export class ApiKeyPrincipal implements OnModuleInit {
   }
 
   private async load(id: string): Promise<Omit<CacheEntry, 'expiresAt'>> {
-    const startedAt = this.generation;
-    const now = Date.now();
-    const key = await this.keys.find(id);
-    const user = key ? await this.users.findById(key.user.toString()) : null;
-    const answer = {
-      key,
-      principal: key && user?.active ? principalOf(key, user) : null,
-      keyExpiresAt: key?.expiresAt.getTime() ?? 0,
-    };
-    const evicted =
-      startedAt < this.storeFloor ||
-      (this.evictedAt.get(id) ?? 0) > startedAt ||
-      (key !== null && (this.evictedAt.get(`user:${key.user.toString()}`) ?? 0) > startedAt);
-    if (this.ttlMs > 0 && !evicted) {
-      if (this.cache.size >= MAX_CACHE_ENTRIES) {
-        const oldest = this.cache.keys().next();
-        if (!oldest.done) this.cache.delete(oldest.value);
+    this.loading++;
+    try {
+      const startedAt = this.generation;
+      const now = Date.now();
+      const key = await this.keys.find(id);
+      const user = key ? await this.users.findById(key.user.toString()) : null;
+      const answer = {
+        key,
+        principal: key && user?.active ? principalOf(key, user) : null,
+        keyExpiresAt: key?.expiresAt.getTime() ?? 0,
+      };
+      const evicted =
+        startedAt < this.storeFloor ||
+        (this.evictedAt.get(id) ?? 0) > startedAt ||
+        (key !== null && (this.evictedAt.get(`user:${key.user.toString()}`) ?? 0) > startedAt);
+      if (this.ttlMs > 0 && !evicted) {
+        if (this.cache.size >= MAX_CACHE_ENTRIES) {
+          const oldest = this.cache.keys().next();
+          if (!oldest.done) this.cache.delete(oldest.value);
+        }
+        this.cache.set(id, { expiresAt: now + this.ttlMs, ...answer });
       }
-      this.cache.set(id, { expiresAt: now + this.ttlMs, ...answer });
+      return answer;
+    } finally {
+      // The last load out: no lookup started before the marks is left to check them.
+      if (--this.loading === 0) this.evictedAt.clear();
     }
-    if (this.running.size <= 1) this.evictedAt.clear();
-    return answer;
   }
 
   private evict(id: string): void {
