@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 import { Types } from 'mongoose';
 
 import type { UserLifecycle, UserLifecycleListener } from '../accounts/user-lifecycle.service.js';
@@ -132,5 +134,16 @@ describe('ApiKeyPrincipal', () => {
     // Answered from the cache: the owner is not read again.
     expect((await principal.authenticate(key, CLIENT)).role).toBe(Role.Admin);
     expect(reads()).toBe(1);
+  });
+
+  it('remembers verified keys by their SHA-256, not by the key itself', async () => {
+    const { principal, newKey, releaseReads } = setUp();
+    releaseReads();
+    const key = newKey(['todos:read']);
+    await principal.authenticate(key, CLIENT);
+    const verified = Reflect.get(principal, 'verified') as Map<string, string>;
+    expect([...verified.keys()]).toEqual([createHash('sha256').update(key).digest('base64url')]);
+    // Answered again from what it remembered.
+    expect((await principal.authenticate(key, CLIENT)).role).toBe(Role.Admin);
   });
 });

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 import { Inject, Injectable, OnModuleInit, UnauthorizedException } from '@nestjs/common';
 
 import { UserLifecycle } from '../accounts/user-lifecycle.service.js';
@@ -42,6 +44,10 @@ const LAST_USED_EVERY_MS = 60_000;
 /** Addresses remembered per key for the "used from a new address" event. */
 const MAX_ADDRESSES = 10;
 
+/** What a verified key is remembered by: its SHA-256, so the key itself is not kept in memory. */
+const fingerprint = (credential: string): string =>
+  createHash('sha256').update(credential).digest('base64url');
+
 function principalOf(key: StoredApiKey, record: AuthUserRecord): KeyPrincipal {
   const { passwordChangedAt: _changed, credentialVersion: _version, ...view } = record;
   const apiKey: ApiKeyAuth = {
@@ -83,8 +89,9 @@ export class ApiKeyPrincipal implements OnModuleInit {
   private readonly limiter: KeyRateLimiter;
   private readonly lastWritten = new Map<string, number>();
   /**
-   * Keys (the full credential) verified on this instance, by id: a fresh cache entry then
-   * answers them without hashing again. In memory only, like JwtStrategy's verified tokens.
+   * Keys verified on this instance (by the SHA-256 of the full credential, not the credential
+   * itself), to their id: a fresh cache entry then answers them without parsing or checking the
+   * HMAC again. In memory only, like JwtStrategy's verified tokens.
    */
   private readonly verified = new Map<string, string>();
 
@@ -119,16 +126,17 @@ export class ApiKeyPrincipal implements OnModuleInit {
    * tokens), and without awaiting anything unless the per-key limit needs a new share.
    */
   authenticate(credential: string, client: ClientInfo): Promise<AuthUser> {
-    const knownId = this.verified.get(credential);
+    const print = fingerprint(credential);
+    const knownId = this.verified.get(print);
     const cached = knownId === undefined ? undefined : this.cache.get(knownId);
     const now = Date.now();
     if (cached?.principal && cached.expiresAt > now && cached.keyExpiresAt > now) {
       return this.admitted(cached.principal, client);
     }
-    return this.verify(credential, client);
+    return this.verify(credential, print, client);
   }
 
-  private async verify(credential: string, client: ClientInfo): Promise<AuthUser> {
+  private async verify(credential: string, print: string, client: ClientInfo): Promise<AuthUser> {
     const { ip } = client;
     // A typo or a forgery of the format costs nothing: no database read, nothing counted.
     const parsed = parseApiKey(credential);
@@ -151,7 +159,7 @@ export class ApiKeyPrincipal implements OnModuleInit {
     // The owner as loaded now: deleted or disabled → the key is dead (401, not counted).
     if (!entry.principal) throw new UnauthorizedException('Invalid, revoked or expired API key');
     if (this.verified.size >= MAX_CACHE_ENTRIES) this.verified.clear();
-    this.verified.set(credential, key._id);
+    this.verified.set(print, key._id);
     return this.admitted(entry.principal, client);
   }
 
