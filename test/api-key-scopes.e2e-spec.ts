@@ -83,6 +83,25 @@ const ROUTES: Record<string, Access> = {
   'DELETE /api/auth/api-keys/:id': 'closed',
   'GET /api/users/:id/api-keys': 'closed',
   'DELETE /api/users/:id/api-keys/:keyId': 'closed',
+  // Passkeys and OIDC sign-in (merged after the matrix was written): sign-in steps are public,
+  // managing one's own credentials is closed to keys.
+  'POST /api/auth/passkeys/registration/options': 'closed',
+  'POST /api/auth/passkeys/registration': 'closed',
+  'GET /api/auth/passkeys': 'closed',
+  'PATCH /api/auth/passkeys/:id': 'closed',
+  'DELETE /api/auth/passkeys/:id': 'closed',
+  'POST /api/auth/passkeys/login/options': 'public',
+  'POST /api/auth/passkeys/login': 'public',
+  'POST /api/auth/login/mfa/passkey/options': 'public',
+  'POST /api/auth/login/mfa/passkey': 'public',
+  'POST /api/auth/reauthenticate/options': 'closed',
+  'GET /api/auth/providers': 'public',
+  'GET /api/auth/oidc/:provider/start': 'public',
+  'GET /api/auth/oidc/:provider/callback': 'public',
+  'POST /api/auth/oidc/exchange': 'public',
+  'GET /api/auth/identities': 'closed',
+  'POST /api/auth/identities/:provider': 'closed',
+  'DELETE /api/auth/identities/:provider': 'closed',
 };
 
 /** Whether an answer is the key gate's refusal (403 insufficient_scope), not the route's own. */
