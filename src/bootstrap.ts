@@ -325,6 +325,7 @@ async function setupSwagger(app: NestFastifyApplication): Promise<void> {
   const document = await buildOpenApiDocument(app);
   SwaggerModule.setup(DOCS_PATH, app, document, {
     jsonDocumentUrl: `${DOCS_PATH}-json`,
-    swaggerOptions: { persistAuthorization: true },
+    // Not kept in the browser's localStorage: a pasted token or 90-day API key goes with the tab.
+    swaggerOptions: { persistAuthorization: false },
   });
 }

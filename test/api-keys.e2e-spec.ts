@@ -186,6 +186,40 @@ describe('API keys', () => {
     expect(await keysOf(user.id)).toHaveLength(3);
   });
 
+  it('keeps exactly API_KEY_MAX_PER_USER keys when more creations than that run at once', async () => {
+    const user = await make.user();
+    // The limit is 3 here: six creations in parallel, none of which sees the others' keys first.
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        request(server)
+          .post('/api/auth/api-keys')
+          .set(user.auth)
+          .send({ name: `parallel-${i}`, scopes: ['todos:read'] }),
+      ),
+    );
+    for (const res of results) if (res.status === 201) issued.push(res.body.key);
+    expect(results.map((res) => res.status).sort()).toEqual([201, 201, 201, 409, 409, 409]);
+    const stored = await keysOf(user.id);
+    expect(stored).toHaveLength(3);
+    // The kept ones are the ones answered 201, settled (none left pending).
+    expect(stored.map((key) => key._id).sort()).toEqual(
+      results
+        .filter((res) => res.status === 201)
+        .map((res) => res.body.id)
+        .sort(),
+    );
+    expect(stored.filter((key) => key.pending !== undefined)).toEqual([]);
+    // They work, and the limit holds afterwards too.
+    const listed = await call('get', '/api/auth/api-keys', user.auth);
+    expect(listed.body).toHaveLength(3);
+    const more = await request(server)
+      .post('/api/auth/api-keys')
+      .set(user.auth)
+      .send({ name: 'one more', scopes: ['todos:read'] });
+    expect(more.status).toBe(409);
+    expect(await keysOf(user.id)).toHaveLength(3);
+  });
+
   it('closes credential, factor, session and email routes to keys, whatever their scopes', async () => {
     const user = await make.user();
     const { key } = await createKey(user, {

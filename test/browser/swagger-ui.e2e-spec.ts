@@ -68,6 +68,9 @@ describe('Swagger UI in a browser', () => {
     await bearer.locator('input[type="text"]').fill(accessToken);
     await bearer.locator('button.authorize').click();
     await dialog.locator('button.btn-done').first().click();
+    // The authorization is not persisted: nothing of the token in the page's localStorage.
+    const stored = String(await page.evaluate('JSON.stringify(window.localStorage)'));
+    expect(stored).not.toContain(accessToken);
 
     const movie = await tryItOut('MoviesController_create', {
       name: 'Made in Swagger UI',

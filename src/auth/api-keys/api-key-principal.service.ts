@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 import { Inject, Injectable, OnModuleInit, UnauthorizedException } from '@nestjs/common';
 
 import { UserLifecycle } from '../accounts/user-lifecycle.service.js';
@@ -42,6 +44,10 @@ const LAST_USED_EVERY_MS = 60_000;
 /** Addresses remembered per key for the "used from a new address" event. */
 const MAX_ADDRESSES = 10;
 
+/** What a verified key is remembered by: its SHA-256, so the key itself is not kept in memory. */
+const fingerprint = (credential: string): string =>
+  createHash('sha256').update(credential).digest('base64url');
+
 function principalOf(key: StoredApiKey, record: AuthUserRecord): KeyPrincipal {
   const { passwordChangedAt: _changed, credentialVersion: _version, ...view } = record;
   const apiKey: ApiKeyAuth = {
@@ -65,6 +71,11 @@ export class ApiKeyPrincipal implements OnModuleInit {
   private readonly ttlMs: number;
   private readonly cache = new Map<string, CacheEntry>();
   private readonly running = new Map<string, Promise<Omit<CacheEntry, 'expiresAt'>>>();
+  /**
+   * Loads in flight (not `running.size`: evictions empty that map while loads still run). The
+   * eviction marks are dropped only when none is left that started before them.
+   */
+  private loading = 0;
   /** Bumped by every eviction: a lookup started before one never stores its (stale) answer. */
   private generation = 0;
   private readonly evictedAt = new Map<string, number>();
@@ -78,8 +89,9 @@ export class ApiKeyPrincipal implements OnModuleInit {
   private readonly limiter: KeyRateLimiter;
   private readonly lastWritten = new Map<string, number>();
   /**
-   * Keys (the full credential) verified on this instance, by id: a fresh cache entry then
-   * answers them without hashing again. In memory only, like JwtStrategy's verified tokens.
+   * Keys verified on this instance (by the SHA-256 of the full credential, not the credential
+   * itself), to their id: a fresh cache entry then answers them without parsing or checking the
+   * HMAC again. In memory only, like JwtStrategy's verified tokens.
    */
   private readonly verified = new Map<string, string>();
 
@@ -114,16 +126,17 @@ export class ApiKeyPrincipal implements OnModuleInit {
    * tokens), and without awaiting anything unless the per-key limit needs a new share.
    */
   authenticate(credential: string, client: ClientInfo): Promise<AuthUser> {
-    const knownId = this.verified.get(credential);
+    const print = fingerprint(credential);
+    const knownId = this.verified.get(print);
     const cached = knownId === undefined ? undefined : this.cache.get(knownId);
     const now = Date.now();
     if (cached?.principal && cached.expiresAt > now && cached.keyExpiresAt > now) {
       return this.admitted(cached.principal, client);
     }
-    return this.verify(credential, client);
+    return this.verify(credential, print, client);
   }
 
-  private async verify(credential: string, client: ClientInfo): Promise<AuthUser> {
+  private async verify(credential: string, print: string, client: ClientInfo): Promise<AuthUser> {
     const { ip } = client;
     // A typo or a forgery of the format costs nothing: no database read, nothing counted.
     const parsed = parseApiKey(credential);
@@ -146,7 +159,7 @@ export class ApiKeyPrincipal implements OnModuleInit {
     // The owner as loaded now: deleted or disabled → the key is dead (401, not counted).
     if (!entry.principal) throw new UnauthorizedException('Invalid, revoked or expired API key');
     if (this.verified.size >= MAX_CACHE_ENTRIES) this.verified.clear();
-    this.verified.set(credential, key._id);
+    this.verified.set(print, key._id);
     return this.admitted(entry.principal, client);
   }
 
@@ -214,28 +227,33 @@ export class ApiKeyPrincipal implements OnModuleInit {
   }
 
   private async load(id: string): Promise<Omit<CacheEntry, 'expiresAt'>> {
-    const startedAt = this.generation;
-    const now = Date.now();
-    const key = await this.keys.find(id);
-    const user = key ? await this.users.findById(key.user.toString()) : null;
-    const answer = {
-      key,
-      principal: key && user?.active ? principalOf(key, user) : null,
-      keyExpiresAt: key?.expiresAt.getTime() ?? 0,
-    };
-    const evicted =
-      startedAt < this.storeFloor ||
-      (this.evictedAt.get(id) ?? 0) > startedAt ||
-      (key !== null && (this.evictedAt.get(`user:${key.user.toString()}`) ?? 0) > startedAt);
-    if (this.ttlMs > 0 && !evicted) {
-      if (this.cache.size >= MAX_CACHE_ENTRIES) {
-        const oldest = this.cache.keys().next();
-        if (!oldest.done) this.cache.delete(oldest.value);
+    this.loading++;
+    try {
+      const startedAt = this.generation;
+      const now = Date.now();
+      const key = await this.keys.find(id);
+      const user = key ? await this.users.findById(key.user.toString()) : null;
+      const answer = {
+        key,
+        principal: key && user?.active ? principalOf(key, user) : null,
+        keyExpiresAt: key?.expiresAt.getTime() ?? 0,
+      };
+      const evicted =
+        startedAt < this.storeFloor ||
+        (this.evictedAt.get(id) ?? 0) > startedAt ||
+        (key !== null && (this.evictedAt.get(`user:${key.user.toString()}`) ?? 0) > startedAt);
+      if (this.ttlMs > 0 && !evicted) {
+        if (this.cache.size >= MAX_CACHE_ENTRIES) {
+          const oldest = this.cache.keys().next();
+          if (!oldest.done) this.cache.delete(oldest.value);
+        }
+        this.cache.set(id, { expiresAt: now + this.ttlMs, ...answer });
       }
-      this.cache.set(id, { expiresAt: now + this.ttlMs, ...answer });
+      return answer;
+    } finally {
+      // The last load out: no lookup started before the marks is left to check them.
+      if (--this.loading === 0) this.evictedAt.clear();
     }
-    if (this.running.size <= 1) this.evictedAt.clear();
-    return answer;
   }
 
   private evict(id: string): void {

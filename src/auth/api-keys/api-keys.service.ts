@@ -28,6 +28,11 @@ import { ApiKey } from './schemas/api-key.schema.js';
 const DAY_MS = 24 * 3600 * 1000;
 /** Expired keys stay listed (so their owner sees why a script stopped) this long, then go. */
 const EXPIRED_KEPT_MS = 30 * DAY_MS;
+/** A creation checking the per-user limit holds its key `pending` at most this long (then purged). */
+const PENDING_KEPT_MS = 60_000;
+/** Over the limit only because of creations still checking: retried after pauses, this long. */
+const FIRST_PAUSE_MS = 10;
+const MAX_WAIT_MS = 3000;
 
 /** What the request path needs of a stored key. */
 export type StoredApiKey = Pick<
@@ -101,17 +106,18 @@ export class ApiKeysService implements OnModuleInit {
     }
     const now = Date.now();
     const expiresAt = this.expiryOf(dto.expiresAt, now);
+    const owner = new Types.ObjectId(user.id);
     await this.keys.deleteMany({ expiresAt: trusted({ $lte: new Date(now - EXPIRED_KEPT_MS) }) });
-    const held = await this.keys.countDocuments({ user: new Types.ObjectId(user.id) });
-    if (held >= this.maxPerUser) {
-      throw new ConflictException(
-        `An account holds at most ${this.maxPerUser} API keys: revoke one first`,
-      );
-    }
+    // Left by a creation that never finished (a crash between its insert and its check).
+    await this.keys.deleteMany({
+      user: owner,
+      pending: true,
+      createdAt: trusted({ $lt: new Date(now - PENDING_KEPT_MS) }),
+    });
     const { id, secret, key } = generateApiKey();
-    const stored = await this.keys.create({
+    const stored = await this.insertWithinLimit({
       _id: id,
-      user: new Types.ObjectId(user.id),
+      user: owner,
       name: dto.name,
       scopes: dto.scopes,
       digest: this.digestOf(secret),
@@ -121,7 +127,47 @@ export class ApiKeysService implements OnModuleInit {
       usedFrom: [],
     });
     this.audit.record('api_key.created', { keyId: id, scopes: dto.scopes }, byUser(user, client));
-    return { ...toResponse(stored.toObject()), key };
+    return { ...toResponse(stored), key };
+  }
+
+  /**
+   * Inserts the key (pending), then counts the owner's keys including it; over the limit it is
+   * deleted again and 409 thrown. Counting first and inserting afterwards would let parallel
+   * creations all pass the count; inserting first, each sees every key inserted before it, so at
+   * most `maxPerUser` are kept (as the login throttle does with attempts). Over the limit only
+   * because of other creations still checking, the key is taken back and tried again after a
+   * pause, so that parallel creations do not all refuse each other.
+   */
+  private async insertWithinLimit(document: ApiKey): Promise<ApiKey> {
+    const deadline = Date.now() + MAX_WAIT_MS;
+    const overLimit = () =>
+      new ConflictException(
+        `An account holds at most ${this.maxPerUser} API keys: revoke one first`,
+      );
+    for (let pause = FIRST_PAUSE_MS; ; pause *= 2) {
+      await this.keys.create({ ...document, pending: true });
+      let held: number;
+      let settled: number;
+      try {
+        held = await this.keys.countDocuments({ user: document.user });
+        if (held <= this.maxPerUser) {
+          await this.keys.updateOne({ _id: document._id }, { $unset: { pending: 1 } });
+          return document;
+        }
+        settled = await this.keys.countDocuments({
+          user: document.user,
+          pending: trusted({ $ne: true }),
+        });
+      } catch (error) {
+        await this.keys.deleteOne({ _id: document._id });
+        throw error;
+      }
+      await this.keys.deleteOne({ _id: document._id });
+      if (settled >= this.maxPerUser) throw overLimit();
+      const wait = pause * (0.5 + Math.random());
+      if (Date.now() + wait > deadline) throw overLimit();
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
   }
 
   private expiryOf(requested: string | undefined, now: number): Date {
@@ -138,7 +184,8 @@ export class ApiKeysService implements OnModuleInit {
   /** A user's keys, newest first (expired ones too, until purged). */
   async list(userId: string): Promise<ApiKeyResponseDto[]> {
     const keys = await this.keys
-      .find({ user: new Types.ObjectId(userId) })
+      // Not one a creation is still checking against the limit (it may be taken back).
+      .find({ user: new Types.ObjectId(userId), pending: trusted({ $ne: true }) })
       .sort({ createdAt: -1 })
       .lean<ApiKey[]>();
     return keys.map(toResponse);

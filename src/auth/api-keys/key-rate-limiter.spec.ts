@@ -55,6 +55,41 @@ describe('KeyRateLimiter', () => {
     expect(calls).toBe(10);
   });
 
+  it('admits exactly a limit that is not a multiple of the share (610: 20 shares of 30, then 10)', async () => {
+    const limiter = new KeyRateLimiter(localRateLimitCounter(), 610);
+    const { admitted, refusals } = await send(limiter, 'k', 700);
+    expect(admitted).toBe(610);
+    expect(refusals).toHaveLength(90);
+  });
+
+  it('holds such a limit exactly over instances sharing the counter', async () => {
+    const shared = localRateLimitCounter();
+    const instances = [1, 2, 3].map(() => new KeyRateLimiter(shared, 610));
+    let admitted = 0;
+    for (let round = 0; round < 400; round++) {
+      for (const instance of instances) admitted += (await send(instance, 'k', 1)).admitted;
+    }
+    expect(admitted).toBe(610);
+  });
+
+  it("spends a share only while its claim counts in the shared counter's window", async () => {
+    let ttl = 60_000;
+    const counting = localRateLimitCounter();
+    let calls = 0;
+    const limiter = new KeyRateLimiter(async (...args) => {
+      calls++;
+      return { ...(await counting(...args)), ttl };
+    }, 600);
+    // A counter whose window ends at once: the share claimed now is not spent later.
+    ttl = 0;
+    await send(limiter, 'k', 3);
+    expect(calls).toBe(3);
+    // A minute-long window: one claim serves the share (30).
+    ttl = 60_000;
+    await send(limiter, 'k2', 30);
+    expect(calls).toBe(4);
+  });
+
   it('is exact for small limits', async () => {
     const limiter = new KeyRateLimiter(localRateLimitCounter(), 3);
     expect((await send(limiter, 'k', 5)).admitted).toBe(3);

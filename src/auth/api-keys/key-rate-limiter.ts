@@ -39,13 +39,17 @@ export function localRateLimitCounter(): SharedRateLimitCounter {
 /**
  * `limit` requests per key and minute over every instance sharing `counter`. An instance claims a
  * share of the key's budget (a twentieth of the limit, at least 1) with one hit on the shared
- * counter and spends it locally, so most requests cost no database operation. The claims in a
- * window never pass `limit / share`, so all instances together never pass the limit; a share not
- * spent within the window is lost.
+ * counter and spends it locally, so most requests cost no database operation. At most
+ * `ceil(limit / share)` claims count in a window, and the last of them is granted only what is
+ * left of the limit (`limit - (claims - 1) × share`), so all instances together admit exactly the
+ * limit and never more. A share is spent within its claim's window (the counter's `ttl`, at most
+ * a minute) or lost.
  */
 export class KeyRateLimiter {
   private readonly share: number;
   private readonly claims: number;
+  /** What the last claim of a window grants: the rest of the limit, at most a share. */
+  private readonly lastShare: number;
   private readonly granted = new Map<string, { left: number; until: number }>();
 
   constructor(
@@ -53,7 +57,8 @@ export class KeyRateLimiter {
     limit: number,
   ) {
     this.share = Math.max(1, Math.floor(limit / 20));
-    this.claims = Math.floor(limit / this.share);
+    this.claims = Math.ceil(limit / this.share);
+    this.lastShare = limit - (this.claims - 1) * this.share;
   }
 
   /** Nothing (admitted at once), or a promise that settles once a new share was claimed. */
@@ -72,7 +77,9 @@ export class KeyRateLimiter {
     if (current > this.claims) {
       throw new ApiKeyRateLimitException(Math.max(1, Math.ceil(ttl / 1000)));
     }
+    const size = current === this.claims ? this.lastShare : this.share;
     if (this.granted.size >= MAX_KEYS) this.granted.clear();
-    this.granted.set(keyId, { left: this.share - 1, until: now + WINDOW_MS });
+    // This request takes one; the rest is valid while the claim counts in the shared window.
+    this.granted.set(keyId, { left: size - 1, until: now + Math.min(WINDOW_MS, ttl) });
   }
 }

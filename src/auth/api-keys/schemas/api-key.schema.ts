@@ -42,6 +42,13 @@ export class ApiKey {
   /** Addresses the key was used from (the latest few): a new one is an audit event. */
   @Prop({ type: [String], default: [] })
   usedFrom!: string[];
+
+  /**
+   * Set while the creation that inserted the key checks the per-user limit (see
+   * ApiKeysService.create); unset once it counts. Nobody has its secret yet.
+   */
+  @Prop({ type: Boolean })
+  pending?: boolean;
 }
 
 export const ApiKeySchema = SchemaFactory.createForClass(ApiKey);
