@@ -66,6 +66,10 @@ describe('registration', () => {
       timeout: 300_000,
     });
     expect(options.body.challenge).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // The same algorithms on every Node (the library adds ML-DSA-44 where the runtime has it).
+    expect(options.body.pubKeyCredParams).toEqual(
+      [-8, -7, -257].map((alg) => ({ alg, type: 'public-key' })),
+    );
   });
 
   it('stores the verified credential and answers it as a PasskeyDto', async () => {

@@ -118,6 +118,13 @@ export function toPasskeyDto(passkey: PasskeyCredential & { _id: unknown }): Pas
  * configured origins and RP ID, and the credential's signature counter; it counts against the
  * login throttles like a password.
  */
+/**
+ * EdDSA, ES256 and RS256 (COSE -8, -7, -257), on every Node version. @simplewebauthn offers ML-DSA-44
+ * too where the runtime has it (Node 24.7+): a passkey made that way could not be verified once the
+ * API runs on an older Node, and its signatures (about 3.3 KB) exceed what the DTOs accept.
+ */
+const SUPPORTED_ALGORITHMS = [-8, -7, -257];
+
 @Injectable()
 export class PasskeysService implements OnModuleInit {
   private readonly logger = new Logger(PasskeysService.name);
@@ -172,6 +179,7 @@ export class PasskeysService implements OnModuleInit {
       attestationType: 'none',
       excludeCredentials: own.map((c) => ({ id: c.credentialId, transports: c.transports })),
       authenticatorSelection: { residentKey: 'required', userVerification: 'preferred' },
+      supportedAlgorithmIDs: SUPPORTED_ALGORITHMS,
     });
     await this.challenges.store(options.challenge, 'registration', this.sessionOwner(user));
     return options;
