@@ -27,8 +27,8 @@ export type {
   AuthModuleOptions,
   JwtAlgorithm,
   MailOptions,
-  SharedRateLimitCounter,
   OidcOptions,
+  SharedRateLimitCounter,
 } from './auth.options.js';
 export type { AuthMethod } from './core/auth-methods.js';
 export type { AuthRequest, AuthUser } from './core/auth-user.js';
