@@ -402,7 +402,7 @@ const ROWS: Row[] = [
   {
     route: 'POST /api/auth/oidc/exchange',
     expect: all(401),
-    body: () => ({ code: 'A'.repeat(43) }),
+    body: () => ({ code: 'A'.repeat(43), verifier: 'B'.repeat(43) }),
   },
   { route: 'GET /api/auth/identities', expect: loggedIn(200) },
   {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 import type { Response } from 'supertest';
 import request from 'supertest';
@@ -26,6 +26,10 @@ const ACCOUNT_PAGE = 'https://app.guardhouse.test/account';
 const CLIENT = { clientId: 'guardhouse', clientSecret: 'test-client-secret-0123456789abcdef' };
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
+/** The front end's verifier (kept in sessionStorage by a browser) and the challenge it sends. */
+const VERIFIER = randomBytes(32).toString('base64url');
+const challengeOf = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
+const CHALLENGE = challengeOf(VERIFIER);
 let counter = 0;
 const person = (label: string) => `${label}-${Date.now().toString(36)}-${counter++}`;
 
@@ -93,10 +97,10 @@ describe('sign-in with an OpenID Connect provider', () => {
     state: string;
   }
 
-  const start = async (redirect = RETURN): Promise<Flow> => {
+  const start = async (redirect = RETURN, challenge = CHALLENGE): Promise<Flow> => {
     const res = await request(server)
       .get('/api/auth/oidc/testop/start')
-      .query({ redirect })
+      .query({ redirect, challenge })
       .expect(302);
     const location = res.headers.location;
     const setCookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
@@ -122,17 +126,18 @@ describe('sign-in with an OpenID Connect provider', () => {
   };
 
   /** A whole sign-in: start, the provider's pages, the callback; the fragment it lands with. */
-  const signIn = async (accountId: string, redirect = RETURN) => {
-    const flow = await start(redirect);
+  const signIn = async (accountId: string, redirect = RETURN, challenge = CHALLENGE) => {
+    const flow = await start(redirect, challenge);
     const res = await callback(await atProvider(flow, accountId), flow.cookie);
     expect(res.headers.location.split('#')[0]).toBe(redirect);
     return fragment(res.headers.location);
   };
 
-  const exchange = (code: string) => request(server).post('/api/auth/oidc/exchange').send({ code });
+  const exchange = (code: string, verifier = VERIFIER) =>
+    request(server).post('/api/auth/oidc/exchange').send({ code, verifier });
 
-  const signedIn = async (code: string | undefined) => {
-    const res = await exchange(code ?? '').expect(200);
+  const signedIn = async (code: string | undefined, verifier = VERIFIER) => {
+    const res = await exchange(code ?? '', verifier).expect(200);
     const auth = { Authorization: `Bearer ${res.body.accessToken as string}` };
     const me = await request(server).get('/api/users/me').set(auth).expect(200);
     return {
@@ -165,7 +170,7 @@ describe('sign-in with an OpenID Connect provider', () => {
     const transactions = await db().collection('oidc_transactions').countDocuments();
     const res = await request(server)
       .get('/api/auth/oidc/down/start')
-      .query({ redirect: RETURN })
+      .query({ redirect: RETURN, challenge: CHALLENGE })
       .expect(503);
     expect(res.body.message).toMatch(/provider cannot be reached/);
     expect(await db().collection('oidc_transactions').countDocuments()).toBe(transactions);
@@ -284,6 +289,64 @@ describe('sign-in with an OpenID Connect provider', () => {
       await exchange(code).expect(200);
       await exchange(code).expect(401);
       await exchange('A'.repeat(43)).expect(401);
+    });
+  });
+
+  describe('the one-time code is bound to the front end that started the flow', () => {
+    it("refuses an attacker's code exchanged by another front end (login CSRF), and spends it", async () => {
+      // The attacker runs the flow in their own browser with their own verifier, and sends the
+      // victim to `…/signed-in#code=<the attacker's code>`: the victim's front end only knows
+      // its own verifier.
+      const attackerVerifier = randomBytes(32).toString('base64url');
+      const { code } = await signIn(newPerson(), RETURN, challengeOf(attackerVerifier));
+      const before = await count();
+      const since = new Date(Date.now() - 5);
+      const res = await exchange(code, VERIFIER).expect(401);
+      expect(res.body.message).toMatch(/Invalid or expired sign-in code/);
+      expect(res.body).not.toHaveProperty('accessToken');
+      expect(await count()).toEqual({ ...before, codes: before.codes - 1 });
+      // Spent: not even its own verifier opens it now.
+      await exchange(code, attackerVerifier).expect(401);
+      expect((await count()).sessions).toBe(before.sessions);
+      const failed = await pollUntil(
+        () =>
+          db()
+            .collection('audit_events')
+            .findOne({ type: 'oidc.login_failed', at: { $gte: since } } as never),
+        (event) => event !== null,
+        { timeoutMs: 10_000, intervalMs: 50 },
+      );
+      expect(failed).toMatchObject({
+        actor: 'anonymous',
+        detail: { provider: 'testop', reason: 'verifier_mismatch' },
+      });
+    });
+
+    it('opens with the verifier of the challenge sent to /start', async () => {
+      const verifier = randomBytes(48).toString('base64url');
+      const { code } = await signIn(newPerson(), RETURN, challengeOf(verifier));
+      await signedIn(code, verifier);
+    });
+
+    it('refuses a sign-in started without a challenge, or with a malformed one (400, nothing stored)', async () => {
+      const transactions = await db().collection('oidc_transactions').countDocuments();
+      for (const query of [
+        { redirect: RETURN },
+        { redirect: RETURN, challenge: 'short' },
+        { redirect: RETURN, challenge: `${CHALLENGE.slice(0, 42)}+` },
+      ]) {
+        const res = await request(server)
+          .get('/api/auth/oidc/testop/start')
+          .query(query)
+          .expect(400);
+        expect(res.headers.location).toBeUndefined();
+      }
+      expect(await db().collection('oidc_transactions').countDocuments()).toBe(transactions);
+      // And an exchange without a verifier, or a malformed one: 400, the code kept.
+      const { code } = await signIn(newPerson());
+      await request(server).post('/api/auth/oidc/exchange').send({ code }).expect(400);
+      await exchange(code, 'x').expect(400);
+      await signedIn(code);
     });
   });
 
@@ -449,7 +512,7 @@ describe('sign-in with an OpenID Connect provider', () => {
       ]) {
         const res = await request(server)
           .get('/api/auth/oidc/testop/start')
-          .query({ redirect })
+          .query({ redirect, challenge: CHALLENGE })
           .expect(400);
         expect(res.headers.location).toBeUndefined();
       }
@@ -460,7 +523,7 @@ describe('sign-in with an OpenID Connect provider', () => {
     it('an unknown provider: 404', async () => {
       await request(server)
         .get('/api/auth/oidc/nope/start')
-        .query({ redirect: RETURN })
+        .query({ redirect: RETURN, challenge: CHALLENGE })
         .expect(404);
       await request(server).get('/api/auth/oidc/nope/callback').query({ state: 'x' }).expect(404);
     });
@@ -686,7 +749,7 @@ describe('sign-in with a provider: trusted provider MFA and the per-IP login lim
   const signIn = async (accountId: string) => {
     const res = await request(server)
       .get('/api/auth/oidc/testop/start')
-      .query({ redirect: RETURN })
+      .query({ redirect: RETURN, challenge: CHALLENGE })
       .expect(302);
     const cookie =
       ([] as string[])
@@ -713,14 +776,20 @@ describe('sign-in with a provider: trusted provider MFA and the per-IP login lim
     op.amr = ['pwd', 'otp', 'mfa'];
     try {
       const { code } = await signIn(id);
-      const res = await request(server).post('/api/auth/oidc/exchange').send({ code }).expect(200);
+      const res = await request(server)
+        .post('/api/auth/oidc/exchange')
+        .send({ code, verifier: VERIFIER })
+        .expect(200);
       expect(decodePayload(res.body.accessToken as string).amr).toEqual(['fed', 'mfa']);
     } finally {
       op.amr = null;
     }
     // Without `mfa` in the provider's amr, the second factor is asked for.
     const { code } = await signIn(id);
-    const res = await request(server).post('/api/auth/oidc/exchange').send({ code }).expect(200);
+    const res = await request(server)
+      .post('/api/auth/oidc/exchange')
+      .send({ code, verifier: VERIFIER })
+      .expect(200);
     expect(res.body.mfaRequired).toBe(true);
   });
 

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 import {
   BadRequestException,
@@ -58,6 +58,13 @@ const LAST_WAY =
 
 const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
 const token = (): string => randomBytes(32).toString('base64url');
+/** Whether `verifier` is the one whose base64url(SHA-256) is `challenge` (constant time). */
+const verifies = (challenge: string | null, verifier: string): boolean => {
+  if (!challenge) return false;
+  const expected = Buffer.from(challenge);
+  const actual = Buffer.from(createHash('sha256').update(verifier).digest('base64url'));
+  return expected.length === actual.length && timingSafeEqual(expected, actual);
+};
 
 /** Where `/start` sends the browser, and the cookie it sets on the way. */
 export interface StartAnswer {
@@ -131,11 +138,16 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
    */
   async start(
     providerId: string,
-    query: { redirect?: string; link?: string },
+    query: { redirect?: string; link?: string; challenge?: string },
   ): Promise<StartAnswer> {
     const provider = this.client.provider(providerId);
     if (query.link !== undefined && query.redirect !== undefined) {
       throw new BadRequestException('Send either redirect or link');
+    }
+    if (query.link === undefined && query.challenge === undefined) {
+      throw new BadRequestException(
+        'challenge is required: base64url(SHA-256(verifier)) of a verifier the front end keeps',
+      );
     }
     let purpose: 'login' | 'link' = 'login';
     let user: string | null = null;
@@ -169,6 +181,7 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
       nonce: flow.nonce,
       codeVerifier: flow.codeVerifier,
       browser: sha256(browser),
+      challenge: query.challenge ?? null,
       expiresAt: new Date(Date.now() + OIDC_TRANSACTION_TTL_SECONDS * 1000),
     });
     return { location, cookie: this.cookie(browser, OIDC_TRANSACTION_TTL_SECONDS) };
@@ -241,7 +254,7 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
       }
       const resolved = await this.resolve(provider, claims, client);
       subject = resolved.user.id;
-      const code = await this.issueCode(resolved.user, provider, claims);
+      const code = await this.issueCode(resolved.user, provider, claims, flow.challenge);
       await this.throttle.succeeded(attempt);
       return { location: `${redirect}#code=${code}`, cookie: clear };
     } catch (error) {
@@ -355,6 +368,7 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
     user: AuthUserRecord,
     provider: OidcProviderOptions,
     claims: ProviderClaims,
+    challenge: string | null,
   ): Promise<string> {
     const methods: AuthMethod[] = ['fed'];
     if (this.trustProviderMfa && claims.amr.includes('mfa')) methods.push('mfa');
@@ -365,6 +379,7 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
       provider: provider.id,
       credential: user.credentialVersion,
       methods,
+      challenge,
       expiresAt: new Date(Date.now() + OIDC_CODE_TTL_SECONDS * 1000),
     });
     return code;
@@ -390,15 +405,30 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
    * The front end's one-time code for the usual token pair, or, when the account has a second
    * factor the provider's sign-in does not stand for, the same challenge a password login gets.
    */
-  async exchange(code: string, client: ClientInfo): Promise<TokenResponseDto | MfaChallengeDto> {
+  async exchange(
+    code: string,
+    verifier: string,
+    client: ClientInfo,
+  ): Promise<TokenResponseDto | MfaChallengeDto> {
     const id = sha256(code);
     const record = await this.codes.findById(id);
     if (!record) throw new UnauthorizedException(INVALID_CODE);
+    // Spent whatever follows: a code tried with a wrong verifier is not tried again.
     const { deletedCount } = await this.codes.deleteOne({ _id: id });
     if (deletedCount !== 1 || record.expiresAt.getTime() <= Date.now()) {
       throw new UnauthorizedException(INVALID_CODE);
     }
     const userId = record.user.toString();
+    // The code works only for the front end that started the flow (login CSRF: an attacker's
+    // code sent to a victim's browser).
+    if (!verifies(record.challenge, verifier)) {
+      this.audit.record(
+        'oidc.login_failed',
+        { provider: record.provider, reason: 'verifier_mismatch' },
+        byAnonymous(userId, client),
+      );
+      throw new UnauthorizedException(INVALID_CODE);
+    }
     const user = await this.users.findById(userId);
     if (!user || user.credentialVersion !== record.credential) {
       throw new UnauthorizedException(INVALID_CODE);

@@ -42,6 +42,10 @@ export class OidcTransaction {
   @Prop({ type: String, default: null })
   browser!: string | null;
 
+  /** base64url(SHA-256) of the front end's verifier: passed on to the one-time code. */
+  @Prop({ type: String, default: null })
+  challenge!: string | null;
+
   @Prop({ required: true, index: true })
   expiresAt!: Date;
 }
@@ -69,6 +73,10 @@ export class OidcLoginCode {
   /** Methods the session will carry (`fed`, and `mfa` when the provider's is trusted). */
   @Prop({ type: [String], required: true })
   methods!: AuthMethod[];
+
+  /** The front end's challenge from `/start`: the exchange must show its verifier. */
+  @Prop({ type: String, default: null })
+  challenge!: string | null;
 
   @Prop({ required: true, index: true })
   expiresAt!: Date;
