@@ -406,6 +406,11 @@ const ROWS: Row[] = [
   },
   { route: 'GET /api/auth/identities', expect: loggedIn(200) },
   {
+    route: 'POST /api/auth/identities/confirm',
+    expect: loggedIn(400),
+    body: () => ({ code: 'A'.repeat(43) }),
+  },
+  {
     route: 'POST /api/auth/identities/:provider',
     expect: loggedIn(404),
     params: () => Promise.resolve({ provider: 'none' }),

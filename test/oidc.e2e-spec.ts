@@ -559,13 +559,92 @@ describe('sign-in with an OpenID Connect provider', () => {
       return (await callback(back, cookie)).headers.location;
     };
 
+    /** The signed-in user's front end finishes the link the browser came back with. */
+    const confirm = (location: string | undefined, user: { auth: Record<string, string> }) =>
+      request(server)
+        .post('/api/auth/identities/confirm')
+        .set(user.auth)
+        .send({ code: fragment(location).link_code });
+
+    /** A whole link: the URL, the provider, the confirmation by the same user. */
+    const linkFor = async (user: TestUser, accountId: string) => {
+      const location = await followLink(await linkUrl(user), accountId);
+      return confirm(location, user).expect(200);
+    };
+
     it('links any provider account (its email need not match), then signs in with it', async () => {
       const user = await make.user();
       const id = newPerson(false);
+      const before = await count();
       const location = await followLink(await linkUrl(user), id);
-      expect(location).toBe(`${ACCOUNT_PAGE}#linked=testop`);
+      expect(location?.split('#')[0]).toBe(ACCOUNT_PAGE);
+      expect(Object.keys(fragment(location))).toEqual(['link_code']);
+      // Nothing linked by the callback: the user confirms.
+      expect((await count()).identities).toBe(before.identities);
+      const res = await confirm(location, user).expect(200);
+      expect(res.body).toEqual({
+        provider: 'testop',
+        name: 'Test provider',
+        email: op.people.get(id)?.email,
+        linkedAt: expect.any(String),
+      });
+      expect((await count()).identities).toBe(before.identities + 1);
+      // Once only; and a link code is no sign-in code.
+      await confirm(location, user).expect(400);
       const { me } = await signedIn((await signIn(id)).code);
       expect(me.id).toBe(user.id);
+    });
+
+    it("refuses a link URL of one user completed in another's browser: nothing linked (link replay)", async () => {
+      // The attacker asks for a link to their account and opens its URL in the victim's
+      // browser; the victim passes their own provider login.
+      const attacker = await make.user();
+      const victim = await make.user();
+      const victimAtProvider = newPerson();
+      const before = await count();
+      const location = await followLink(await linkUrl(attacker), victimAtProvider);
+      expect(Object.keys(fragment(location))).toEqual(['link_code']);
+      // The victim's front end (signed in as the victim) finishes it: refused, and spent.
+      const res = await confirm(location, victim).expect(403);
+      expect(res.body.message).toMatch(/started by another account/);
+      expect(await count()).toEqual(before);
+      await confirm(location, attacker).expect(400);
+      await request(server)
+        .post('/api/auth/oidc/exchange')
+        .send({ code: fragment(location).link_code, verifier: VERIFIER })
+        .expect(401);
+      expect(await count()).toEqual(before);
+      const linked = await request(server).get('/api/auth/identities').set(attacker.auth);
+      expect(linked.body).toEqual([]);
+      // The victim's provider account still signs nobody into the attacker's account.
+      const { code } = await signIn(victimAtProvider);
+      const { me } = await signedIn(code);
+      expect(me.id).not.toBe(attacker.id);
+    });
+
+    it('binds a link to the front end when it adds a challenge to the link URL', async () => {
+      const user = await make.user();
+      const verifier = randomBytes(32).toString('base64url');
+      const url = new URL(await linkUrl(user));
+      url.searchParams.set('challenge', challengeOf(verifier));
+      const location = await followLink(url.href, newPerson());
+      const code = fragment(location).link_code;
+      const before = await count();
+      await request(server)
+        .post('/api/auth/identities/confirm')
+        .set(user.auth)
+        .send({ code, verifier: VERIFIER })
+        .expect(403);
+      expect(await count()).toEqual({ ...before, codes: before.codes - 1 });
+      const again = await followLink(
+        await linkUrl(user).then((href) => `${href}&challenge=${challengeOf(verifier)}`),
+        newPerson(),
+      );
+      await request(server)
+        .post('/api/auth/identities/confirm')
+        .set(user.auth)
+        .send({ code: fragment(again).link_code, verifier })
+        .expect(200);
     });
 
     it("refuses a provider account linked to someone else's account", async () => {
@@ -576,6 +655,13 @@ describe('sign-in with an OpenID Connect provider', () => {
       const location = await followLink(await linkUrl(user), id);
       expect(fragment(location)).toEqual({ error: 'identity_in_use' });
       expect(await count()).toEqual(before);
+      // Linked elsewhere between the callback and the confirmation: 409, nothing linked.
+      const other = newPerson();
+      const pending = await followLink(await linkUrl(user), other);
+      await signIn(other);
+      const now = await count();
+      await confirm(pending, user).expect(409);
+      expect(await count()).toEqual({ ...now, codes: now.codes - 1 });
     });
 
     it('refuses a link request used twice, and a return URL not on the allowlist', async () => {
@@ -599,7 +685,7 @@ describe('sign-in with an OpenID Connect provider', () => {
     it('unlinks, but never the last way to sign in', async () => {
       // A password account with a link: unlinking leaves the password.
       const user = await make.user();
-      await followLink(await linkUrl(user), newPerson());
+      await linkFor(user, newPerson());
       await request(server).delete('/api/auth/identities/testop').set(user.auth).expect(204);
       await request(server).delete('/api/auth/identities/testop').set(user.auth).expect(404);
       // An account made by the provider has no password: its one link stays.
@@ -627,7 +713,7 @@ describe('sign-in with an OpenID Connect provider', () => {
       await verifyLocally(local.email);
       await signedIn((await signIn(newPerson(true, local.email))).code);
       const user = await make.user();
-      await followLink(await linkUrl(user), newPerson());
+      await linkFor(user, newPerson());
       await request(server).delete('/api/auth/identities/testop').set(user.auth).expect(204);
       const flow = await start();
       await callback(await atProvider(flow, newPerson(false)), flow.cookie);

@@ -68,7 +68,8 @@ export type OidcFailureReason =
   | 'already_linked'
   | 'throttled'
   | 'server_error'
-  | 'verifier_mismatch';
+  | 'verifier_mismatch'
+  | 'wrong_account';
 
 /** How an identity came to be linked: by its owner, by a verified email, or with a new account. */
 export type IdentityLinkedBy = 'user' | 'email' | 'signup';

@@ -106,7 +106,8 @@ export class OidcController {
     summary: "The provider's redirect back (register `<base>/<provider>/callback` there)",
     description:
       'Redirects to the return URL with `#code=<one-time code>` for `POST ' +
-      '/api/auth/oidc/exchange`, `#linked=<provider>` after a link, or `#error=<reason>`: ' +
+      '/api/auth/oidc/exchange`, `#link_code=<one-time code>` after a link (for `POST ' +
+      '/api/auth/identities/confirm`), or `#error=<reason>`: ' +
       `${CALLBACK_ERRORS}.`,
   })
   @ApiQuery({ name: 'code', required: false, type: String })

@@ -52,6 +52,7 @@ export const OIDC_CODE_TTL_SECONDS = 60;
 export const OIDC_BROWSER_COOKIE = 'gh_oidc';
 const PURGE_INTERVAL_MS = 15 * 60 * 1000;
 const INVALID_CODE = 'Invalid or expired sign-in code';
+const INVALID_LINK_CODE = 'Invalid or expired link code';
 const LAST_WAY =
   'This is your last way to sign in: set a password (password reset) or link another ' +
   'provider first';
@@ -210,7 +211,7 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Finishes a flow; never throws. Answers where to send the browser: the flow's redirect with
-   * `#code=` (sign-in) or `#linked=` (link), or `#error=<reason>` (the first allowlisted URL when
+   * `#code=` (sign-in) or `#link_code=` (link, for its user to confirm), or `#error=<reason>` (the first allowlisted URL when
    * the flow itself is unknown). Every failure counts against the client's login limits.
    */
   async callback(
@@ -248,9 +249,12 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
         codeVerifier: flow.codeVerifier ?? '',
       });
       if (flow.purpose === 'link') {
-        await this.link(provider, claims, subject, client);
+        // Nothing is linked yet: the browser that reached here may not be the one of the user the
+        // link is for (a link URL opened in someone else's browser). That user confirms it.
+        const owner = await this.linkable(provider, claims.sub, subject);
+        const code = await this.issueLinkCode(owner, provider, claims, flow.challenge);
         await this.throttle.succeeded(attempt);
-        return { location: `${redirect}#linked=${provider.id}`, cookie: clear };
+        return { location: `${redirect}#link_code=${code}`, cookie: clear };
       }
       const resolved = await this.resolve(provider, claims, client);
       subject = resolved.user.id;
@@ -321,33 +325,94 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
     return { user, linked: true };
   }
 
-  /** A signed-in user's link: the provider account must not belong to another account. */
-  private async link(
+  /**
+   * The account a link is for, when the provider account can be linked to it: not linked to
+   * another account (already linked to this one is fine).
+   */
+  private async linkable(
     provider: OidcProviderOptions,
-    claims: ProviderClaims,
+    sub: string,
     userId: string | null,
-    client: ClientInfo,
-  ): Promise<void> {
+  ): Promise<AuthUserRecord> {
     const owner = userId ? await this.users.findById(userId) : null;
     if (!owner || !owner.active) throw new OidcFlowError('account_disabled');
-    const identity = await this.identities.findOne({ provider: provider.id, sub: claims.sub });
-    if (identity) {
-      if (identity.user.toString() === owner.id) return;
+    const identity = await this.identities.findOne({ provider: provider.id, sub });
+    if (identity && identity.user.toString() !== owner.id) {
       throw new OidcFlowError('identity_in_use');
     }
-    await this.addIdentity(owner.id, provider, claims, 'already_linked');
-    this.audit.record(
-      'identity.linked',
-      { provider: provider.id, by: 'user' },
-      byUser(owner, client),
-    );
+    return owner;
+  }
+
+  /**
+   * `POST /auth/identities/confirm`: the signed-in user finishes a link their browser came back
+   * with. The code must be for them (403 otherwise, and spent); nothing is linked before.
+   */
+  async confirmLink(
+    user: AuthUser,
+    code: string,
+    verifier: string | undefined,
+    client: ClientInfo,
+  ): Promise<IdentityDto> {
+    const id = sha256(code);
+    const record = await this.codes.findById(id);
+    if (!record || record.purpose !== 'link') throw new BadRequestException(INVALID_LINK_CODE);
+    const { deletedCount } = await this.codes.deleteOne({ _id: id });
+    if (deletedCount !== 1 || record.expiresAt.getTime() <= Date.now() || !record.sub) {
+      throw new BadRequestException(INVALID_LINK_CODE);
+    }
+    const forUser = record.user.toString();
+    if (forUser !== user.id || (record.challenge && !verifies(record.challenge, verifier ?? ''))) {
+      // Someone else's link URL finished in this browser: never link their account here.
+      this.audit.record(
+        'oidc.login_failed',
+        {
+          provider: record.provider,
+          reason: forUser !== user.id ? 'wrong_account' : 'verifier_mismatch',
+        },
+        byAnonymous(forUser, client),
+      );
+      throw new ForbiddenException('This link was started by another account');
+    }
+    const provider = this.client.provider(record.provider);
+    try {
+      const owner = await this.linkable(provider, record.sub, user.id);
+      const existing = await this.identities.findOne({ provider: provider.id, sub: record.sub });
+      if (!existing) {
+        await this.addIdentity(
+          owner.id,
+          provider,
+          { sub: record.sub, email: record.email },
+          'already_linked',
+        );
+        this.audit.record(
+          'identity.linked',
+          { provider: provider.id, by: 'user' },
+          byUser(user, client),
+        );
+      }
+    } catch (error) {
+      if (error instanceof OidcFlowError) {
+        if (error.reason === 'account_disabled')
+          throw new ForbiddenException('This account is disabled');
+        throw new ConflictException(
+          error.reason === 'identity_in_use'
+            ? 'This provider account is linked to another account'
+            : 'Another account of this provider is linked to yours',
+        );
+      }
+      throw error;
+    }
+    const linked = await this.list(user);
+    const identity = linked.find((one) => one.provider === provider.id);
+    if (!identity) throw new ConflictException('The link did not hold');
+    return identity;
   }
 
   /** The unique indexes decide races: provider+sub, and one link per user and provider. */
   private async addIdentity(
     userId: string,
     provider: OidcProviderOptions,
-    claims: ProviderClaims,
+    claims: Pick<ProviderClaims, 'sub' | 'email'>,
     onDuplicate: OidcFailureReason,
   ): Promise<void> {
     try {
@@ -385,6 +450,28 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
     return code;
   }
 
+  private async issueLinkCode(
+    user: AuthUserRecord,
+    provider: OidcProviderOptions,
+    claims: ProviderClaims,
+    challenge: string | null,
+  ): Promise<string> {
+    const code = token();
+    await this.codes.create({
+      _id: sha256(code),
+      user: user.id,
+      provider: provider.id,
+      credential: user.credentialVersion,
+      methods: [],
+      purpose: 'link',
+      sub: claims.sub,
+      email: claims.email,
+      challenge,
+      expiresAt: new Date(Date.now() + OIDC_CODE_TTL_SECONDS * 1000),
+    });
+    return code;
+  }
+
   private failureReason(provider: OidcProviderOptions, error: unknown): OidcFailureReason {
     if (error instanceof OidcFlowError) {
       if (error.message !== error.reason) {
@@ -412,7 +499,7 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
   ): Promise<TokenResponseDto | MfaChallengeDto> {
     const id = sha256(code);
     const record = await this.codes.findById(id);
-    if (!record) throw new UnauthorizedException(INVALID_CODE);
+    if (!record || record.purpose === 'link') throw new UnauthorizedException(INVALID_CODE);
     // Spent whatever follows: a code tried with a wrong verifier is not tried again.
     const { deletedCount } = await this.codes.deleteOne({ _id: id });
     if (deletedCount !== 1 || record.expiresAt.getTime() <= Date.now()) {

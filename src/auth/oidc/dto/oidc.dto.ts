@@ -73,3 +73,14 @@ export class IdentityDto {
   email!: string | null;
   linkedAt!: Date;
 }
+
+export class ConfirmLinkDto {
+  /** The one-time code from the redirect's fragment (`#link_code=…`). */
+  @Matches(OPAQUE, { message: 'code is not a link code' })
+  code!: string;
+
+  /** The verifier of the `challenge` added to the link URL, when one was. */
+  @IsOptional()
+  @Matches(VERIFIER, { message: 'verifier must be 43 to 128 base64url characters' })
+  verifier?: string;
+}
