@@ -402,9 +402,14 @@ const ROWS: Row[] = [
   {
     route: 'POST /api/auth/oidc/exchange',
     expect: all(401),
-    body: () => ({ code: 'A'.repeat(43) }),
+    body: () => ({ code: 'A'.repeat(43), verifier: 'B'.repeat(43) }),
   },
   { route: 'GET /api/auth/identities', expect: loggedIn(200) },
+  {
+    route: 'POST /api/auth/identities/confirm',
+    expect: loggedIn(400),
+    body: () => ({ code: 'A'.repeat(43) }),
+  },
   {
     route: 'POST /api/auth/identities/:provider',
     expect: loggedIn(404),

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 import type { Response } from 'supertest';
 import request from 'supertest';
@@ -26,6 +26,10 @@ const ACCOUNT_PAGE = 'https://app.guardhouse.test/account';
 const CLIENT = { clientId: 'guardhouse', clientSecret: 'test-client-secret-0123456789abcdef' };
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
+/** The front end's verifier (kept in sessionStorage by a browser) and the challenge it sends. */
+const VERIFIER = randomBytes(32).toString('base64url');
+const challengeOf = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
+const CHALLENGE = challengeOf(VERIFIER);
 let counter = 0;
 const person = (label: string) => `${label}-${Date.now().toString(36)}-${counter++}`;
 
@@ -93,10 +97,10 @@ describe('sign-in with an OpenID Connect provider', () => {
     state: string;
   }
 
-  const start = async (redirect = RETURN): Promise<Flow> => {
+  const start = async (redirect = RETURN, challenge = CHALLENGE): Promise<Flow> => {
     const res = await request(server)
       .get('/api/auth/oidc/testop/start')
-      .query({ redirect })
+      .query({ redirect, challenge })
       .expect(302);
     const location = res.headers.location;
     const setCookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
@@ -122,17 +126,18 @@ describe('sign-in with an OpenID Connect provider', () => {
   };
 
   /** A whole sign-in: start, the provider's pages, the callback; the fragment it lands with. */
-  const signIn = async (accountId: string, redirect = RETURN) => {
-    const flow = await start(redirect);
+  const signIn = async (accountId: string, redirect = RETURN, challenge = CHALLENGE) => {
+    const flow = await start(redirect, challenge);
     const res = await callback(await atProvider(flow, accountId), flow.cookie);
     expect(res.headers.location.split('#')[0]).toBe(redirect);
     return fragment(res.headers.location);
   };
 
-  const exchange = (code: string) => request(server).post('/api/auth/oidc/exchange').send({ code });
+  const exchange = (code: string, verifier = VERIFIER) =>
+    request(server).post('/api/auth/oidc/exchange').send({ code, verifier });
 
-  const signedIn = async (code: string | undefined) => {
-    const res = await exchange(code ?? '').expect(200);
+  const signedIn = async (code: string | undefined, verifier = VERIFIER) => {
+    const res = await exchange(code ?? '', verifier).expect(200);
     const auth = { Authorization: `Bearer ${res.body.accessToken as string}` };
     const me = await request(server).get('/api/users/me').set(auth).expect(200);
     return {
@@ -165,7 +170,7 @@ describe('sign-in with an OpenID Connect provider', () => {
     const transactions = await db().collection('oidc_transactions').countDocuments();
     const res = await request(server)
       .get('/api/auth/oidc/down/start')
-      .query({ redirect: RETURN })
+      .query({ redirect: RETURN, challenge: CHALLENGE })
       .expect(503);
     expect(res.body.message).toMatch(/provider cannot be reached/);
     expect(await db().collection('oidc_transactions').countDocuments()).toBe(transactions);
@@ -284,6 +289,64 @@ describe('sign-in with an OpenID Connect provider', () => {
       await exchange(code).expect(200);
       await exchange(code).expect(401);
       await exchange('A'.repeat(43)).expect(401);
+    });
+  });
+
+  describe('the one-time code is bound to the front end that started the flow', () => {
+    it("refuses an attacker's code exchanged by another front end (login CSRF), and spends it", async () => {
+      // The attacker runs the flow in their own browser with their own verifier, and sends the
+      // victim to `…/signed-in#code=<the attacker's code>`: the victim's front end only knows
+      // its own verifier.
+      const attackerVerifier = randomBytes(32).toString('base64url');
+      const { code } = await signIn(newPerson(), RETURN, challengeOf(attackerVerifier));
+      const before = await count();
+      const since = new Date(Date.now() - 5);
+      const res = await exchange(code, VERIFIER).expect(401);
+      expect(res.body.message).toMatch(/Invalid or expired sign-in code/);
+      expect(res.body).not.toHaveProperty('accessToken');
+      expect(await count()).toEqual({ ...before, codes: before.codes - 1 });
+      // Spent: not even its own verifier opens it now.
+      await exchange(code, attackerVerifier).expect(401);
+      expect((await count()).sessions).toBe(before.sessions);
+      const failed = await pollUntil(
+        () =>
+          db()
+            .collection('audit_events')
+            .findOne({ type: 'oidc.login_failed', at: { $gte: since } } as never),
+        (event) => event !== null,
+        { timeoutMs: 10_000, intervalMs: 50 },
+      );
+      expect(failed).toMatchObject({
+        actor: 'anonymous',
+        detail: { provider: 'testop', reason: 'verifier_mismatch' },
+      });
+    });
+
+    it('opens with the verifier of the challenge sent to /start', async () => {
+      const verifier = randomBytes(48).toString('base64url');
+      const { code } = await signIn(newPerson(), RETURN, challengeOf(verifier));
+      await signedIn(code, verifier);
+    });
+
+    it('refuses a sign-in started without a challenge, or with a malformed one (400, nothing stored)', async () => {
+      const transactions = await db().collection('oidc_transactions').countDocuments();
+      for (const query of [
+        { redirect: RETURN },
+        { redirect: RETURN, challenge: 'short' },
+        { redirect: RETURN, challenge: `${CHALLENGE.slice(0, 42)}+` },
+      ]) {
+        const res = await request(server)
+          .get('/api/auth/oidc/testop/start')
+          .query(query)
+          .expect(400);
+        expect(res.headers.location).toBeUndefined();
+      }
+      expect(await db().collection('oidc_transactions').countDocuments()).toBe(transactions);
+      // And an exchange without a verifier, or a malformed one: 400, the code kept.
+      const { code } = await signIn(newPerson());
+      await request(server).post('/api/auth/oidc/exchange').send({ code }).expect(400);
+      await exchange(code, 'x').expect(400);
+      await signedIn(code);
     });
   });
 
@@ -449,7 +512,7 @@ describe('sign-in with an OpenID Connect provider', () => {
       ]) {
         const res = await request(server)
           .get('/api/auth/oidc/testop/start')
-          .query({ redirect })
+          .query({ redirect, challenge: CHALLENGE })
           .expect(400);
         expect(res.headers.location).toBeUndefined();
       }
@@ -460,7 +523,7 @@ describe('sign-in with an OpenID Connect provider', () => {
     it('an unknown provider: 404', async () => {
       await request(server)
         .get('/api/auth/oidc/nope/start')
-        .query({ redirect: RETURN })
+        .query({ redirect: RETURN, challenge: CHALLENGE })
         .expect(404);
       await request(server).get('/api/auth/oidc/nope/callback').query({ state: 'x' }).expect(404);
     });
@@ -496,13 +559,92 @@ describe('sign-in with an OpenID Connect provider', () => {
       return (await callback(back, cookie)).headers.location;
     };
 
+    /** The signed-in user's front end finishes the link the browser came back with. */
+    const confirm = (location: string | undefined, user: { auth: Record<string, string> }) =>
+      request(server)
+        .post('/api/auth/identities/confirm')
+        .set(user.auth)
+        .send({ code: fragment(location).link_code });
+
+    /** A whole link: the URL, the provider, the confirmation by the same user. */
+    const linkFor = async (user: TestUser, accountId: string) => {
+      const location = await followLink(await linkUrl(user), accountId);
+      return confirm(location, user).expect(200);
+    };
+
     it('links any provider account (its email need not match), then signs in with it', async () => {
       const user = await make.user();
       const id = newPerson(false);
+      const before = await count();
       const location = await followLink(await linkUrl(user), id);
-      expect(location).toBe(`${ACCOUNT_PAGE}#linked=testop`);
+      expect(location?.split('#')[0]).toBe(ACCOUNT_PAGE);
+      expect(Object.keys(fragment(location))).toEqual(['link_code']);
+      // Nothing linked by the callback: the user confirms.
+      expect((await count()).identities).toBe(before.identities);
+      const res = await confirm(location, user).expect(200);
+      expect(res.body).toEqual({
+        provider: 'testop',
+        name: 'Test provider',
+        email: op.people.get(id)?.email,
+        linkedAt: expect.any(String),
+      });
+      expect((await count()).identities).toBe(before.identities + 1);
+      // Once only; and a link code is no sign-in code.
+      await confirm(location, user).expect(400);
       const { me } = await signedIn((await signIn(id)).code);
       expect(me.id).toBe(user.id);
+    });
+
+    it("refuses a link URL of one user completed in another's browser: nothing linked (link replay)", async () => {
+      // The attacker asks for a link to their account and opens its URL in the victim's
+      // browser; the victim passes their own provider login.
+      const attacker = await make.user();
+      const victim = await make.user();
+      const victimAtProvider = newPerson();
+      const before = await count();
+      const location = await followLink(await linkUrl(attacker), victimAtProvider);
+      expect(Object.keys(fragment(location))).toEqual(['link_code']);
+      // The victim's front end (signed in as the victim) finishes it: refused, and spent.
+      const res = await confirm(location, victim).expect(403);
+      expect(res.body.message).toMatch(/started by another account/);
+      expect(await count()).toEqual(before);
+      await confirm(location, attacker).expect(400);
+      await request(server)
+        .post('/api/auth/oidc/exchange')
+        .send({ code: fragment(location).link_code, verifier: VERIFIER })
+        .expect(401);
+      expect(await count()).toEqual(before);
+      const linked = await request(server).get('/api/auth/identities').set(attacker.auth);
+      expect(linked.body).toEqual([]);
+      // The victim's provider account still signs nobody into the attacker's account.
+      const { code } = await signIn(victimAtProvider);
+      const { me } = await signedIn(code);
+      expect(me.id).not.toBe(attacker.id);
+    });
+
+    it('binds a link to the front end when it adds a challenge to the link URL', async () => {
+      const user = await make.user();
+      const verifier = randomBytes(32).toString('base64url');
+      const url = new URL(await linkUrl(user));
+      url.searchParams.set('challenge', challengeOf(verifier));
+      const location = await followLink(url.href, newPerson());
+      const code = fragment(location).link_code;
+      const before = await count();
+      await request(server)
+        .post('/api/auth/identities/confirm')
+        .set(user.auth)
+        .send({ code, verifier: VERIFIER })
+        .expect(403);
+      expect(await count()).toEqual({ ...before, codes: before.codes - 1 });
+      const again = await followLink(
+        await linkUrl(user).then((href) => `${href}&challenge=${challengeOf(verifier)}`),
+        newPerson(),
+      );
+      await request(server)
+        .post('/api/auth/identities/confirm')
+        .set(user.auth)
+        .send({ code: fragment(again).link_code, verifier })
+        .expect(200);
     });
 
     it("refuses a provider account linked to someone else's account", async () => {
@@ -513,6 +655,13 @@ describe('sign-in with an OpenID Connect provider', () => {
       const location = await followLink(await linkUrl(user), id);
       expect(fragment(location)).toEqual({ error: 'identity_in_use' });
       expect(await count()).toEqual(before);
+      // Linked elsewhere between the callback and the confirmation: 409, nothing linked.
+      const other = newPerson();
+      const pending = await followLink(await linkUrl(user), other);
+      await signIn(other);
+      const now = await count();
+      await confirm(pending, user).expect(409);
+      expect(await count()).toEqual({ ...now, codes: now.codes - 1 });
     });
 
     it('refuses a link request used twice, and a return URL not on the allowlist', async () => {
@@ -536,7 +685,7 @@ describe('sign-in with an OpenID Connect provider', () => {
     it('unlinks, but never the last way to sign in', async () => {
       // A password account with a link: unlinking leaves the password.
       const user = await make.user();
-      await followLink(await linkUrl(user), newPerson());
+      await linkFor(user, newPerson());
       await request(server).delete('/api/auth/identities/testop').set(user.auth).expect(204);
       await request(server).delete('/api/auth/identities/testop').set(user.auth).expect(404);
       // An account made by the provider has no password: its one link stays.
@@ -564,7 +713,7 @@ describe('sign-in with an OpenID Connect provider', () => {
       await verifyLocally(local.email);
       await signedIn((await signIn(newPerson(true, local.email))).code);
       const user = await make.user();
-      await followLink(await linkUrl(user), newPerson());
+      await linkFor(user, newPerson());
       await request(server).delete('/api/auth/identities/testop').set(user.auth).expect(204);
       const flow = await start();
       await callback(await atProvider(flow, newPerson(false)), flow.cookie);
@@ -686,7 +835,7 @@ describe('sign-in with a provider: trusted provider MFA and the per-IP login lim
   const signIn = async (accountId: string) => {
     const res = await request(server)
       .get('/api/auth/oidc/testop/start')
-      .query({ redirect: RETURN })
+      .query({ redirect: RETURN, challenge: CHALLENGE })
       .expect(302);
     const cookie =
       ([] as string[])
@@ -713,14 +862,20 @@ describe('sign-in with a provider: trusted provider MFA and the per-IP login lim
     op.amr = ['pwd', 'otp', 'mfa'];
     try {
       const { code } = await signIn(id);
-      const res = await request(server).post('/api/auth/oidc/exchange').send({ code }).expect(200);
+      const res = await request(server)
+        .post('/api/auth/oidc/exchange')
+        .send({ code, verifier: VERIFIER })
+        .expect(200);
       expect(decodePayload(res.body.accessToken as string).amr).toEqual(['fed', 'mfa']);
     } finally {
       op.amr = null;
     }
     // Without `mfa` in the provider's amr, the second factor is asked for.
     const { code } = await signIn(id);
-    const res = await request(server).post('/api/auth/oidc/exchange').send({ code }).expect(200);
+    const res = await request(server)
+      .post('/api/auth/oidc/exchange')
+      .send({ code, verifier: VERIFIER })
+      .expect(200);
     expect(res.body.mfaRequired).toBe(true);
   });
 

@@ -67,7 +67,9 @@ export type OidcFailureReason =
   | 'identity_in_use'
   | 'already_linked'
   | 'throttled'
-  | 'server_error';
+  | 'server_error'
+  | 'verifier_mismatch'
+  | 'wrong_account';
 
 /** How an identity came to be linked: by its owner, by a verified email, or with a new account. */
 export type IdentityLinkedBy = 'user' | 'email' | 'signup';

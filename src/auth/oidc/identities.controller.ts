@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/co
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
+  ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -15,7 +16,7 @@ import { ClientIp } from '../core/decorators/client-ip.decorator.js';
 import { CurrentUser } from '../core/decorators/current-user.decorator.js';
 import { RecentAuth } from '../core/decorators/recent-auth.decorator.js';
 import { UserAgent } from '../core/decorators/user-agent.decorator.js';
-import { IdentityDto, LinkIdentityDto, LinkUrlDto } from './dto/oidc.dto.js';
+import { ConfirmLinkDto, IdentityDto, LinkIdentityDto, LinkUrlDto } from './dto/oidc.dto.js';
 import { OidcService } from './oidc.service.js';
 
 @ApiTags('auth')
@@ -31,6 +32,32 @@ export class IdentitiesController {
     return this.oidc.list(user);
   }
 
+  @Post('confirm')
+  @HttpCode(200)
+  @Auth()
+  @ApiOperation({
+    summary: "Finish a link: the `#link_code=` the browser came back with, by the link's user",
+    description:
+      'Links the provider account to yours when the code was issued for your link (the same ' +
+      'signed-in user). A code from a link another account started is refused (403) and spent.',
+  })
+  @ApiOkResponse({ type: IdentityDto })
+  @ApiBadRequestResponse({ description: 'Unknown, used or expired link code' })
+  @ApiForbiddenResponse({
+    description: 'The link was started by another account (or wrong verifier)',
+  })
+  @ApiConflictResponse({
+    description: 'Linked to another account, or a second one of the provider',
+  })
+  confirm(
+    @CurrentUser() user: AuthUser,
+    @Body() dto: ConfirmLinkDto,
+    @ClientIp() ip: string,
+    @UserAgent() userAgent?: string,
+  ): Promise<IdentityDto> {
+    return this.oidc.confirmLink(user, dto.code, dto.verifier, { ip, userAgent });
+  }
+
   @Post(':provider')
   @HttpCode(200)
   @RecentAuth()
@@ -38,8 +65,9 @@ export class IdentitiesController {
   @ApiOperation({
     summary: 'Start linking a provider account to yours',
     description:
-      'Answers the URL to open in the browser (valid 10 minutes, once); it returns to ' +
-      '`redirect` with `#linked=<provider>` or `#error=<reason>`.',
+      'Answers the URL to open in the browser (valid 10 minutes, once; add `&challenge=` to bind ' +
+      'it to your front end); it returns to `redirect` with `#link_code=<one-time code>` (finish ' +
+      'with `POST /api/auth/identities/confirm`) or `#error=<reason>`.',
   })
   @ApiOkResponse({ type: LinkUrlDto })
   @ApiBadRequestResponse({ description: 'A redirect not on the allowlist' })

@@ -76,11 +76,16 @@ export class OidcController {
   @ApiOperation({
     summary: 'Start a sign-in (or a link) with a provider: open it in the browser',
     description:
-      'Stores the flow (state, nonce, PKCE verifier, return URL) for 10 minutes, sets a cookie ' +
-      'that binds it to this browser and redirects to the provider.',
+      "Stores the flow (state, nonce, PKCE verifier, return URL, the front end's `challenge`) " +
+      'for 10 minutes, sets a cookie that binds it to this browser and redirects to the ' +
+      'provider. A sign-in needs `challenge` = base64url(SHA-256(verifier)); the exchange then ' +
+      'needs the verifier.',
   })
   @ApiFoundResponse({ description: "Redirect to the provider's authorization endpoint" })
-  @ApiBadRequestResponse({ description: 'A redirect not on the allowlist; a used link request' })
+  @ApiBadRequestResponse({
+    description:
+      'A redirect not on the allowlist; no or a malformed challenge; a used link request',
+  })
   @ApiNotFoundResponse({ description: 'Unknown provider' })
   @ApiServiceUnavailableResponse({ description: 'The provider cannot be reached (discovery)' })
   async start(
@@ -101,7 +106,8 @@ export class OidcController {
     summary: "The provider's redirect back (register `<base>/<provider>/callback` there)",
     description:
       'Redirects to the return URL with `#code=<one-time code>` for `POST ' +
-      '/api/auth/oidc/exchange`, `#linked=<provider>` after a link, or `#error=<reason>`: ' +
+      '/api/auth/oidc/exchange`, `#link_code=<one-time code>` after a link (for `POST ' +
+      '/api/auth/identities/confirm`), or `#error=<reason>`: ' +
       `${CALLBACK_ERRORS}.`,
   })
   @ApiQuery({ name: 'code', required: false, type: String })
@@ -144,13 +150,15 @@ export class OidcController {
       oneOf: [{ $ref: getSchemaPath(TokenResponseDto) }, { $ref: getSchemaPath(MfaChallengeDto) }],
     },
   })
-  @ApiUnauthorizedResponse({ description: 'Unknown, used or expired code' })
+  @ApiUnauthorizedResponse({
+    description: 'Unknown, used or expired code, or not the verifier of its challenge (spent)',
+  })
   @ApiForbiddenResponse({ description: 'The account is disabled' })
   exchange(
     @Body() dto: OidcExchangeDto,
     @ClientIp() ip: string,
     @UserAgent() userAgent?: string,
   ): Promise<TokenResponseDto | MfaChallengeDto> {
-    return this.oidc.exchange(dto.code, { ip, userAgent });
+    return this.oidc.exchange(dto.code, dto.verifier, { ip, userAgent });
   }
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 import {
   BadRequestException,
@@ -52,12 +52,20 @@ export const OIDC_CODE_TTL_SECONDS = 60;
 export const OIDC_BROWSER_COOKIE = 'gh_oidc';
 const PURGE_INTERVAL_MS = 15 * 60 * 1000;
 const INVALID_CODE = 'Invalid or expired sign-in code';
+const INVALID_LINK_CODE = 'Invalid or expired link code';
 const LAST_WAY =
   'This is your last way to sign in: set a password (password reset) or link another ' +
   'provider first';
 
 const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
 const token = (): string => randomBytes(32).toString('base64url');
+/** Whether `verifier` is the one whose base64url(SHA-256) is `challenge` (constant time). */
+const verifies = (challenge: string | null, verifier: string): boolean => {
+  if (!challenge) return false;
+  const expected = Buffer.from(challenge);
+  const actual = Buffer.from(createHash('sha256').update(verifier).digest('base64url'));
+  return expected.length === actual.length && timingSafeEqual(expected, actual);
+};
 
 /** Where `/start` sends the browser, and the cookie it sets on the way. */
 export interface StartAnswer {
@@ -131,11 +139,16 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
    */
   async start(
     providerId: string,
-    query: { redirect?: string; link?: string },
+    query: { redirect?: string; link?: string; challenge?: string },
   ): Promise<StartAnswer> {
     const provider = this.client.provider(providerId);
     if (query.link !== undefined && query.redirect !== undefined) {
       throw new BadRequestException('Send either redirect or link');
+    }
+    if (query.link === undefined && query.challenge === undefined) {
+      throw new BadRequestException(
+        'challenge is required: base64url(SHA-256(verifier)) of a verifier the front end keeps',
+      );
     }
     let purpose: 'login' | 'link' = 'login';
     let user: string | null = null;
@@ -169,6 +182,7 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
       nonce: flow.nonce,
       codeVerifier: flow.codeVerifier,
       browser: sha256(browser),
+      challenge: query.challenge ?? null,
       expiresAt: new Date(Date.now() + OIDC_TRANSACTION_TTL_SECONDS * 1000),
     });
     return { location, cookie: this.cookie(browser, OIDC_TRANSACTION_TTL_SECONDS) };
@@ -197,7 +211,7 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Finishes a flow; never throws. Answers where to send the browser: the flow's redirect with
-   * `#code=` (sign-in) or `#linked=` (link), or `#error=<reason>` (the first allowlisted URL when
+   * `#code=` (sign-in) or `#link_code=` (link, for its user to confirm), or `#error=<reason>` (the first allowlisted URL when
    * the flow itself is unknown). Every failure counts against the client's login limits.
    */
   async callback(
@@ -235,13 +249,16 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
         codeVerifier: flow.codeVerifier ?? '',
       });
       if (flow.purpose === 'link') {
-        await this.link(provider, claims, subject, client);
+        // Nothing is linked yet: the browser that reached here may not be the one of the user the
+        // link is for (a link URL opened in someone else's browser). That user confirms it.
+        const owner = await this.linkable(provider, claims.sub, subject);
+        const code = await this.issueLinkCode(owner, provider, claims, flow.challenge);
         await this.throttle.succeeded(attempt);
-        return { location: `${redirect}#linked=${provider.id}`, cookie: clear };
+        return { location: `${redirect}#link_code=${code}`, cookie: clear };
       }
       const resolved = await this.resolve(provider, claims, client);
       subject = resolved.user.id;
-      const code = await this.issueCode(resolved.user, provider, claims);
+      const code = await this.issueCode(resolved.user, provider, claims, flow.challenge);
       await this.throttle.succeeded(attempt);
       return { location: `${redirect}#code=${code}`, cookie: clear };
     } catch (error) {
@@ -308,33 +325,94 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
     return { user, linked: true };
   }
 
-  /** A signed-in user's link: the provider account must not belong to another account. */
-  private async link(
+  /**
+   * The account a link is for, when the provider account can be linked to it: not linked to
+   * another account (already linked to this one is fine).
+   */
+  private async linkable(
     provider: OidcProviderOptions,
-    claims: ProviderClaims,
+    sub: string,
     userId: string | null,
-    client: ClientInfo,
-  ): Promise<void> {
+  ): Promise<AuthUserRecord> {
     const owner = userId ? await this.users.findById(userId) : null;
     if (!owner || !owner.active) throw new OidcFlowError('account_disabled');
-    const identity = await this.identities.findOne({ provider: provider.id, sub: claims.sub });
-    if (identity) {
-      if (identity.user.toString() === owner.id) return;
+    const identity = await this.identities.findOne({ provider: provider.id, sub });
+    if (identity && identity.user.toString() !== owner.id) {
       throw new OidcFlowError('identity_in_use');
     }
-    await this.addIdentity(owner.id, provider, claims, 'already_linked');
-    this.audit.record(
-      'identity.linked',
-      { provider: provider.id, by: 'user' },
-      byUser(owner, client),
-    );
+    return owner;
+  }
+
+  /**
+   * `POST /auth/identities/confirm`: the signed-in user finishes a link their browser came back
+   * with. The code must be for them (403 otherwise, and spent); nothing is linked before.
+   */
+  async confirmLink(
+    user: AuthUser,
+    code: string,
+    verifier: string | undefined,
+    client: ClientInfo,
+  ): Promise<IdentityDto> {
+    const id = sha256(code);
+    const record = await this.codes.findById(id);
+    if (!record || record.purpose !== 'link') throw new BadRequestException(INVALID_LINK_CODE);
+    const { deletedCount } = await this.codes.deleteOne({ _id: id });
+    if (deletedCount !== 1 || record.expiresAt.getTime() <= Date.now() || !record.sub) {
+      throw new BadRequestException(INVALID_LINK_CODE);
+    }
+    const forUser = record.user.toString();
+    if (forUser !== user.id || (record.challenge && !verifies(record.challenge, verifier ?? ''))) {
+      // Someone else's link URL finished in this browser: never link their account here.
+      this.audit.record(
+        'oidc.login_failed',
+        {
+          provider: record.provider,
+          reason: forUser !== user.id ? 'wrong_account' : 'verifier_mismatch',
+        },
+        byAnonymous(forUser, client),
+      );
+      throw new ForbiddenException('This link was started by another account');
+    }
+    const provider = this.client.provider(record.provider);
+    try {
+      const owner = await this.linkable(provider, record.sub, user.id);
+      const existing = await this.identities.findOne({ provider: provider.id, sub: record.sub });
+      if (!existing) {
+        await this.addIdentity(
+          owner.id,
+          provider,
+          { sub: record.sub, email: record.email },
+          'already_linked',
+        );
+        this.audit.record(
+          'identity.linked',
+          { provider: provider.id, by: 'user' },
+          byUser(user, client),
+        );
+      }
+    } catch (error) {
+      if (error instanceof OidcFlowError) {
+        if (error.reason === 'account_disabled')
+          throw new ForbiddenException('This account is disabled');
+        throw new ConflictException(
+          error.reason === 'identity_in_use'
+            ? 'This provider account is linked to another account'
+            : 'Another account of this provider is linked to yours',
+        );
+      }
+      throw error;
+    }
+    const linked = await this.list(user);
+    const identity = linked.find((one) => one.provider === provider.id);
+    if (!identity) throw new ConflictException('The link did not hold');
+    return identity;
   }
 
   /** The unique indexes decide races: provider+sub, and one link per user and provider. */
   private async addIdentity(
     userId: string,
     provider: OidcProviderOptions,
-    claims: ProviderClaims,
+    claims: Pick<ProviderClaims, 'sub' | 'email'>,
     onDuplicate: OidcFailureReason,
   ): Promise<void> {
     try {
@@ -355,6 +433,7 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
     user: AuthUserRecord,
     provider: OidcProviderOptions,
     claims: ProviderClaims,
+    challenge: string | null,
   ): Promise<string> {
     const methods: AuthMethod[] = ['fed'];
     if (this.trustProviderMfa && claims.amr.includes('mfa')) methods.push('mfa');
@@ -365,6 +444,29 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
       provider: provider.id,
       credential: user.credentialVersion,
       methods,
+      challenge,
+      expiresAt: new Date(Date.now() + OIDC_CODE_TTL_SECONDS * 1000),
+    });
+    return code;
+  }
+
+  private async issueLinkCode(
+    user: AuthUserRecord,
+    provider: OidcProviderOptions,
+    claims: ProviderClaims,
+    challenge: string | null,
+  ): Promise<string> {
+    const code = token();
+    await this.codes.create({
+      _id: sha256(code),
+      user: user.id,
+      provider: provider.id,
+      credential: user.credentialVersion,
+      methods: [],
+      purpose: 'link',
+      sub: claims.sub,
+      email: claims.email,
+      challenge,
       expiresAt: new Date(Date.now() + OIDC_CODE_TTL_SECONDS * 1000),
     });
     return code;
@@ -390,15 +492,30 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
    * The front end's one-time code for the usual token pair, or, when the account has a second
    * factor the provider's sign-in does not stand for, the same challenge a password login gets.
    */
-  async exchange(code: string, client: ClientInfo): Promise<TokenResponseDto | MfaChallengeDto> {
+  async exchange(
+    code: string,
+    verifier: string,
+    client: ClientInfo,
+  ): Promise<TokenResponseDto | MfaChallengeDto> {
     const id = sha256(code);
     const record = await this.codes.findById(id);
-    if (!record) throw new UnauthorizedException(INVALID_CODE);
+    if (!record || record.purpose === 'link') throw new UnauthorizedException(INVALID_CODE);
+    // Spent whatever follows: a code tried with a wrong verifier is not tried again.
     const { deletedCount } = await this.codes.deleteOne({ _id: id });
     if (deletedCount !== 1 || record.expiresAt.getTime() <= Date.now()) {
       throw new UnauthorizedException(INVALID_CODE);
     }
     const userId = record.user.toString();
+    // The code works only for the front end that started the flow (login CSRF: an attacker's
+    // code sent to a victim's browser).
+    if (!verifies(record.challenge, verifier)) {
+      this.audit.record(
+        'oidc.login_failed',
+        { provider: record.provider, reason: 'verifier_mismatch' },
+        byAnonymous(userId, client),
+      );
+      throw new UnauthorizedException(INVALID_CODE);
+    }
     const user = await this.users.findById(userId);
     if (!user || user.credentialVersion !== record.credential) {
       throw new UnauthorizedException(INVALID_CODE);

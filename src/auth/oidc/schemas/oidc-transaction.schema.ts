@@ -42,14 +42,19 @@ export class OidcTransaction {
   @Prop({ type: String, default: null })
   browser!: string | null;
 
+  /** base64url(SHA-256) of the front end's verifier: passed on to the one-time code. */
+  @Prop({ type: String, default: null })
+  challenge!: string | null;
+
   @Prop({ required: true, index: true })
   expiresAt!: Date;
 }
 export const OidcTransactionSchema = SchemaFactory.createForClass(OidcTransaction);
 
 /**
- * A finished sign-in waiting for the front end's `POST /auth/oidc/exchange`; `_id` is the SHA-256
- * of the one-time code sent in the redirect's fragment. Claimed by deleting it.
+ * A finished sign-in waiting for the front end's `POST /auth/oidc/exchange`, or a finished link
+ * waiting for `POST /auth/identities/confirm` by the signed-in user it is for; `_id` is the
+ * SHA-256 of the one-time code sent in the redirect's fragment. Claimed by deleting it.
  */
 @Schema({ collection: 'oidc_login_codes', versionKey: false })
 export class OidcLoginCode {
@@ -69,6 +74,20 @@ export class OidcLoginCode {
   /** Methods the session will carry (`fed`, and `mfa` when the provider's is trusted). */
   @Prop({ type: [String], required: true })
   methods!: AuthMethod[];
+
+  /** `link`: the provider account (`sub`, `email`) to link to `user` once they confirm. */
+  @Prop({ type: String, enum: ['login', 'link'], default: 'login' })
+  purpose!: 'login' | 'link';
+
+  @Prop({ type: String, default: null })
+  sub!: string | null;
+
+  @Prop({ type: String, default: null })
+  email!: string | null;
+
+  /** The front end's challenge from `/start`: the exchange must show its verifier. */
+  @Prop({ type: String, default: null })
+  challenge!: string | null;
 
   @Prop({ required: true, index: true })
   expiresAt!: Date;
