@@ -102,6 +102,7 @@ const ROUTES: Record<string, Access> = {
   'GET /api/auth/identities': 'closed',
   'POST /api/auth/identities/:provider': 'closed',
   'DELETE /api/auth/identities/:provider': 'closed',
+  'POST /api/auth/identities/confirm': 'closed',
 };
 
 /** Whether an answer is the key gate's refusal (403 insufficient_scope), not the route's own. */
