@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 
+import { Types } from 'mongoose';
 import type { Response } from 'supertest';
 import request from 'supertest';
 
@@ -14,10 +15,12 @@ import { mailIdle, startSmtpServer, tokenFromLatest } from './support/mail.js';
 import { codeAt, enrolledUser } from './support/mfa.js';
 import type { TestProvider } from './support/oidc-provider.js';
 import { CookieClient, signInAtProvider, startTestProvider } from './support/oidc-provider.js';
+import { registerPasskey } from './support/passkeys.js';
 import { decodePayload } from './support/tokens.js';
 import type { TestUser } from './support/users.js';
 import { STRONG_PASSWORD } from './support/users.js';
 import { pollUntil } from './support/wait.js';
+import { TEST_ORIGIN, TEST_RP_ID } from './support/webauthn.js';
 
 const API = 'http://api.guardhouse.test';
 const CALLBACK = `${API}/api/auth/oidc/testop/callback`;
@@ -65,6 +68,9 @@ describe('sign-in with an OpenID Connect provider', () => {
         ]),
         OIDC_REDIRECT_ALLOWLIST: `${RETURN},${ACCOUNT_PAGE}`,
         OIDC_ALLOW_INSECURE_ISSUERS: 'true',
+        // The software authenticator's origin (test/support/webauthn.ts): passkeys as a way in.
+        WEBAUTHN_RP_ID: TEST_RP_ID,
+        WEBAUTHN_ORIGINS: TEST_ORIGIN,
         LOG_LEVEL: 'warn',
       },
       logDestination: { write: (line: string) => void logs.push(line) },
@@ -694,6 +700,65 @@ describe('sign-in with an OpenID Connect provider', () => {
       const res = await request(server).delete('/api/auth/identities/testop').set(auth).expect(409);
       expect(res.body.message).toMatch(/last way to sign in/);
       expect(await count()).toEqual(before);
+    });
+
+    /** An account made by the provider (no password), signed in, as a TestUser. */
+    const providerAccount = async (): Promise<TestUser> => {
+      const { me, body, auth } = await signedIn((await signIn(newPerson())).code);
+      return {
+        id: me.id as string,
+        email: me.email as string,
+        password: '',
+        token: body.accessToken as string,
+        auth,
+      };
+    };
+    const passkeysOf = (userId: string) =>
+      db()
+        .collection('passkey_credentials')
+        .countDocuments({ owner: new Types.ObjectId(userId) });
+
+    it('counts passkeys as a way to sign in: unlink and passkey removal keep the last one', async () => {
+      // No password, a link and a passkey: either may go, not both.
+      const user = await providerAccount();
+      const passkey = await registerPasskey(t.app, user);
+      await request(server).delete('/api/auth/identities/testop').set(user.auth).expect(204);
+      const before = await count();
+      const res = await request(server)
+        .delete(`/api/auth/passkeys/${passkey.id}`)
+        .set(user.auth)
+        .expect(409);
+      expect(res.body.message).toMatch(/last way to sign in/);
+      expect(await passkeysOf(user.id)).toBe(1);
+      expect(await count()).toEqual(before);
+      // The other order: the passkey goes, the link is then the last way.
+      const other = await providerAccount();
+      const second = await registerPasskey(t.app, other);
+      await request(server).delete(`/api/auth/passkeys/${second.id}`).set(other.auth).expect(204);
+      await request(server).delete('/api/auth/identities/testop').set(other.auth).expect(409);
+      expect(await passkeysOf(other.id)).toBe(0);
+      expect(
+        await db()
+          .collection('identities')
+          .countDocuments({ user: new Types.ObjectId(other.id) }),
+      ).toBe(1);
+    });
+
+    it('never removes both last ways at the same moment (unlink and passkey removal race)', async () => {
+      const user = await providerAccount();
+      const passkey = await registerPasskey(t.app, user);
+      const answers = await Promise.all([
+        request(server).delete('/api/auth/identities/testop').set(user.auth),
+        request(server).delete(`/api/auth/passkeys/${passkey.id}`).set(user.auth),
+      ]);
+      expect(answers.filter((res) => res.status === 204).length).toBeLessThanOrEqual(1);
+      expect(answers.every((res) => [204, 409].includes(res.status))).toBe(true);
+      const left =
+        (await passkeysOf(user.id)) +
+        (await db()
+          .collection('identities')
+          .countDocuments({ user: new Types.ObjectId(user.id) }));
+      expect(left).toBeGreaterThanOrEqual(1);
     });
 
     it("deletes a user's identities with the user", async () => {

@@ -54,8 +54,8 @@ const PURGE_INTERVAL_MS = 15 * 60 * 1000;
 const INVALID_CODE = 'Invalid or expired sign-in code';
 const INVALID_LINK_CODE = 'Invalid or expired link code';
 const LAST_WAY =
-  'This is your last way to sign in: set a password (password reset) or link another ' +
-  'provider first';
+  'This is your last way to sign in: set a password (password reset), add a passkey or link ' +
+  'another provider first';
 
 const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
 const token = (): string => randomBytes(32).toString('base64url');
@@ -114,7 +114,10 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
 
   async onModuleInit(): Promise<void> {
     await Promise.all([this.identities.init(), this.transactions.init(), this.codes.init()]);
-    this.lifecycle.register({ userDeleting: (userId) => this.forget(userId) });
+    this.lifecycle.register({
+      userDeleting: (userId) => this.forget(userId),
+      signInWays: (userId) => this.identities.countDocuments({ user: userId }),
+    });
     this.purgeTimer = setInterval(() => void this.purgeExpired(), PURGE_INTERVAL_MS);
     this.purgeTimer.unref();
   }
@@ -564,18 +567,28 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
       .sort((a, b) => a.provider.localeCompare(b.provider));
   }
 
-  /** 404 when not linked; 409 when it is the account's last way to sign in. */
+  /**
+   * 404 when not linked; 409 when it is the account's last way to sign in (no password, no other
+   * provider, no passkey). Race-safe: removed first, then the ways left counted; restored when
+   * none is (two removals at the same moment cannot both leave the other one).
+   */
   async unlink(user: AuthUser, providerId: string, client: ClientInfo): Promise<void> {
-    const linked = await this.identities.find({ user: user.id }).lean();
-    const identity = linked.find((one) => one.provider === providerId);
+    const identity = await this.identities.findOne({ user: user.id, provider: providerId }).lean();
     if (!identity) throw new NotFoundException('This provider is not linked to your account');
-    const others = linked.length - 1;
-    const hasPassword = (await this.users.getPasswordHash(user.id)) !== null;
-    // One term per way to sign in; whatever else becomes one (passkeys) adds its own.
-    const otherWays = [hasPassword, others > 0];
-    if (!otherWays.some(Boolean)) throw new ConflictException(LAST_WAY);
-    await this.identities.deleteOne({ _id: identity._id });
+    const { deletedCount } = await this.identities.deleteOne({ _id: identity._id });
+    if (deletedCount !== 1)
+      throw new NotFoundException('This provider is not linked to your account');
+    if (!(await this.hasWayToSignIn(user.id))) {
+      await this.identities.create(identity);
+      throw new ConflictException(LAST_WAY);
+    }
     this.audit.record('identity.unlinked', { provider: providerId }, byUser(user, client));
+  }
+
+  /** A password, a linked provider, a passkey (whatever registered with UserLifecycle). */
+  private async hasWayToSignIn(userId: string): Promise<boolean> {
+    if ((await this.users.getPasswordHash(userId)) !== null) return true;
+    return (await this.lifecycle.signInWays(userId)) > 0;
   }
 
   // ---- helpers ----
