@@ -851,6 +851,28 @@ describe('sign-in with an OpenID Connect provider', () => {
       expect(decodePayload(done.body.accessToken as string).amr).toEqual(['fed', 'otp', 'mfa']);
     });
 
+    it('is still asked of a linked account with a passkey (no TOTP), finished with the passkey', async () => {
+      const user = await make.user();
+      await verifyLocally(user.email);
+      const { authenticator } = await registerPasskey(t.app, user);
+      const id = newPerson(true, user.email);
+      const sessions = (await count()).sessions;
+      const res = await exchange((await signIn(id)).code).expect(200);
+      expect(res.body).toEqual({ mfaRequired: true, mfaToken: expect.any(String), expiresIn: 300 });
+      expect((await count()).sessions).toBe(sessions);
+      const options = await request(server)
+        .post('/api/auth/login/mfa/passkey/options')
+        .send({ mfaToken: res.body.mfaToken })
+        .expect(200);
+      const done = await request(server)
+        .post('/api/auth/login/mfa/passkey')
+        .send({ mfaToken: res.body.mfaToken, response: authenticator.assert(options.body) })
+        .expect(200);
+      // The first step was the provider, not a password.
+      expect(decodePayload(done.body.accessToken as string).amr).toEqual(['fed', 'hwk', 'mfa']);
+      expect((await count()).sessions).toBe(sessions + 1);
+    });
+
     it('is not trusted from the provider by default, even when its amr says mfa', async () => {
       const user = await enrolledUser(t.app);
       await verifyLocally(user.email);

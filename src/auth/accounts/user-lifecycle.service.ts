@@ -19,6 +19,11 @@ export interface UserLifecycleListener {
    */
   signInWays?(userId: string): Promise<number>;
   /**
+   * Whether this listener keeps a second factor for the user (a passkey): a sign-in whose first
+   * step is not that factor (a provider) asks for it.
+   */
+  hasSecondFactor?(userId: string): Promise<boolean>;
+  /**
    * How long this listener may keep trusting a user it has cached (on any instance). After a
    * delete, the cascade runs once more when the longest of these has passed.
    */
@@ -43,6 +48,14 @@ export class UserLifecycle implements OnModuleDestroy {
     let ways = 0;
     for (const listener of this.listeners) ways += (await listener.signInWays?.(userId)) ?? 0;
     return ways;
+  }
+
+  /** Whether a listener keeps a second factor for the user (besides TOTP, which MfaService has). */
+  async hasSecondFactor(userId: string): Promise<boolean> {
+    for (const listener of this.listeners) {
+      if (await listener.hasSecondFactor?.(userId)) return true;
+    }
+    return false;
   }
 
   async changed(userId: string): Promise<void> {

@@ -532,7 +532,7 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
       );
       throw new ForbiddenException('This account is disabled');
     }
-    if (!record.methods.includes('mfa') && (await this.mfa.isRequired(userId))) {
+    if (!record.methods.includes('mfa') && (await this.secondFactorRequired(userId))) {
       this.audit.record('mfa.required', {}, byAnonymous(userId, client));
       return this.mfa.challenge(user, user.email, record.methods);
     }
@@ -583,6 +583,15 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
       throw new ConflictException(LAST_WAY);
     }
     this.audit.record('identity.unlinked', { provider: providerId }, byUser(user, client));
+  }
+
+  /**
+   * TOTP (MfaService), or a passkey (a second step MfaService's challenge can finish, so only
+   * while the second factor is on): a provider's sign-in is one factor.
+   */
+  private async secondFactorRequired(userId: string): Promise<boolean> {
+    if (await this.mfa.isRequired(userId)) return true;
+    return this.mfa.enabled && (await this.lifecycle.hasSecondFactor(userId));
   }
 
   /** A password, a linked provider, a passkey (whatever registered with UserLifecycle). */

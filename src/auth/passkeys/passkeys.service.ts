@@ -153,6 +153,8 @@ export class PasskeysService implements OnModuleInit {
     this.lifecycle.register({
       userDeleting: (userId) => this.forget(userId),
       signInWays: (userId) => this.passkeys.countDocuments({ owner: userId }),
+      hasSecondFactor: async (userId) =>
+        this.enabled && (await this.passkeys.exists({ owner: userId })) !== null,
     });
   }
 
@@ -399,7 +401,7 @@ export class PasskeysService implements OnModuleInit {
     await this.used(asserted, ceremony, client);
     const issued = await this.sessions.create(
       user.id,
-      { credential: pending.credential, methods: ['pwd', asserted.key, 'mfa'] },
+      { credential: pending.credential, methods: [...pending.firstFactor, asserted.key, 'mfa'] },
       client,
     );
     const parties = { actor: user.id, subject: user.id, session: issued.sessionId, client };
