@@ -290,6 +290,20 @@ describe('sign-in with an OpenID Connect provider', () => {
       expect((await count()).sessions).toBe(sessions + 1);
     });
 
+    it('two first sign-ins of a new person at the same moment make one account, never a 500', async () => {
+      const id = newPerson();
+      const flows = await Promise.all([start(), start()]);
+      const urls = await Promise.all(flows.map((flow) => atProvider(flow, id)));
+      const before = await count();
+      const answers = await Promise.all(urls.map((url, i) => callback(url, flows[i].cookie)));
+      const results = answers.map((res) => fragment(res.headers.location));
+      expect(results.some((result) => result.code !== undefined)).toBe(true);
+      expect(results.map((result) => result.error)).not.toContain('server_error');
+      const after = await count();
+      expect(after.users).toBe(before.users + 1);
+      expect(after.identities).toBe(before.identities + 1);
+    });
+
     it('answers the one-time code once', async () => {
       const { code } = await signIn(newPerson());
       await exchange(code).expect(200);
@@ -668,6 +682,42 @@ describe('sign-in with an OpenID Connect provider', () => {
       const now = await count();
       await confirm(pending, user).expect(409);
       expect(await count()).toEqual({ ...now, codes: now.codes - 1 });
+    });
+
+    it('keeps a link request usable when the provider cannot be reached (503, then 503 again)', async () => {
+      const user = await make.user();
+      const res = await request(server)
+        .post('/api/auth/identities/down')
+        .set(user.auth)
+        .send({ redirect: ACCOUNT_PAGE })
+        .expect(200);
+      const target = new URL(res.body.url as string);
+      const transactions = await db().collection('oidc_transactions').countDocuments();
+      await request(server)
+        .get(target.pathname + target.search)
+        .expect(503);
+      await request(server)
+        .get(target.pathname + target.search)
+        .expect(503);
+      expect(await db().collection('oidc_transactions').countDocuments()).toBe(transactions);
+    });
+
+    it('answers the identity routes with Cache-Control: no-store', async () => {
+      const user = await make.user();
+      const list = await request(server).get('/api/auth/identities').set(user.auth).expect(200);
+      expect(list.headers['cache-control']).toBe('no-store');
+      const link = await request(server)
+        .post('/api/auth/identities/testop')
+        .set(user.auth)
+        .send({ redirect: ACCOUNT_PAGE })
+        .expect(200);
+      expect(link.headers['cache-control']).toBe('no-store');
+      const confirm = await request(server)
+        .post('/api/auth/identities/confirm')
+        .set(user.auth)
+        .send({ code: 'A'.repeat(43) })
+        .expect(400);
+      expect(confirm.headers['cache-control']).toBe('no-store');
     });
 
     it('refuses a link request used twice, and a return URL not on the allowlist', async () => {

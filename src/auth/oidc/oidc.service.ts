@@ -156,9 +156,21 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
     let purpose: 'login' | 'link' = 'login';
     let user: string | null = null;
     let redirect: string;
+    const flow = this.client.newFlow();
+    const location = await this.client.authorizationUrl(provider, flow).catch((error: unknown) => {
+      if (error instanceof ProviderUnreachableError) {
+        throw new ServiceUnavailableException('The sign-in provider cannot be reached');
+      }
+      throw error;
+    });
+    // A link request is claimed only once the provider is known to answer: an unreachable one
+    // (503) leaves it usable for a retry.
     if (query.link !== undefined) {
       const ticket = await this.claim(sha256(`link:${query.link}`));
       if (!ticket || ticket.kind !== 'start' || ticket.provider !== provider.id) {
+        throw new BadRequestException('Invalid or expired link request');
+      }
+      if (ticket.expiresAt.getTime() <= Date.now()) {
         throw new BadRequestException('Invalid or expired link request');
       }
       purpose = 'link';
@@ -167,13 +179,6 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
     } else {
       redirect = this.allowedRedirect(query.redirect);
     }
-    const flow = this.client.newFlow();
-    const location = await this.client.authorizationUrl(provider, flow).catch((error: unknown) => {
-      if (error instanceof ProviderUnreachableError) {
-        throw new ServiceUnavailableException('The sign-in provider cannot be reached');
-      }
-      throw error;
-    });
     const browser = token();
     await this.transactions.create({
       _id: sha256(flow.state),
@@ -284,6 +289,7 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
     provider: OidcProviderOptions,
     claims: ProviderClaims,
     client: ClientInfo,
+    retried = false,
   ): Promise<Resolved> {
     const identity = await this.identities.findOne({ provider: provider.id, sub: claims.sub });
     if (identity) {
@@ -314,10 +320,15 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
         emailVerified: true,
       })
       .catch((error: unknown) => {
-        // Someone signed up with the address meanwhile.
-        if (error instanceof ConflictException) throw new OidcFlowError('local_account_unverified');
+        if (error instanceof ConflictException) return null;
         throw error;
       });
+    if (!user) {
+      // Someone signed up with the address meanwhile (or this sign-in's twin did): the rules
+      // for an existing account decide, once.
+      if (retried) throw new OidcFlowError('server_error', 'the account appeared and vanished');
+      return this.resolve(provider, claims, client, true);
+    }
     await this.addIdentity(user.id, provider, claims, 'identity_in_use');
     this.audit.record('user.signed_up', { method: 'oidc' }, byUser(user, client));
     this.audit.record(
