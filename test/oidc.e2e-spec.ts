@@ -399,6 +399,29 @@ describe('sign-in with an OpenID Connect provider', () => {
       });
     });
 
+    it("an identity linked from another issuer: the same sub is another person's", async () => {
+      const id = newPerson();
+      const { me } = await signedIn((await signIn(id)).code);
+      const stored = await db()
+        .collection('identities')
+        .findOne({ provider: 'testop', sub: id } as never);
+      expect(stored).toMatchObject({ issuer: op.issuer, sub: id });
+      // The provider's settings once named another issuer whose person had this sub.
+      await db()
+        .collection('identities')
+        .updateOne(
+          { provider: 'testop', sub: id },
+          {
+            $set: { issuer: 'https://other-issuer.example' },
+          },
+        );
+      await refused('identity_in_use', async () => {
+        const flow = await start();
+        return (await callback(await atProvider(flow, id), flow.cookie)).headers.location;
+      });
+      expect(me.id).toEqual(expect.any(String));
+    });
+
     it('a local account that has not verified its email', async () => {
       const local = await make.user();
       await refused('local_account_unverified', async () => {

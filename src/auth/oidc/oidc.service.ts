@@ -259,7 +259,7 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
       if (flow.purpose === 'link') {
         // Nothing is linked yet: the browser that reached here may not be the one of the user the
         // link is for (a link URL opened in someone else's browser). That user confirms it.
-        const owner = await this.linkable(provider, claims.sub, subject);
+        const owner = await this.linkable(provider, claims.sub, subject, claims.issuer);
         const code = await this.issueLinkCode(owner, provider, claims, flow.challenge);
         await this.throttle.succeeded(attempt);
         return { location: `${redirect}#link_code=${code}`, cookie: clear };
@@ -293,6 +293,10 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
   ): Promise<Resolved> {
     const identity = await this.identities.findOne({ provider: provider.id, sub: claims.sub });
     if (identity) {
+      // Another issuer's `sub` is another person, whatever the value: never their account.
+      if (identity.issuer && identity.issuer !== claims.issuer) {
+        throw new OidcFlowError('identity_in_use', 'the identity was linked from another issuer');
+      }
       const user = await this.users.findById(identity.user.toString());
       if (!user || !user.active) throw new OidcFlowError('account_disabled');
       return { user, linked: false };
@@ -347,11 +351,13 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
     provider: OidcProviderOptions,
     sub: string,
     userId: string | null,
+    issuer: string | null,
   ): Promise<AuthUserRecord> {
     const owner = userId ? await this.users.findById(userId) : null;
     if (!owner || !owner.active) throw new OidcFlowError('account_disabled');
     const identity = await this.identities.findOne({ provider: provider.id, sub });
-    if (identity && identity.user.toString() !== owner.id) {
+    const otherIssuer = Boolean(identity?.issuer && issuer && identity.issuer !== issuer);
+    if (identity && (identity.user.toString() !== owner.id || otherIssuer)) {
       throw new OidcFlowError('identity_in_use');
     }
     return owner;
@@ -389,13 +395,13 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
     }
     const provider = this.client.provider(record.provider);
     try {
-      const owner = await this.linkable(provider, record.sub, user.id);
+      const owner = await this.linkable(provider, record.sub, user.id, record.issuer);
       const existing = await this.identities.findOne({ provider: provider.id, sub: record.sub });
       if (!existing) {
         await this.addIdentity(
           owner.id,
           provider,
-          { sub: record.sub, email: record.email },
+          { sub: record.sub, email: record.email, issuer: record.issuer },
           'already_linked',
         );
         this.audit.record(
@@ -426,13 +432,14 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
   private async addIdentity(
     userId: string,
     provider: OidcProviderOptions,
-    claims: Pick<ProviderClaims, 'sub' | 'email'>,
+    claims: Pick<ProviderClaims, 'sub' | 'email'> & { issuer: string | null },
     onDuplicate: OidcFailureReason,
   ): Promise<void> {
     try {
       await this.identities.create({
         provider: provider.id,
         sub: claims.sub,
+        issuer: claims.issuer,
         user: userId,
         email: claims.email,
         linkedAt: new Date(),
@@ -479,6 +486,7 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
       methods: [],
       purpose: 'link',
       sub: claims.sub,
+      issuer: claims.issuer,
       email: claims.email,
       challenge,
       expiresAt: new Date(Date.now() + OIDC_CODE_TTL_SECONDS * 1000),
