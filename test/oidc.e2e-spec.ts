@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 
+import { Types } from 'mongoose';
 import type { Response } from 'supertest';
 import request from 'supertest';
 
@@ -14,10 +15,12 @@ import { mailIdle, startSmtpServer, tokenFromLatest } from './support/mail.js';
 import { codeAt, enrolledUser } from './support/mfa.js';
 import type { TestProvider } from './support/oidc-provider.js';
 import { CookieClient, signInAtProvider, startTestProvider } from './support/oidc-provider.js';
+import { registerPasskey } from './support/passkeys.js';
 import { decodePayload } from './support/tokens.js';
 import type { TestUser } from './support/users.js';
 import { STRONG_PASSWORD } from './support/users.js';
 import { pollUntil } from './support/wait.js';
+import { TEST_ORIGIN, TEST_RP_ID } from './support/webauthn.js';
 
 const API = 'http://api.guardhouse.test';
 const CALLBACK = `${API}/api/auth/oidc/testop/callback`;
@@ -65,6 +68,9 @@ describe('sign-in with an OpenID Connect provider', () => {
         ]),
         OIDC_REDIRECT_ALLOWLIST: `${RETURN},${ACCOUNT_PAGE}`,
         OIDC_ALLOW_INSECURE_ISSUERS: 'true',
+        // The software authenticator's origin (test/support/webauthn.ts): passkeys as a way in.
+        WEBAUTHN_RP_ID: TEST_RP_ID,
+        WEBAUTHN_ORIGINS: TEST_ORIGIN,
         LOG_LEVEL: 'warn',
       },
       logDestination: { write: (line: string) => void logs.push(line) },
@@ -284,6 +290,20 @@ describe('sign-in with an OpenID Connect provider', () => {
       expect((await count()).sessions).toBe(sessions + 1);
     });
 
+    it('two first sign-ins of a new person at the same moment make one account, never a 500', async () => {
+      const id = newPerson();
+      const flows = await Promise.all([start(), start()]);
+      const urls = await Promise.all(flows.map((flow) => atProvider(flow, id)));
+      const before = await count();
+      const answers = await Promise.all(urls.map((url, i) => callback(url, flows[i].cookie)));
+      const results = answers.map((res) => fragment(res.headers.location));
+      expect(results.some((result) => result.code !== undefined)).toBe(true);
+      expect(results.map((result) => result.error)).not.toContain('server_error');
+      const after = await count();
+      expect(after.users).toBe(before.users + 1);
+      expect(after.identities).toBe(before.identities + 1);
+    });
+
     it('answers the one-time code once', async () => {
       const { code } = await signIn(newPerson());
       await exchange(code).expect(200);
@@ -377,6 +397,29 @@ describe('sign-in with an OpenID Connect provider', () => {
         return (await callback(await atProvider(flow, newPerson(false)), flow.cookie)).headers
           .location;
       });
+    });
+
+    it("an identity linked from another issuer: the same sub is another person's", async () => {
+      const id = newPerson();
+      const { me } = await signedIn((await signIn(id)).code);
+      const stored = await db()
+        .collection('identities')
+        .findOne({ provider: 'testop', sub: id } as never);
+      expect(stored).toMatchObject({ issuer: op.issuer, sub: id });
+      // The provider's settings once named another issuer whose person had this sub.
+      await db()
+        .collection('identities')
+        .updateOne(
+          { provider: 'testop', sub: id },
+          {
+            $set: { issuer: 'https://other-issuer.example' },
+          },
+        );
+      await refused('identity_in_use', async () => {
+        const flow = await start();
+        return (await callback(await atProvider(flow, id), flow.cookie)).headers.location;
+      });
+      expect(me.id).toEqual(expect.any(String));
     });
 
     it('a local account that has not verified its email', async () => {
@@ -664,6 +707,42 @@ describe('sign-in with an OpenID Connect provider', () => {
       expect(await count()).toEqual({ ...now, codes: now.codes - 1 });
     });
 
+    it('keeps a link request usable when the provider cannot be reached (503, then 503 again)', async () => {
+      const user = await make.user();
+      const res = await request(server)
+        .post('/api/auth/identities/down')
+        .set(user.auth)
+        .send({ redirect: ACCOUNT_PAGE })
+        .expect(200);
+      const target = new URL(res.body.url as string);
+      const transactions = await db().collection('oidc_transactions').countDocuments();
+      await request(server)
+        .get(target.pathname + target.search)
+        .expect(503);
+      await request(server)
+        .get(target.pathname + target.search)
+        .expect(503);
+      expect(await db().collection('oidc_transactions').countDocuments()).toBe(transactions);
+    });
+
+    it('answers the identity routes with Cache-Control: no-store', async () => {
+      const user = await make.user();
+      const list = await request(server).get('/api/auth/identities').set(user.auth).expect(200);
+      expect(list.headers['cache-control']).toBe('no-store');
+      const link = await request(server)
+        .post('/api/auth/identities/testop')
+        .set(user.auth)
+        .send({ redirect: ACCOUNT_PAGE })
+        .expect(200);
+      expect(link.headers['cache-control']).toBe('no-store');
+      const confirm = await request(server)
+        .post('/api/auth/identities/confirm')
+        .set(user.auth)
+        .send({ code: 'A'.repeat(43) })
+        .expect(400);
+      expect(confirm.headers['cache-control']).toBe('no-store');
+    });
+
     it('refuses a link request used twice, and a return URL not on the allowlist', async () => {
       const user = await make.user();
       const url = await linkUrl(user);
@@ -694,6 +773,65 @@ describe('sign-in with an OpenID Connect provider', () => {
       const res = await request(server).delete('/api/auth/identities/testop').set(auth).expect(409);
       expect(res.body.message).toMatch(/last way to sign in/);
       expect(await count()).toEqual(before);
+    });
+
+    /** An account made by the provider (no password), signed in, as a TestUser. */
+    const providerAccount = async (): Promise<TestUser> => {
+      const { me, body, auth } = await signedIn((await signIn(newPerson())).code);
+      return {
+        id: me.id as string,
+        email: me.email as string,
+        password: '',
+        token: body.accessToken as string,
+        auth,
+      };
+    };
+    const passkeysOf = (userId: string) =>
+      db()
+        .collection('passkey_credentials')
+        .countDocuments({ owner: new Types.ObjectId(userId) });
+
+    it('counts passkeys as a way to sign in: unlink and passkey removal keep the last one', async () => {
+      // No password, a link and a passkey: either may go, not both.
+      const user = await providerAccount();
+      const passkey = await registerPasskey(t.app, user);
+      await request(server).delete('/api/auth/identities/testop').set(user.auth).expect(204);
+      const before = await count();
+      const res = await request(server)
+        .delete(`/api/auth/passkeys/${passkey.id}`)
+        .set(user.auth)
+        .expect(409);
+      expect(res.body.message).toMatch(/last way to sign in/);
+      expect(await passkeysOf(user.id)).toBe(1);
+      expect(await count()).toEqual(before);
+      // The other order: the passkey goes, the link is then the last way.
+      const other = await providerAccount();
+      const second = await registerPasskey(t.app, other);
+      await request(server).delete(`/api/auth/passkeys/${second.id}`).set(other.auth).expect(204);
+      await request(server).delete('/api/auth/identities/testop').set(other.auth).expect(409);
+      expect(await passkeysOf(other.id)).toBe(0);
+      expect(
+        await db()
+          .collection('identities')
+          .countDocuments({ user: new Types.ObjectId(other.id) }),
+      ).toBe(1);
+    });
+
+    it('never removes both last ways at the same moment (unlink and passkey removal race)', async () => {
+      const user = await providerAccount();
+      const passkey = await registerPasskey(t.app, user);
+      const answers = await Promise.all([
+        request(server).delete('/api/auth/identities/testop').set(user.auth),
+        request(server).delete(`/api/auth/passkeys/${passkey.id}`).set(user.auth),
+      ]);
+      expect(answers.filter((res) => res.status === 204).length).toBeLessThanOrEqual(1);
+      expect(answers.every((res) => [204, 409].includes(res.status))).toBe(true);
+      const left =
+        (await passkeysOf(user.id)) +
+        (await db()
+          .collection('identities')
+          .countDocuments({ user: new Types.ObjectId(user.id) }));
+      expect(left).toBeGreaterThanOrEqual(1);
     });
 
     it("deletes a user's identities with the user", async () => {
@@ -784,6 +922,28 @@ describe('sign-in with an OpenID Connect provider', () => {
         .send({ mfaToken: res.body.mfaToken, code: codeAt(user.secret, 1) })
         .expect(200);
       expect(decodePayload(done.body.accessToken as string).amr).toEqual(['fed', 'otp', 'mfa']);
+    });
+
+    it('is still asked of a linked account with a passkey (no TOTP), finished with the passkey', async () => {
+      const user = await make.user();
+      await verifyLocally(user.email);
+      const { authenticator } = await registerPasskey(t.app, user);
+      const id = newPerson(true, user.email);
+      const sessions = (await count()).sessions;
+      const res = await exchange((await signIn(id)).code).expect(200);
+      expect(res.body).toEqual({ mfaRequired: true, mfaToken: expect.any(String), expiresIn: 300 });
+      expect((await count()).sessions).toBe(sessions);
+      const options = await request(server)
+        .post('/api/auth/login/mfa/passkey/options')
+        .send({ mfaToken: res.body.mfaToken })
+        .expect(200);
+      const done = await request(server)
+        .post('/api/auth/login/mfa/passkey')
+        .send({ mfaToken: res.body.mfaToken, response: authenticator.assert(options.body) })
+        .expect(200);
+      // The first step was the provider, not a password.
+      expect(decodePayload(done.body.accessToken as string).amr).toEqual(['fed', 'hwk', 'mfa']);
+      expect((await count()).sessions).toBe(sessions + 1);
     });
 
     it('is not trusted from the provider by default, even when its amr says mfa', async () => {

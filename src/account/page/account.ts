@@ -2,7 +2,9 @@
  * The account page's script (bundled with @simplewebauthn/browser by scripts/account-page.mjs).
  * It is one more client of the API: every action is a request to /api. The tokens live in this
  * module's variables only — never localStorage, sessionStorage or a cookie — so closing or
- * reloading the tab signs out. API text reaches the page through textContent only.
+ * reloading the tab signs out. API text reaches the page through textContent only. The one thing
+ * kept in sessionStorage is a provider sign-in's verifier, across the redirect to the provider and
+ * back, removed before the exchange (it is no token: it binds the one-time code to this tab).
  */
 import type {
   AuthenticationResponseJSON,
@@ -281,6 +283,7 @@ async function signedIn(pair: TokenPair): Promise<void> {
   show('signed-out', false);
   show('signed-in', true);
   await loadAccount();
+  await confirmPendingLink();
   say('Signed in.');
 }
 
@@ -360,6 +363,92 @@ async function loginWithPasskey(): Promise<void> {
   await signedIn(
     await call<TokenPair>('POST', '/api/auth/passkeys/login', { response }, { auth: false }),
   );
+}
+
+// ---- sign-in with an OpenID Connect provider (docs/oidc.md) ----
+interface Provider {
+  id: string;
+  name: string;
+  startUrl: string;
+}
+
+const VERIFIER_KEY = 'guardhouse.oidc.verifier';
+
+function base64url(bytes: Uint8Array): string {
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** One button per provider; none (and the row hidden) when the API has none. */
+async function loadProviders(): Promise<void> {
+  const providers = await call<Provider[]>('GET', '/api/auth/providers', undefined, {
+    auth: false,
+  });
+  byId('providers').replaceChildren(
+    ...providers.map((provider) =>
+      button(`Sign in with ${provider.name}`, () => startProviderSignIn(provider)),
+    ),
+  );
+  show('providers', providers.length > 0);
+}
+
+/** A verifier for this tab (kept for the redirect only), its challenge to the start URL. */
+async function startProviderSignIn(provider: Provider): Promise<void> {
+  const verifier = base64url(crypto.getRandomValues(new Uint8Array(32)));
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier));
+  sessionStorage.setItem(VERIFIER_KEY, verifier);
+  const url = new URL(provider.startUrl, location.href);
+  url.searchParams.set('redirect', `${location.origin}${location.pathname}`);
+  url.searchParams.set('challenge', base64url(new Uint8Array(digest)));
+  location.assign(url.href);
+}
+
+/** Back from a provider: `#code`, `#error` or `#link_code` in the fragment, cleared at once. */
+async function finishProviderSignIn(): Promise<void> {
+  if (location.hash.length < 2) return;
+  const params = new URLSearchParams(location.hash.slice(1));
+  history.replaceState(null, '', `${location.pathname}${location.search}`);
+  const verifier = sessionStorage.getItem(VERIFIER_KEY);
+  sessionStorage.removeItem(VERIFIER_KEY);
+  const error = params.get('error');
+  if (error) throw new Error(`The sign-in with the provider did not succeed (${error}).`);
+  const linkCode = params.get('link_code');
+  if (linkCode) {
+    pendingLink = { code: linkCode, verifier };
+    say('Sign in to finish linking the provider account.');
+    return;
+  }
+  const code = params.get('code');
+  if (!code) return;
+  if (!verifier) throw new Error('This sign-in was not started in this tab: start it again.');
+  const answer = await call<TokenPair | MfaChallenge>(
+    'POST',
+    '/api/auth/oidc/exchange',
+    { code, verifier },
+    { auth: false },
+  );
+  if ('mfaRequired' in answer) {
+    mfaToken = answer.mfaToken;
+    show('mfa-form', true);
+    input('mfa-code').focus();
+    say('Signed in with the provider: now the second factor.');
+    return;
+  }
+  await signedIn(answer);
+}
+
+/** A link the browser came back with while signed out: confirmed once signed in. */
+let pendingLink: { code: string; verifier: string | null } | null = null;
+
+async function confirmPendingLink(): Promise<void> {
+  const link = pendingLink;
+  pendingLink = null;
+  if (!link) return;
+  await call('POST', '/api/auth/identities/confirm', {
+    code: link.code,
+    ...(link.verifier ? { verifier: link.verifier } : {}),
+  });
 }
 
 async function signup(): Promise<void> {
@@ -605,6 +694,8 @@ function start(): void {
   byId('passkey-login').addEventListener('click', () => void run(loginWithPasskey));
   byId('mfa-passkey').addEventListener('click', () => void run(finishMfaWithPasskey));
   byId('logout').addEventListener('click', () => void run(logout));
+  void run(loadProviders);
+  void run(finishProviderSignIn);
   document.body.dataset.ready = 'true';
 }
 

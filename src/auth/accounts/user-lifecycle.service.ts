@@ -14,6 +14,16 @@ export interface UserLifecycleListener {
   /** Hard delete, before the user document goes: remove everything the user owns. */
   userDeleting?(userId: string): Promise<void> | void;
   /**
+   * How many ways to sign in this listener keeps for the user besides a password (linked
+   * providers, passkeys): the "last way to sign in" rule counts them all.
+   */
+  signInWays?(userId: string): Promise<number>;
+  /**
+   * Whether this listener keeps a second factor for the user (a passkey): a sign-in whose first
+   * step is not that factor (a provider) asks for it.
+   */
+  hasSecondFactor?(userId: string): Promise<boolean>;
+  /**
    * How long this listener may keep trusting a user it has cached (on any instance). After a
    * delete, the cascade runs once more when the longest of these has passed.
    */
@@ -31,6 +41,21 @@ export class UserLifecycle implements OnModuleDestroy {
 
   register(listener: UserLifecycleListener): void {
     this.listeners.push(listener);
+  }
+
+  /** The ways to sign in besides a password that the listeners keep for the user. */
+  async signInWays(userId: string): Promise<number> {
+    let ways = 0;
+    for (const listener of this.listeners) ways += (await listener.signInWays?.(userId)) ?? 0;
+    return ways;
+  }
+
+  /** Whether a listener keeps a second factor for the user (besides TOTP, which MfaService has). */
+  async hasSecondFactor(userId: string): Promise<boolean> {
+    for (const listener of this.listeners) {
+      if (await listener.hasSecondFactor?.(userId)) return true;
+    }
+    return false;
   }
 
   async changed(userId: string): Promise<void> {

@@ -95,6 +95,8 @@ export interface PendingMfaLogin {
   /** The email the password was checked for (failures count against it). */
   email: string;
   credential: string | null;
+  /** How the first step authenticated: `pwd`, or `fed` after an OpenID Connect sign-in. */
+  firstFactor: AuthMethod[];
   expiresAt: Date;
 }
 
@@ -398,6 +400,7 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
       userId: challenge.user.toString(),
       email: challenge.email,
       credential: challenge.credential ?? null,
+      firstFactor: challenge.firstFactor?.length ? challenge.firstFactor : ['pwd'],
       expiresAt: challenge.expiresAt,
     };
   }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -26,6 +26,7 @@ export class IdentitiesController {
 
   @Get()
   @Auth()
+  @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Your linked provider accounts' })
   @ApiOkResponse({ type: [IdentityDto] })
   list(@CurrentUser() user: AuthUser): Promise<IdentityDto[]> {
@@ -34,6 +35,7 @@ export class IdentitiesController {
 
   @Post('confirm')
   @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
   @Auth()
   @ApiOperation({
     summary: "Finish a link: the `#link_code=` the browser came back with, by the link's user",
@@ -60,6 +62,7 @@ export class IdentitiesController {
 
   @Post(':provider')
   @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
   @RecentAuth()
   @Auth()
   @ApiOperation({

@@ -22,6 +22,8 @@ export class OidcFlowError extends Error {
 
 /** What the provider said about the person, from a validated ID token (and userinfo). */
 export interface ProviderClaims {
+  /** The ID token's `iss` (validated against the provider's discovery): with `sub`, the person. */
+  issuer: string;
   sub: string;
   email: string | null;
   emailVerified: boolean;
@@ -164,6 +166,7 @@ export class OidcClient {
       ? idToken.amr.filter((value): value is string => typeof value === 'string')
       : [];
     return {
+      issuer: idToken.iss,
       sub: idToken.sub,
       email,
       emailVerified: email !== null && verified,

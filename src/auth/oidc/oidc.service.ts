@@ -54,8 +54,8 @@ const PURGE_INTERVAL_MS = 15 * 60 * 1000;
 const INVALID_CODE = 'Invalid or expired sign-in code';
 const INVALID_LINK_CODE = 'Invalid or expired link code';
 const LAST_WAY =
-  'This is your last way to sign in: set a password (password reset) or link another ' +
-  'provider first';
+  'This is your last way to sign in: set a password (password reset), add a passkey or link ' +
+  'another provider first';
 
 const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
 const token = (): string => randomBytes(32).toString('base64url');
@@ -114,7 +114,10 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
 
   async onModuleInit(): Promise<void> {
     await Promise.all([this.identities.init(), this.transactions.init(), this.codes.init()]);
-    this.lifecycle.register({ userDeleting: (userId) => this.forget(userId) });
+    this.lifecycle.register({
+      userDeleting: (userId) => this.forget(userId),
+      signInWays: (userId) => this.identities.countDocuments({ user: userId }),
+    });
     this.purgeTimer = setInterval(() => void this.purgeExpired(), PURGE_INTERVAL_MS);
     this.purgeTimer.unref();
   }
@@ -153,9 +156,21 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
     let purpose: 'login' | 'link' = 'login';
     let user: string | null = null;
     let redirect: string;
+    const flow = this.client.newFlow();
+    const location = await this.client.authorizationUrl(provider, flow).catch((error: unknown) => {
+      if (error instanceof ProviderUnreachableError) {
+        throw new ServiceUnavailableException('The sign-in provider cannot be reached');
+      }
+      throw error;
+    });
+    // A link request is claimed only once the provider is known to answer: an unreachable one
+    // (503) leaves it usable for a retry.
     if (query.link !== undefined) {
       const ticket = await this.claim(sha256(`link:${query.link}`));
       if (!ticket || ticket.kind !== 'start' || ticket.provider !== provider.id) {
+        throw new BadRequestException('Invalid or expired link request');
+      }
+      if (ticket.expiresAt.getTime() <= Date.now()) {
         throw new BadRequestException('Invalid or expired link request');
       }
       purpose = 'link';
@@ -164,13 +179,6 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
     } else {
       redirect = this.allowedRedirect(query.redirect);
     }
-    const flow = this.client.newFlow();
-    const location = await this.client.authorizationUrl(provider, flow).catch((error: unknown) => {
-      if (error instanceof ProviderUnreachableError) {
-        throw new ServiceUnavailableException('The sign-in provider cannot be reached');
-      }
-      throw error;
-    });
     const browser = token();
     await this.transactions.create({
       _id: sha256(flow.state),
@@ -251,7 +259,7 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
       if (flow.purpose === 'link') {
         // Nothing is linked yet: the browser that reached here may not be the one of the user the
         // link is for (a link URL opened in someone else's browser). That user confirms it.
-        const owner = await this.linkable(provider, claims.sub, subject);
+        const owner = await this.linkable(provider, claims.sub, subject, claims.issuer);
         const code = await this.issueLinkCode(owner, provider, claims, flow.challenge);
         await this.throttle.succeeded(attempt);
         return { location: `${redirect}#link_code=${code}`, cookie: clear };
@@ -281,9 +289,14 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
     provider: OidcProviderOptions,
     claims: ProviderClaims,
     client: ClientInfo,
+    retried = false,
   ): Promise<Resolved> {
     const identity = await this.identities.findOne({ provider: provider.id, sub: claims.sub });
     if (identity) {
+      // Another issuer's `sub` is another person, whatever the value: never their account.
+      if (identity.issuer && identity.issuer !== claims.issuer) {
+        throw new OidcFlowError('identity_in_use', 'the identity was linked from another issuer');
+      }
       const user = await this.users.findById(identity.user.toString());
       if (!user || !user.active) throw new OidcFlowError('account_disabled');
       return { user, linked: false };
@@ -311,10 +324,15 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
         emailVerified: true,
       })
       .catch((error: unknown) => {
-        // Someone signed up with the address meanwhile.
-        if (error instanceof ConflictException) throw new OidcFlowError('local_account_unverified');
+        if (error instanceof ConflictException) return null;
         throw error;
       });
+    if (!user) {
+      // Someone signed up with the address meanwhile (or this sign-in's twin did): the rules
+      // for an existing account decide, once.
+      if (retried) throw new OidcFlowError('server_error', 'the account appeared and vanished');
+      return this.resolve(provider, claims, client, true);
+    }
     await this.addIdentity(user.id, provider, claims, 'identity_in_use');
     this.audit.record('user.signed_up', { method: 'oidc' }, byUser(user, client));
     this.audit.record(
@@ -333,11 +351,13 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
     provider: OidcProviderOptions,
     sub: string,
     userId: string | null,
+    issuer: string | null,
   ): Promise<AuthUserRecord> {
     const owner = userId ? await this.users.findById(userId) : null;
     if (!owner || !owner.active) throw new OidcFlowError('account_disabled');
     const identity = await this.identities.findOne({ provider: provider.id, sub });
-    if (identity && identity.user.toString() !== owner.id) {
+    const otherIssuer = Boolean(identity?.issuer && issuer && identity.issuer !== issuer);
+    if (identity && (identity.user.toString() !== owner.id || otherIssuer)) {
       throw new OidcFlowError('identity_in_use');
     }
     return owner;
@@ -375,13 +395,13 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
     }
     const provider = this.client.provider(record.provider);
     try {
-      const owner = await this.linkable(provider, record.sub, user.id);
+      const owner = await this.linkable(provider, record.sub, user.id, record.issuer);
       const existing = await this.identities.findOne({ provider: provider.id, sub: record.sub });
       if (!existing) {
         await this.addIdentity(
           owner.id,
           provider,
-          { sub: record.sub, email: record.email },
+          { sub: record.sub, email: record.email, issuer: record.issuer },
           'already_linked',
         );
         this.audit.record(
@@ -412,13 +432,14 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
   private async addIdentity(
     userId: string,
     provider: OidcProviderOptions,
-    claims: Pick<ProviderClaims, 'sub' | 'email'>,
+    claims: Pick<ProviderClaims, 'sub' | 'email'> & { issuer: string | null },
     onDuplicate: OidcFailureReason,
   ): Promise<void> {
     try {
       await this.identities.create({
         provider: provider.id,
         sub: claims.sub,
+        issuer: claims.issuer,
         user: userId,
         email: claims.email,
         linkedAt: new Date(),
@@ -465,6 +486,7 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
       methods: [],
       purpose: 'link',
       sub: claims.sub,
+      issuer: claims.issuer,
       email: claims.email,
       challenge,
       expiresAt: new Date(Date.now() + OIDC_CODE_TTL_SECONDS * 1000),
@@ -529,7 +551,7 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
       );
       throw new ForbiddenException('This account is disabled');
     }
-    if (!record.methods.includes('mfa') && (await this.mfa.isRequired(userId))) {
+    if (!record.methods.includes('mfa') && (await this.secondFactorRequired(userId))) {
       this.audit.record('mfa.required', {}, byAnonymous(userId, client));
       return this.mfa.challenge(user, user.email, record.methods);
     }
@@ -564,18 +586,37 @@ export class OidcService implements OnModuleInit, OnModuleDestroy {
       .sort((a, b) => a.provider.localeCompare(b.provider));
   }
 
-  /** 404 when not linked; 409 when it is the account's last way to sign in. */
+  /**
+   * 404 when not linked; 409 when it is the account's last way to sign in (no password, no other
+   * provider, no passkey). Race-safe: removed first, then the ways left counted; restored when
+   * none is (two removals at the same moment cannot both leave the other one).
+   */
   async unlink(user: AuthUser, providerId: string, client: ClientInfo): Promise<void> {
-    const linked = await this.identities.find({ user: user.id }).lean();
-    const identity = linked.find((one) => one.provider === providerId);
+    const identity = await this.identities.findOne({ user: user.id, provider: providerId }).lean();
     if (!identity) throw new NotFoundException('This provider is not linked to your account');
-    const others = linked.length - 1;
-    const hasPassword = (await this.users.getPasswordHash(user.id)) !== null;
-    // One term per way to sign in; whatever else becomes one (passkeys) adds its own.
-    const otherWays = [hasPassword, others > 0];
-    if (!otherWays.some(Boolean)) throw new ConflictException(LAST_WAY);
-    await this.identities.deleteOne({ _id: identity._id });
+    const { deletedCount } = await this.identities.deleteOne({ _id: identity._id });
+    if (deletedCount !== 1)
+      throw new NotFoundException('This provider is not linked to your account');
+    if (!(await this.hasWayToSignIn(user.id))) {
+      await this.identities.create(identity);
+      throw new ConflictException(LAST_WAY);
+    }
     this.audit.record('identity.unlinked', { provider: providerId }, byUser(user, client));
+  }
+
+  /**
+   * TOTP (MfaService), or a passkey (a second step MfaService's challenge can finish, so only
+   * while the second factor is on): a provider's sign-in is one factor.
+   */
+  private async secondFactorRequired(userId: string): Promise<boolean> {
+    if (await this.mfa.isRequired(userId)) return true;
+    return this.mfa.enabled && (await this.lifecycle.hasSecondFactor(userId));
+  }
+
+  /** A password, a linked provider, a passkey (whatever registered with UserLifecycle). */
+  private async hasWayToSignIn(userId: string): Promise<boolean> {
+    if ((await this.users.getPasswordHash(userId)) !== null) return true;
+    return (await this.lifecycle.signInWays(userId)) > 0;
   }
 
   // ---- helpers ----

@@ -137,6 +137,9 @@ export class PasskeysController {
   @ApiNoContentResponse({ description: 'Removed; it no longer logs in' })
   @ApiBadRequestResponse({ description: 'Malformed id' })
   @ApiNotFoundResponse({ description: 'No such passkey of yours' })
+  @ApiConflictResponse({
+    description: 'Your last way to sign in (no password, no other passkey, no linked provider)',
+  })
   remove(
     @CurrentUser() user: AuthUser,
     @Param('id', ParseObjectIdPipe) id: string,

@@ -157,7 +157,12 @@ export class PasskeysService implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     await this.passkeys.init();
-    this.lifecycle.register({ userDeleting: (userId) => this.forget(userId) });
+    this.lifecycle.register({
+      userDeleting: (userId) => this.forget(userId),
+      signInWays: (userId) => this.passkeys.countDocuments({ owner: userId }),
+      hasSecondFactor: async (userId) =>
+        this.enabled && (await this.passkeys.exists({ owner: userId })) !== null,
+    });
   }
 
   // ---- registration ----
@@ -265,9 +270,23 @@ export class PasskeysService implements OnModuleInit {
     return toPasskeyDto(passkey);
   }
 
+  /**
+   * 409 when it is the account's last way to sign in (no password, no other passkey, no linked
+   * provider). Removed first, then the ways left counted, restored when none is: two removals at
+   * the same moment cannot both leave the other one.
+   */
   async remove(user: AuthUser, id: string, client: ClientInfo): Promise<void> {
     const passkey = await this.own(user, id);
-    await this.passkeys.deleteOne({ _id: passkey._id, owner: user.id });
+    const { deletedCount } = await this.passkeys.deleteOne({ _id: passkey._id, owner: user.id });
+    if (deletedCount !== 1) throw new NotFoundException('No such passkey');
+    const hasPassword = (await this.users.getPasswordHash(user.id)) !== null;
+    if (!hasPassword && (await this.lifecycle.signInWays(user.id)) === 0) {
+      await this.passkeys.create(passkey.toObject());
+      throw new ConflictException(
+        'This is your last way to sign in: set a password (password reset), add another ' +
+          'passkey or link a provider first',
+      );
+    }
     this.audit.record('passkey.removed', { credential: passkey.id }, byUser(user, client));
   }
 
@@ -390,7 +409,7 @@ export class PasskeysService implements OnModuleInit {
     await this.used(asserted, ceremony, client);
     const issued = await this.sessions.create(
       user.id,
-      { credential: pending.credential, methods: ['pwd', asserted.key, 'mfa'] },
+      { credential: pending.credential, methods: [...pending.firstFactor, asserted.key, 'mfa'] },
       client,
     );
     const parties = { actor: user.id, subject: user.id, session: issued.sessionId, client };

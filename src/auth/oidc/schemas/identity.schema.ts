@@ -15,6 +15,14 @@ export class Identity {
   @Prop({ required: true })
   sub!: string;
 
+  /**
+   * The issuer that vouched for `sub` (a `sub` is unique per issuer only): a sign-in whose ID
+   * token names another issuer (the provider's settings changed) is not this identity. Null for
+   * identities linked before it was stored.
+   */
+  @Prop({ type: String, default: null })
+  issuer!: string | null;
+
   @Prop({ type: MongooseSchema.Types.ObjectId, required: true })
   user!: Types.ObjectId;
 

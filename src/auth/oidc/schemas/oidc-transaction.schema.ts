@@ -83,6 +83,9 @@ export class OidcLoginCode {
   sub!: string | null;
 
   @Prop({ type: String, default: null })
+  issuer!: string | null;
+
+  @Prop({ type: String, default: null })
   email!: string | null;
 
   /** The front end's challenge from `/start`: the exchange must show its verifier. */
