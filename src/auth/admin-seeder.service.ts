@@ -46,8 +46,9 @@ export class AdminSeeder implements OnApplicationBootstrap {
     if (problems.length > 0) throw new Error(`Configured admin refused: ${problems.join('; ')}`);
     const normalized = email.trim().toLowerCase();
     const outcome = await this.users.ensureAdmin(normalized, name ?? 'Administrator', {
-      hash: () => this.passwords.hash(password),
-      verify: (hash) => this.passwords.verify(password, hash),
+      // Start-up work: waits its turn in the hashing queue rather than being refused by it.
+      hash: () => this.passwords.atStartup.hash(password),
+      verify: (hash) => this.passwords.atStartup.verify(password, hash),
     });
     const warning = WARNINGS[outcome];
     if (warning) this.logger.warn(`Configured admin ${normalized}: ${warning}`);

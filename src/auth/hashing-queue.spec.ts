@@ -140,6 +140,21 @@ describe('HashingQueue', () => {
     await running;
   });
 
+  it('runs start-up work in turn however long the queue, never refusing it', async () => {
+    jest.useFakeTimers();
+    const queue = new HashingQueue({ concurrency: 1, timeoutMs: 100, initialJobMs: 1_000 });
+    const [busy, startup] = [manualJob(), manualJob()];
+    const first = queue.run(busy.run);
+    const second = queue.runInTurn(startup.run);
+    expect(() => queue.assertRoom()).toThrow(HashingQueueFullException);
+    jest.advanceTimersByTime(10_000);
+    busy.job.finish();
+    await settle();
+    expect(startup.job.started).toBe(true);
+    startup.job.finish();
+    await expect(Promise.all([first, second])).resolves.toEqual(['done', 'done']);
+  });
+
   it('refuses a concurrency below one', () => {
     expect(() => new HashingQueue({ concurrency: 0, timeoutMs: 1, initialJobMs: 1 })).toThrow();
   });

@@ -27,7 +27,8 @@ export interface HashingQueueOptions {
 
 interface Waiter {
   start(): void;
-  timer: NodeJS.Timeout;
+  /** Refuses the waiter when the timeout passes first (none for a job run in turn). */
+  timer?: NodeJS.Timeout;
 }
 
 /**
@@ -105,6 +106,14 @@ export class HashingQueue {
     return this.enqueue(job);
   }
 
+  /**
+   * Runs a job in turn however long it waits: start-up work no client is waiting for (the
+   * configured admin's password), which a busy queue must not refuse.
+   */
+  runInTurn<T>(job: () => Promise<T>): Promise<T> {
+    return this.enqueue(job, performance.now(), false);
+  }
+
   get stats(): { running: number; waiting: number; reserved: number; averageJobMs: number } {
     return {
       running: this.running,
@@ -115,10 +124,14 @@ export class HashingQueue {
   }
 
   /** `since`: when the caller took its place (a reservation's wait counts from then). */
-  private async enqueue<T>(job: () => Promise<T>, since = performance.now()): Promise<T> {
+  private async enqueue<T>(
+    job: () => Promise<T>,
+    since = performance.now(),
+    bounded = true,
+  ): Promise<T> {
     // A finished job hands its slot straight to the first waiter (`running` stays counted), so
     // a job arriving between the hand-over and the waiter's start cannot take the slot first.
-    if (this.running >= this.options.concurrency) await this.wait(since);
+    if (this.running >= this.options.concurrency) await this.wait(since, bounded);
     else this.running++;
     const started = performance.now();
     try {
@@ -132,23 +145,25 @@ export class HashingQueue {
     }
   }
 
-  private wait(since: number): Promise<void> {
+  private wait(since: number, bounded: boolean): Promise<void> {
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         start: () => {
           clearTimeout(waiter.timer);
           resolve();
         },
-        timer: setTimeout(
+      };
+      if (bounded) {
+        waiter.timer = setTimeout(
           () => {
             const index = this.waiting.indexOf(waiter);
             if (index !== -1) this.waiting.splice(index, 1);
             reject(this.refuse(this.options.timeoutMs, true));
           },
           Math.max(0, since + this.options.timeoutMs - performance.now()),
-        ),
-      };
-      waiter.timer.unref();
+        );
+        waiter.timer.unref();
+      }
       this.waiting.push(waiter);
     });
   }

@@ -125,6 +125,17 @@ export class PasswordService {
     return this.queue.run(() => bcrypt.hash(bcryptInput(password), this.rounds));
   }
 
+  /**
+   * Hash and check for start-up work (the configured admin): they wait their turn in the queue
+   * however long it is, instead of being refused like a client's request.
+   */
+  readonly atStartup = {
+    hash: (password: string): Promise<string> =>
+      this.queue.runInTurn(() => bcrypt.hash(bcryptInput(password), this.rounds)),
+    verify: (password: string, hash: string): Promise<boolean> =>
+      this.queue.runInTurn(() => bcrypt.compare(bcryptInput(password), hash)),
+  };
+
   /** `hash` undefined means "no such user": compare against the dummy and fail. */
   verify(password: string, hash: string | undefined): Promise<boolean> {
     return this.compare(password, hash, this.queue);
