@@ -62,6 +62,8 @@ describe('findSecrets', () => {
       },
     };
     expect(findSecrets(event, passwords)).toEqual([]);
+    // A session id whose end reads like a recovery code (seen in a run) is still an id.
+    expect(findSecrets({ ...event, session: 'Ff34kZCasX_Et6bx-YDccw' }, passwords)).toEqual([]);
   });
 
   it('reads the password literals of the test sources', () => {

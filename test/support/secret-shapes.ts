@@ -19,9 +19,10 @@ const SHAPES: [RegExp, string][] = [
   [/\$2[abxy]?\$\d{2}\$/, 'a bcrypt hash'],
   [/[0-9a-fA-F]{32,}/, 'a hex digest or key'],
   [/^\d{6}$/, 'a six-digit code'],
-  // The recovery-code alphabet (no i, l, o, u): two groups of five, not inside a longer word.
+  // The recovery-code alphabet (no i, l, o, u): two groups of five, not inside a longer word
+  // (base64url ids count as words: `…X_Et6bx-YDccw`, the end of a session id, is none).
   [
-    /(?:^|[^a-z0-9-])[a-hjkmnp-tv-z0-9]{5}-[a-hjkmnp-tv-z0-9]{5}(?:$|[^a-z0-9-])/i,
+    /(?:^|[^a-z0-9_-])[a-hjkmnp-tv-z0-9]{5}-[a-hjkmnp-tv-z0-9]{5}(?:$|[^a-z0-9_-])/i,
     'a recovery code',
   ],
 ];
