@@ -24,7 +24,9 @@ if [ -n "${TEST_NODE:-}" ]; then
 fi
 echo "Running jest on Node $("$node_bin" --version)" >&2
 status=0
-"$node_bin" --experimental-vm-modules node_modules/jest/bin/jest.js --runInBand \
+# --forceExit: a test that fails before it can close its app (a beforeAll that throws) must not
+# keep CI waiting on the handles it leaves open; the failure is reported all the same.
+"$node_bin" --experimental-vm-modules node_modules/jest/bin/jest.js --runInBand --forceExit \
   --json --outputFile="$report" "$@" || status=$?
 node scripts/test-summary.mjs "$report"
 exit $status
