@@ -17,6 +17,7 @@ import { Model, trusted } from 'mongoose';
 import { Secret, TOTP } from 'otpauth';
 import QRCode from 'qrcode';
 
+import { checkAccountPassword } from '../account-password.js';
 import { UserLifecycle } from '../accounts/user-lifecycle.service.js';
 import type { AuthUserRecord } from '../accounts/users.service.js';
 import { UsersService } from '../accounts/users.service.js';
@@ -559,16 +560,14 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
     ip: string,
     reset = true,
   ): Promise<void> {
-    this.passwords.assertHashingCapacity();
-    const attempt = await this.throttle.recordAttempt(user.email, ip);
-    const hash = await this.users.getPasswordHash(user.id);
-    const valid = await this.throttle.settledBy(
-      attempt,
-      async () => hash !== null && (await this.passwords.verify(password, hash)),
+    const attempt = await checkAccountPassword(
+      { passwords: this.passwords, throttle: this.throttle, users: this.users },
+      user,
+      password,
+      ip,
     );
-    if (!valid || !reset) await this.throttle.failed(attempt);
-    if (!valid) throw new BadRequestException('password is incorrect');
     if (reset) await this.throttle.reset(user.email, ip);
+    else await this.throttle.failed(attempt);
   }
 
   private async issueRecoveryCodes(

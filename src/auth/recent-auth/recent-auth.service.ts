@@ -1,5 +1,6 @@
 import { BadRequestException, Injectable, UnauthorizedException } from '@nestjs/common';
 
+import { checkAccountPassword } from '../account-password.js';
 import { UsersService } from '../accounts/users.service.js';
 import { AuditRecorder, byUser } from '../audit/audit-recorder.service.js';
 import { AuthService } from '../auth.service.js';
@@ -59,17 +60,12 @@ export class RecentAuthService {
   }
 
   private async checkPassword(user: AuthUser, password: string, ip: string): Promise<void> {
-    this.passwords.assertHashingCapacity();
-    const attempt = await this.throttle.recordAttempt(user.email, ip);
-    const hash = await this.users.getPasswordHash(user.id);
-    const valid = await this.throttle.settledBy(
-      attempt,
-      async () => hash !== null && (await this.passwords.verify(password, hash)),
+    const attempt = await checkAccountPassword(
+      { passwords: this.passwords, throttle: this.throttle, users: this.users },
+      user,
+      password,
+      ip,
     );
-    if (!valid) {
-      await this.throttle.failed(attempt);
-      throw new BadRequestException('password is incorrect');
-    }
     await this.throttle.succeeded(attempt);
   }
 }
