@@ -15,7 +15,9 @@
 //   BENCH_CONNECTIONS  concurrent connections of the route table (default 32)
 //   BENCH_LOGIN_CLIENTS  the login rows' concurrent clients (default 8,32,64; the growth table
 //                      uses 1 and 32); login rows count 200 answers only (req/s, p50, p99) and
-//                      show the 503s of the password hashing queue apart
+//                      show the 503s of the password hashing queue apart. Their clients honour
+//                      Retry-After (politeLogins); one more row at the largest count has
+//                      autocannon's clients, which send again the moment a 503 arrives
 //   BENCH_LOGIN_CONNECTIONS  compares in flight for the bcrypt ceiling (default 8)
 //   BCRYPT_ROUNDS      bcrypt cost of the accounts and of the ceiling (default 12, as the API)
 //   BENCH_ROWS         only the API rows whose name matches this regular expression
@@ -33,8 +35,10 @@ import {
   rmSync,
   statSync,
 } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 import autocannon from 'autocannon';
@@ -92,7 +96,9 @@ async function main() {
       ` (login: ${LOGIN_DURATION} s` +
       (growth
         ? ')'
-        : ` with ${LOGIN_CLIENTS.join(', ')} clients; ${LOGIN_CONNECTIONS} compares in flight for its ceiling)`),
+        : ` with ${LOGIN_CLIENTS.join(', ')} clients honouring Retry-After, then ` +
+          `${Math.max(...LOGIN_CLIENTS)} retrying at once; ${LOGIN_CONNECTIONS} compares in ` +
+          'flight for its ceiling)'),
   );
   console.log('');
 
@@ -255,8 +261,15 @@ async function routeTable(db, hash, owner, api, bare, floors, floorBearer, jwtSe
       clients,
       ceiling: compares,
       target: LOGIN_TARGETS[clients] ?? '',
-      request: loginRequest(accounts),
+      polite: accounts,
     })),
+    {
+      name: `POST /api/auth/login, ${Math.max(...LOGIN_CLIENTS)} clients retrying at once`,
+      clients: Math.max(...LOGIN_CLIENTS),
+      ceiling: compares,
+      target: '',
+      request: loginRequest(accounts),
+    },
   ];
   const measured = rows.filter((row) => !rowFilter || rowFilter.test(row.name));
   for (const row of measured) {
@@ -264,7 +277,12 @@ async function routeTable(db, hash, owner, api, bare, floors, floorBearer, jwtSe
     const login = row.ceiling === compares;
     const before = { api: cpuMs(pids.api), main: cpuMs(pids.api, pids.api), db: cpuMs(pids.db) };
     const threadsBefore = threadCpu(pids.api);
-    Object.assign(row, await load(api, row.request, row.clients ?? connections, login));
+    Object.assign(
+      row,
+      row.polite
+        ? await politeLogins(api, row.polite, row.clients)
+        : await load(api, row.request, row.clients ?? connections, login),
+    );
     // CPU time per answered request, warm-up included in neither: where the cost of a row goes.
     const answered = Math.max(1, row.completed + (row.unavailable ?? 0) + row.warmUpCompleted);
     row.apiCpu = (cpuMs(pids.api) - before.api) / answered;
@@ -424,6 +442,85 @@ async function load(url, request, conns, login = false) {
     warmUpCompleted: warmUp.requests.total,
     failures,
   };
+}
+
+/**
+ * Login clients that behave as a well-written client does: each sends one login at a time (200
+ * accounts in turn) and, answered 503, waits the Retry-After it was given (times 0.5–1.5, so the
+ * refused clients do not come back together) before sending again. When the row's time is up,
+ * requests still in flight are abandoned (their sockets closed), as autocannon does. Returns what
+ * `load` returns for a login row.
+ */
+async function politeLogins(url, emails, clients) {
+  let next = 0;
+  const run = async (seconds) => {
+    const agent = new Agent({ keepAlive: true, maxSockets: clients });
+    const stop = AbortSignal.timeout(seconds * 1000);
+    const outcome = { ok: [], unavailable: 0, answered: 0, statuses: {}, errors: 0 };
+    await Promise.all(
+      Array.from({ length: clients }, async () => {
+        while (!stop.aborted) {
+          const body = JSON.stringify({
+            email: emails[next++ % emails.length],
+            password: PASSWORD,
+          });
+          const started = performance.now();
+          let answer;
+          try {
+            answer = await postJson(`${url}/api/auth/login`, body, agent, stop);
+          } catch {
+            if (!stop.aborted) outcome.errors++;
+            continue;
+          }
+          outcome.answered++;
+          if (answer.status === 200) outcome.ok.push(performance.now() - started);
+          else if (answer.status === 503) {
+            outcome.unavailable++;
+            const wait = Number(answer.retryAfter) * 1000 * (0.5 + Math.random());
+            await sleep(wait, undefined, { signal: stop }).catch(() => undefined);
+          } else outcome.statuses[answer.status] = (outcome.statuses[answer.status] ?? 0) + 1;
+        }
+      }),
+    );
+    agent.destroy();
+    return outcome;
+  };
+  const warmUp = await run(WARM_UP_SECONDS);
+  const result = await run(LOGIN_DURATION);
+  result.ok.sort((a, b) => a - b);
+  const failures = Object.entries(result.statuses).map(([status, count]) => `${count} × ${status}`);
+  if (result.errors > 0) failures.push(`${result.errors} errors`);
+  return {
+    rps: result.ok.length / LOGIN_DURATION,
+    completed: result.ok.length,
+    seconds: LOGIN_DURATION,
+    p50: percentile(result.ok, 50),
+    p99: percentile(result.ok, 99),
+    unavailable: result.unavailable,
+    warmUpCompleted: warmUp.answered,
+    failures,
+  };
+}
+
+/** One JSON POST; aborting `signal` closes its socket. */
+function postJson(url, body, agent, signal) {
+  return new Promise((resolve, reject) => {
+    const sent = httpRequest(url, {
+      method: 'POST',
+      agent,
+      signal,
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+    });
+    sent.on('error', reject);
+    sent.on('response', (response) => {
+      response.resume();
+      response.on('error', reject);
+      response.on('end', () =>
+        resolve({ status: response.statusCode, retryAfter: response.headers['retry-after'] }),
+      );
+    });
+    sent.end(body);
+  });
 }
 
 /** CPU time (user + system) a process has used so far, in milliseconds (Linux /proc). */

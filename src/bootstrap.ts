@@ -19,7 +19,15 @@ import type { DestinationStream } from 'pino';
 
 import { isAccountPageRoute } from './account/account-page.routes.js';
 import { AppModule } from './app.module.js';
-import { API_KEY_SCHEME, clientAddress, clientKey } from './auth/index.js';
+import {
+  admitPasswordCheck,
+  API_KEY_SCHEME,
+  clientAddress,
+  clientKey,
+  HashingQueueFullException,
+  passwordCheckAdmission,
+  PasswordService,
+} from './auth/index.js';
 import { UPLOAD_LIMITS } from './common/multipart/upload-limits.js';
 import { declareSharedAnswers } from './common/openapi/shared-answers.js';
 import { BodyDepthPipe } from './common/pipes/body-depth.pipe.js';
@@ -93,6 +101,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
 async function configureApp(app: NestFastifyApplication, env: Env): Promise<void> {
   app.setGlobalPrefix(API_PREFIX);
   addSecurityHeaders(app.getHttpAdapter().getInstance());
+  refusePasswordChecksWithoutRoom(app.getHttpAdapter().getInstance(), app.get(PasswordService));
   // General per-IP limit on the auth routes (login failures are also limited per account in
   // MongoDB by the auth kit). @nestjs/throttler 6 is CommonJS requiring the ESM-only Nest 12,
   // which jest cannot load on Node 20, so the Fastify plugin does this job.
@@ -155,6 +164,33 @@ async function configureApp(app: NestFastifyApplication, env: Env): Promise<void
   if (env.SWAGGER_ENABLED) {
     await setupSwagger(app);
   }
+}
+
+/**
+ * A request to a password route (login, signup, …) that the hashing queue could not take in time
+ * is refused with 503 + Retry-After here, before the per-IP limit counts it in the database: under
+ * a login storm a refusal then costs no database round trip, and the database serves the logins
+ * let in. Login and signup take their place in the queue here (admitPasswordCheck), so exactly
+ * the requests the cores can hash in time get through, and one whose client leaves while it
+ * waits is dropped unrun. An instance-level hook: it runs before the rate limit's route-level one.
+ */
+function refusePasswordChecksWithoutRoom(fastify: FastifyInstance, passwords: PasswordService) {
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const admission = passwordCheckAdmission(request.routeOptions.config);
+    if (admission === undefined) {
+      done();
+      return;
+    }
+    try {
+      if (admission === 'admit') admitPasswordCheck(passwords, request.raw, reply.raw);
+      else passwords.assertHashingCapacity();
+      done();
+    } catch (error) {
+      if (!(error instanceof HashingQueueFullException)) throw error;
+      reply.header('retry-after', String(error.retryAfterSeconds));
+      done(error);
+    }
+  });
 }
 
 /** The API serves JSON only: nothing may be loaded, run, framed or submitted from its answers. */

@@ -43,7 +43,8 @@ import { SignupDto } from './dto/signup.dto.js';
 import { TokenResponseDto } from './dto/token-response.dto.js';
 import { AuthErrorHeadersInterceptor } from './interceptors/auth-error-headers.interceptor.js';
 import { MfaChallengeDto } from './mfa/dto/mfa.dto.js';
-import { PasswordCheck } from './password-check.decorator.js';
+import type { ReservedPasswordCheck } from './password.service.js';
+import { AdmittedPasswordCheck, PasswordCheck } from './password-check.decorator.js';
 import { AcceptedDto } from './recovery/dto/accepted.dto.js';
 import { RecoveryService } from './recovery/recovery.service.js';
 
@@ -66,7 +67,7 @@ export class AuthController {
   ) {}
 
   @Post('signup')
-  @PasswordCheck()
+  @PasswordCheck({ admit: true })
   @Public()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Create an account (role user)' })
@@ -85,20 +86,21 @@ export class AuthController {
     @Body() dto: SignupDto,
     @Res({ passthrough: true }) response: StatusSettable,
     @ClientIp() ip: string,
+    @AdmittedPasswordCheck() admitted: ReservedPasswordCheck | undefined,
     @UserAgent() userAgent?: string,
   ): Promise<UserResponseDto | AcceptedDto> {
     const client = { ip, userAgent };
     if (this.recovery.verificationRequired) {
       response.status(202);
-      return this.recovery.signupQuietly(dto.email, () => this.auth.signup(dto, client));
+      return this.recovery.signupQuietly(dto.email, () => this.auth.signup(dto, client, admitted));
     }
-    const user = await this.auth.signup(dto, client);
+    const user = await this.auth.signup(dto, client, admitted);
     this.recovery.afterSignup(user);
     return toUserResponse(user);
   }
 
   @Post('login')
-  @PasswordCheck()
+  @PasswordCheck({ admit: true })
   @HttpCode(200)
   @Public()
   @Header('Cache-Control', 'no-store')
@@ -119,9 +121,10 @@ export class AuthController {
   login(
     @Body() dto: LoginDto,
     @ClientIp() ip: string,
+    @AdmittedPasswordCheck() admitted: ReservedPasswordCheck | undefined,
     @UserAgent() userAgent?: string,
   ): Promise<TokenResponseDto | MfaChallengeDto> {
-    return this.auth.login(dto, { ip, userAgent });
+    return this.auth.login(dto, { ip, userAgent }, admitted);
   }
 
   @Post('refresh')

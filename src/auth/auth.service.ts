@@ -54,9 +54,14 @@ export class AuthService {
     this.accessTtlSeconds = options.jwt.accessTtlSeconds ?? 900;
   }
 
-  async signup(dto: SignupDto, client: ClientInfo): Promise<AuthUser> {
+  /** `admitted`: the place the request took in the hashing queue as it arrived, if any. */
+  async signup(
+    dto: SignupDto,
+    client: ClientInfo,
+    admitted?: ReservedPasswordCheck,
+  ): Promise<AuthUser> {
     this.passwords.assertAllowed(dto.password, 'password');
-    const passwordHash = await this.passwords.hash(dto.password);
+    const passwordHash = await (admitted ?? this.passwords.reserveCheck()).hash(dto.password);
     const {
       passwordChangedAt: _changedAt,
       credentialVersion: _version,
@@ -76,12 +81,18 @@ export class AuthService {
    * factor on, the answer is a challenge instead of a session, and the attempt stays counted
    * until the code is right: password and codes share one budget. The session (or challenge)
    * is bound to the credential version read with the hash: if the password changes while this
-   * runs, it is refused on every use.
+   * runs, it is refused on every use. `admitted`: the place the request took in the hashing queue
+   * as it arrived (admitPasswordCheck), if any; a client that leaves while its check waits has it
+   * dropped unrun (and its attempt uncounted).
    */
-  async login(dto: LoginDto, client: ClientInfo): Promise<TokenResponseDto | MfaChallengeDto> {
+  async login(
+    dto: LoginDto,
+    client: ClientInfo,
+    admitted?: ReservedPasswordCheck,
+  ): Promise<TokenResponseDto | MfaChallengeDto> {
     // A login the hashing queue cannot take in time is refused before anything is spent on it
     // (nothing read, nothing counted): under a storm the refusals stay cheap.
-    const check = this.passwords.reserveCheck();
+    const check = admitted ?? this.passwords.reserveCheck();
     const { attempt, found, valid } = await this.checkLogin(dto, client, check).finally(() =>
       check.release(),
     );

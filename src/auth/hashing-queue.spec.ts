@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 
-import { HashingQueue, HashingQueueFullException } from './hashing-queue.js';
+import { ClientGoneException, HashingQueue, HashingQueueFullException } from './hashing-queue.js';
 
 /** A job the test finishes by hand; `started` tells whether the queue ran it. */
 function manualJob() {
@@ -195,5 +195,54 @@ describe('HashingQueue reservations', () => {
     expect(late.job.started).toBe(false);
     stuck.job.finish();
     await first;
+  });
+});
+
+describe('HashingQueue and clients that leave', () => {
+  it('drops a waiting job whose client has gone: it never runs and no longer counts', async () => {
+    const queue = new HashingQueue({ concurrency: 1, timeoutMs: 10_000, initialJobMs: 100 });
+    const [busy, abandoned, next] = [manualJob(), manualJob(), manualJob()];
+    const first = queue.run(busy.run);
+    const client = new AbortController();
+    const dropped = queue.run(abandoned.run, client.signal).catch((error: unknown) => error);
+    const third = queue.run(next.run);
+    expect(queue.expectedWaitMs()).toBeCloseTo(300, 5);
+    client.abort();
+    expect(await dropped).toBeInstanceOf(ClientGoneException);
+    expect(queue.stats.waiting).toBe(1);
+    expect(queue.expectedWaitMs()).toBeCloseTo(200, 5);
+    busy.job.finish();
+    await settle();
+    // The slot went to the job behind the dropped one.
+    expect([abandoned.job.started, next.job.started]).toEqual([false, true]);
+    next.job.finish();
+    await expect(Promise.all([first, third])).resolves.toEqual(['done', 'done']);
+    expect(queue.stats).toMatchObject({ running: 0, waiting: 0 });
+  });
+
+  it('gives a reserved place back when the client goes, and never runs its job', async () => {
+    const queue = new HashingQueue({ concurrency: 1, timeoutMs: 10_000, initialJobMs: 100 });
+    const client = new AbortController();
+    const place = queue.reserve(client.signal);
+    expect(queue.stats.reserved).toBe(1);
+    client.abort();
+    expect(queue.stats.reserved).toBe(0);
+    const late = manualJob();
+    await expect(place.run(late.run)).rejects.toBeInstanceOf(ClientGoneException);
+    expect(late.job.started).toBe(false);
+    expect(queue.stats).toMatchObject({ running: 0, waiting: 0, reserved: 0 });
+  });
+
+  it('runs a job whose client is still there, and ignores a signal that aborts after it started', async () => {
+    const queue = new HashingQueue({ concurrency: 1, timeoutMs: 10_000, initialJobMs: 100 });
+    const client = new AbortController();
+    const job = manualJob();
+    const done = queue.run(job.run, client.signal);
+    await settle();
+    expect(job.job.started).toBe(true);
+    client.abort();
+    job.job.finish();
+    await expect(done).resolves.toBe('done');
+    expect(queue.stats).toMatchObject({ running: 0, waiting: 0 });
   });
 });

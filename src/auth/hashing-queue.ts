@@ -14,6 +14,17 @@ export class HashingQueueFullException extends HttpException {
   }
 }
 
+/**
+ * The client closed its connection while its password check waited: the check never runs (no
+ * one would read its answer). 499 is nginx's "client closed request": the request log shows it,
+ * no client ever receives it.
+ */
+export class ClientGoneException extends HttpException {
+  constructor() {
+    super('The client closed the connection before its password check started', 499);
+  }
+}
+
 export interface HashingQueueOptions {
   /** Jobs run at once: more only share the same cores (and libuv's threads) more slowly. */
   concurrency: number;
@@ -53,7 +64,9 @@ const SMOOTHING = 0.2;
  * still waiting when `timeoutMs` has passed (the estimate was too kind) is refused then. So no
  * caller waits past the timeout, and a request the hashing capacity cannot serve in time is
  * turned away before it spends anything else (`reserve` at its start): under a login storm the
- * refusals stay cheap and the cores keep hashing.
+ * refusals stay cheap and the cores keep hashing. A job whose client closed its connection while
+ * it waited (a client that timed out and gave up) leaves the queue at once and never runs: the
+ * cores hash only for clients still there to read the answer.
  */
 export class HashingQueue {
   private running = 0;
@@ -81,8 +94,11 @@ export class HashingQueue {
     if (expected > this.options.timeoutMs) throw this.refuse(expected, false);
   }
 
-  /** Takes a place for a job the caller will run soon (or refuses now, like `run`). */
-  reserve(): HashingReservation {
+  /**
+   * Takes a place for a job the caller will run soon (or refuses now, like `run`). `signal`: the
+   * client's connection; once it aborts, the place is given back and the job never runs.
+   */
+  reserve(signal?: AbortSignal): HashingReservation {
     this.assertRoom();
     this.reserved++;
     const since = performance.now();
@@ -91,19 +107,25 @@ export class HashingQueue {
       if (!held) return;
       held = false;
       this.reserved--;
+      signal?.removeEventListener('abort', release);
     };
+    signal?.addEventListener('abort', release, { once: true });
     return {
       run: (job) => {
         release();
-        return this.enqueue(job, since);
+        return this.enqueue(job, since, true, signal);
       },
       release,
     };
   }
 
-  async run<T>(job: () => Promise<T>): Promise<T> {
+  /**
+   * Runs the job in turn, or refuses it (503) when it would wait past the timeout. `signal`: the
+   * client's connection; a job whose client has gone leaves the queue and never runs.
+   */
+  async run<T>(job: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     this.assertRoom();
-    return this.enqueue(job);
+    return this.enqueue(job, performance.now(), true, signal);
   }
 
   /**
@@ -128,10 +150,12 @@ export class HashingQueue {
     job: () => Promise<T>,
     since = performance.now(),
     bounded = true,
+    signal?: AbortSignal,
   ): Promise<T> {
+    if (signal?.aborted) throw new ClientGoneException();
     // A finished job hands its slot straight to the first waiter (`running` stays counted), so
     // a job arriving between the hand-over and the waiter's start cannot take the slot first.
-    if (this.running >= this.options.concurrency) await this.wait(since, bounded);
+    if (this.running >= this.options.concurrency) await this.wait(since, bounded, signal);
     else this.running++;
     const started = performance.now();
     try {
@@ -145,25 +169,32 @@ export class HashingQueue {
     }
   }
 
-  private wait(since: number, bounded: boolean): Promise<void> {
+  private wait(since: number, bounded: boolean, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
+      const leave = (error: () => HttpException) => {
+        const index = this.waiting.indexOf(waiter);
+        if (index === -1) return;
+        this.waiting.splice(index, 1);
+        clearTimeout(waiter.timer);
+        signal?.removeEventListener('abort', gone);
+        reject(error());
+      };
+      const gone = () => leave(() => new ClientGoneException());
       const waiter: Waiter = {
         start: () => {
           clearTimeout(waiter.timer);
+          signal?.removeEventListener('abort', gone);
           resolve();
         },
       };
       if (bounded) {
         waiter.timer = setTimeout(
-          () => {
-            const index = this.waiting.indexOf(waiter);
-            if (index !== -1) this.waiting.splice(index, 1);
-            reject(this.refuse(this.options.timeoutMs, true));
-          },
+          () => leave(() => this.refuse(this.options.timeoutMs, true)),
           Math.max(0, since + this.options.timeoutMs - performance.now()),
         );
         waiter.timer.unref();
       }
+      signal?.addEventListener('abort', gone, { once: true });
       this.waiting.push(waiter);
     });
   }

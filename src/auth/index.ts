@@ -53,6 +53,7 @@ export { AccessGuard } from './guards/access.guard.js';
 export { JwtAuthGuard } from './guards/jwt-auth.guard.js';
 export { OwnershipGuard } from './guards/ownership.guard.js';
 export { RolesGuard } from './guards/roles.guard.js';
+export { HashingQueueFullException } from './hashing-queue.js';
 export { parseEncryptionKey } from './mfa/secret-box.js';
 export type { SecurityNotices } from './mfa/security-notices.js';
 export type { OidcProviderOptions } from './oidc/oidc-settings.js';
@@ -60,6 +61,14 @@ export { insecureIssuersAllowed, parseOidcProviders } from './oidc/oidc-settings
 export { OwnedResources } from './ownership/owned-resources.service.js';
 export type { OwnerScopeOptions, VisibleScope } from './ownership/owner-scope.js';
 export { listOwner, listVisible } from './ownership/owner-scope.js';
+export type { ReservedPasswordCheck } from './password.service.js';
+export { PasswordService } from './password.service.js';
+export {
+  admitPasswordCheck,
+  AdmittedPasswordCheck,
+  PasswordCheck,
+  passwordCheckAdmission,
+} from './password-check.decorator.js';
 export type { PasswordPolicy } from './password-policy.js';
 export { PASSWORD_POLICIES, passwordProblems } from './password-policy.js';
 export { clientAddress, clientKey, parseClientAddress } from './throttling/client-key.js';

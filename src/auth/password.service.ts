@@ -47,6 +47,7 @@ export function defaultHashingConcurrency(): number {
 /** One password check a request has a place in the hashing queue for (PasswordService.reserveCheck). */
 export interface ReservedPasswordCheck {
   verify(password: string, hash: string | undefined): Promise<boolean>;
+  hash(password: string): Promise<string>;
   release(): void;
 }
 
@@ -103,11 +104,14 @@ export class PasswordService {
    * full): the check later starts without being refused again, and until then the place counts
    * in the estimate, so the logins let in are those the cores can hash in time and nothing is
    * spent on the others. `release()` when the request ends without checking (idempotent).
+   * `signal` (the client's connection, see admitPasswordCheck): once the client has gone, the
+   * check is dropped unrun.
    */
-  reserveCheck(): ReservedPasswordCheck {
-    const reservation = this.queue.reserve();
+  reserveCheck(signal?: AbortSignal): ReservedPasswordCheck {
+    const reservation = this.queue.reserve(signal);
     return {
       verify: (password, hash) => this.compare(password, hash, reservation),
+      hash: (password) => reservation.run(() => bcrypt.hash(bcryptInput(password), this.rounds)),
       release: () => reservation.release(),
     };
   }

@@ -273,6 +273,12 @@ export async function enforceContract(app: NestFastifyApplication): Promise<Cont
   fastify.addHook(
     'onSend',
     (request: FastifyRequest, reply: FastifyReply, payload: Payload, done) => {
+      // An answer to a client that closed its connection reaches no one (a login dropped from the
+      // hashing queue, logged as 499): there is nothing a client could check.
+      if (request.raw.socket.destroyed) {
+        done(null, payload);
+        return;
+      }
       const route = request.routeOptions.url;
       const status = reply.statusCode;
       let problem: string | undefined;
