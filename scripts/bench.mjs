@@ -26,6 +26,7 @@
 //                      (e.g. BENCH_ROWS=users/me BENCH_CPU_PROF=/tmp/prof npm run bench)
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import {
   mkdirSync,
   mkdtempSync,
@@ -134,6 +135,9 @@ async function main() {
       SESSION_CACHE_TTL_MS: process.env.SESSION_CACHE_TTL_MS ?? '5000',
       // Every request comes from 127.0.0.1: the per-IP limits would measure the limiter, not login.
       AUTH_RATE_LIMIT: '100000000',
+      ...(process.env.AUTH_RATE_LIMIT_TTL_SECONDS
+        ? { AUTH_RATE_LIMIT_TTL_SECONDS: process.env.AUTH_RATE_LIMIT_TTL_SECONDS }
+        : {}),
       LOGIN_MAX_FAILURES_PER_IP: '100000000',
       // One key sends every request of its row: the per-key limit would measure the limiter.
       API_KEY_RATE_LIMIT: '100000000',
@@ -456,6 +460,8 @@ async function politeLogins(url, emails, clients) {
   const run = async (seconds) => {
     const agent = new Agent({ keepAlive: true, maxSockets: clients });
     const stop = AbortSignal.timeout(seconds * 1000);
+    // Every client's request and Retry-After wait listen to it.
+    setMaxListeners(2 * clients + 10, stop);
     const outcome = { ok: [], unavailable: 0, answered: 0, statuses: {}, errors: 0 };
     await Promise.all(
       Array.from({ length: clients }, async () => {
