@@ -26,7 +26,10 @@ echo "Running jest on Node $("$node_bin" --version)" >&2
 status=0
 # --forceExit: a test that fails before it can close its app (a beforeAll that throws) must not
 # keep CI waiting on the handles it leaves open; the failure is reported all the same.
-"$node_bin" --experimental-vm-modules node_modules/jest/bin/jest.js --runInBand --forceExit \
-  --json --outputFile="$report" "$@" || status=$?
+# --max-old-space-size: one jest process runs every file (--runInBand) and its heap grows file by
+# file (jest on VM modules leaves memory behind): it passed V8's default limit (about 4 GB here)
+# near the end of a Node 20 run. --logHeapUsage prints the heap after each file.
+"$node_bin" --max-old-space-size=12288 --experimental-vm-modules node_modules/jest/bin/jest.js \
+  --runInBand --forceExit --logHeapUsage --json --outputFile="$report" "$@" || status=$?
 node scripts/test-summary.mjs "$report"
 exit $status
