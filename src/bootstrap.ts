@@ -10,7 +10,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import type { HelmetOptions } from 'helmet';
 import helmet from 'helmet';
 import type { Connection } from 'mongoose';
@@ -172,24 +172,26 @@ async function configureApp(app: NestFastifyApplication, env: Env): Promise<void
  * a login storm a refusal then costs no database round trip, and the database serves the logins
  * let in. Login and signup take their place in the queue here (admitPasswordCheck), so exactly
  * the requests the cores can hash in time get through, and one whose client leaves while it
- * waits is dropped unrun. An instance-level hook: it runs before the rate limit's route-level one.
+ * waits is dropped unrun. Added to those routes only, as they are registered (other routes pay
+ * nothing per request), ahead of their other request hooks: the rate limit's comes after.
  */
 function refusePasswordChecksWithoutRoom(fastify: FastifyInstance, passwords: PasswordService) {
-  fastify.addHook('onRequest', (request, reply, done) => {
-    const admission = passwordCheckAdmission(request.routeOptions.config);
-    if (admission === undefined) {
-      done();
-      return;
-    }
-    try {
-      if (admission === 'admit') admitPasswordCheck(passwords, request.raw, reply.raw);
-      else passwords.assertHashingCapacity();
-      done();
-    } catch (error) {
-      if (!(error instanceof HashingQueueFullException)) throw error;
-      reply.header('retry-after', String(error.retryAfterSeconds));
-      done(error);
-    }
+  fastify.addHook('onRoute', (route) => {
+    const admission = passwordCheckAdmission(route.config);
+    if (admission === undefined) return;
+    const door: onRequestHookHandler = (request, reply, done) => {
+      try {
+        if (admission === 'admit') admitPasswordCheck(passwords, request.raw, reply.raw);
+        else passwords.assertHashingCapacity();
+        done();
+      } catch (error) {
+        if (!(error instanceof HashingQueueFullException)) throw error;
+        reply.header('retry-after', String(error.retryAfterSeconds));
+        done(error);
+      }
+    };
+    const existing = route.onRequest;
+    route.onRequest = [door, ...(existing === undefined ? [] : [existing].flat())];
   });
 }
 
