@@ -1,12 +1,7 @@
-import {
-  BadRequestException,
-  ForbiddenException,
-  Inject,
-  Injectable,
-  UnauthorizedException,
-} from '@nestjs/common';
+import { ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 
+import { checkAccountPassword } from './account-password.js';
 import { UsersService } from './accounts/users.service.js';
 import type { AuditParties } from './audit/audit-recorder.service.js';
 import { AuditRecorder, byAnonymous, byUser } from './audit/audit-recorder.service.js';
@@ -189,17 +184,13 @@ export class AuthService {
   /** Checking the current password is a login by another door: it counts against the same limits. */
   async changePassword(user: AuthUser, dto: ChangePasswordDto, client: ClientInfo): Promise<void> {
     this.passwords.assertAllowed(dto.newPassword, 'newPassword');
-    this.passwords.assertHashingCapacity();
-    const attempt = await this.throttle.recordAttempt(user.email, client.ip);
-    const hash = await this.users.getPasswordHash(user.id);
-    const valid = await this.throttle.settledBy(
-      attempt,
-      async () => hash !== null && (await this.passwords.verify(dto.currentPassword, hash)),
+    const { attempt } = await checkAccountPassword(
+      { passwords: this.passwords, throttle: this.throttle, users: this.users },
+      user,
+      dto.currentPassword,
+      client.ip,
+      'currentPassword',
     );
-    if (!valid) {
-      await this.throttle.failed(attempt);
-      throw new BadRequestException('currentPassword is incorrect');
-    }
     await this.throttle.succeeded(attempt);
     await this.users.setPasswordHash(user.id, await this.passwords.hash(dto.newPassword));
     await this.sessions.revokeAllForUser(user.id);

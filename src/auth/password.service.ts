@@ -51,6 +51,12 @@ export interface ReservedPasswordCheck {
   release(): void;
 }
 
+/** A compare job for the queue to run. */
+const compareJob =
+  (password: string, hash: string): (() => Promise<boolean>) =>
+  () =>
+    bcrypt.compare(bcryptInput(password), hash);
+
 /** Before the first hash has been timed: about cost 12 on a small server. */
 const FIRST_ESTIMATE_MS = 250;
 
@@ -111,7 +117,7 @@ export class PasswordService {
     const reservation = this.queue.reserve(signal);
     return {
       verify: (password, hash) => this.compare(password, hash, reservation),
-      hash: (password) => reservation.run(() => bcrypt.hash(bcryptInput(password), this.rounds)),
+      hash: (password) => reservation.run(this.hashJob(password)),
       release: () => reservation.release(),
     };
   }
@@ -126,7 +132,7 @@ export class PasswordService {
   }
 
   hash(password: string): Promise<string> {
-    return this.queue.run(() => bcrypt.hash(bcryptInput(password), this.rounds));
+    return this.queue.run(this.hashJob(password));
   }
 
   /**
@@ -134,10 +140,9 @@ export class PasswordService {
    * however long it is, instead of being refused like a client's request.
    */
   readonly atStartup = {
-    hash: (password: string): Promise<string> =>
-      this.queue.runInTurn(() => bcrypt.hash(bcryptInput(password), this.rounds)),
+    hash: (password: string): Promise<string> => this.queue.runInTurn(this.hashJob(password)),
     verify: (password: string, hash: string): Promise<boolean> =>
-      this.queue.runInTurn(() => bcrypt.compare(bcryptInput(password), hash)),
+      this.queue.runInTurn(compareJob(password, hash)),
   };
 
   /** `hash` undefined means "no such user": compare against the dummy and fail. */
@@ -152,9 +157,14 @@ export class PasswordService {
   ): Promise<boolean> {
     if (hash === undefined) {
       const dummy = await this.dummyHash;
-      await queue.run(() => bcrypt.compare(bcryptInput(password), dummy));
+      await queue.run(compareJob(password, dummy));
       return false;
     }
-    return queue.run(() => bcrypt.compare(bcryptInput(password), hash));
+    return queue.run(compareJob(password, hash));
+  }
+
+  /** A hashing job at the configured cost, for the queue to run. */
+  private hashJob(password: string): () => Promise<string> {
+    return () => bcrypt.hash(bcryptInput(password), this.rounds);
   }
 }

@@ -560,7 +560,7 @@ export class MfaService implements OnModuleInit, OnModuleDestroy {
     ip: string,
     reset = true,
   ): Promise<void> {
-    const attempt = await checkAccountPassword(
+    const { attempt } = await checkAccountPassword(
       { passwords: this.passwords, throttle: this.throttle, users: this.users },
       user,
       password,

@@ -60,7 +60,7 @@ export class RecentAuthService {
   }
 
   private async checkPassword(user: AuthUser, password: string, ip: string): Promise<void> {
-    const attempt = await checkAccountPassword(
+    const { attempt } = await checkAccountPassword(
       { passwords: this.passwords, throttle: this.throttle, users: this.users },
       user,
       password,

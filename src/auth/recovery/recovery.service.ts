@@ -8,6 +8,7 @@ import {
   OnModuleInit,
 } from '@nestjs/common';
 
+import { checkAccountPassword } from '../account-password.js';
 import { UserLifecycle } from '../accounts/user-lifecycle.service.js';
 import type { AuthUserRecord } from '../accounts/users.service.js';
 import { UsersService } from '../accounts/users.service.js';
@@ -211,19 +212,13 @@ export class RecoveryService implements OnModuleInit {
   ): Promise<AcceptedDto> {
     const { ip } = client;
     this.assertEnabled();
-    this.passwords.assertHashingCapacity();
-    const attempt = await this.loginThrottle.recordAttempt(user.email, ip);
-    const checked = await this.users.getCredential(user.id);
-    const valid = await this.loginThrottle.settledBy(
-      attempt,
-      async () =>
-        checked !== null &&
-        (await this.passwords.verify(dto.currentPassword, checked.passwordHash)),
+    const checked = await checkAccountPassword(
+      { passwords: this.passwords, throttle: this.loginThrottle, users: this.users },
+      user,
+      dto.currentPassword,
+      ip,
+      'currentPassword',
     );
-    if (!valid || !checked) {
-      await this.loginThrottle.failed(attempt);
-      throw new BadRequestException('currentPassword is incorrect');
-    }
     await this.loginThrottle.reset(user.email, ip);
     if (dto.newEmail === user.email) {
       throw new BadRequestException('newEmail is already the address of this account');
