@@ -13,6 +13,7 @@ import { UsersService } from './accounts/users.service.js';
 import type { AuthModuleOptions } from './auth.options.js';
 import { AUTH_OPTIONS } from './auth.options.js';
 import type { AuthUser } from './core/auth-user.js';
+import { authUser } from './core/auth-user.js';
 import { SESSION_ID_PATTERN } from './sessions/session.schema.js';
 import { SessionsService } from './sessions/sessions.service.js';
 import { OBJECT_ID_PATTERN } from './shared/pipes/parse-object-id.pipe.js';
@@ -24,15 +25,6 @@ interface CacheEntry {
   sessionEndsAt: number | null;
   /** The credential version the session was opened with (see SessionsService.create). */
   sessionCredential: string | null;
-  /** `user` as requests see it (without the fields only the checks read), made once per lookup. */
-  view: AuthUserView | null;
-}
-
-type AuthUserView = Omit<AuthUser, 'sessionId' | 'authTime' | 'amr'>;
-
-function viewOf(user: AuthUserRecord): AuthUserView {
-  const { passwordChangedAt: _changedAt, credentialVersion: _version, ...view } = user;
-  return view;
 }
 
 const MAX_CACHE_ENTRIES = 10_000;
@@ -104,8 +96,8 @@ export class PrincipalService implements OnModuleInit {
     payload: AccessTokenPayload,
     sid: string,
   ): Promise<AuthUser> {
-    const { user, view, sessionEndsAt, sessionCredential } = entry;
-    if (!user || !view) throw new UnauthorizedException();
+    const { user, sessionEndsAt, sessionCredential } = entry;
+    if (!user) throw new UnauthorizedException();
     // A disabled account is told so (403) even though disabling also ended its sessions.
     if (!user.active) throw new ForbiddenException('This account is disabled');
     // The absolute end is checked on every request, cached or not: the cache never extends it.
@@ -116,10 +108,11 @@ export class PrincipalService implements OnModuleInit {
       throw new UnauthorizedException();
     }
     const { auth_time: authTime, amr } = payload;
-    const principal: AuthUser =
-      authTime === undefined
-        ? { ...view, sessionId: sid }
-        : { ...view, sessionId: sid, authTime: authTime * 1000, amr };
+    const principal = authUser(user, {
+      sessionId: sid,
+      authTime: authTime === undefined ? undefined : authTime * 1000,
+      amr: authTime === undefined ? undefined : amr,
+    });
     const touching = this.sessions.touch(sid);
     return touching ? touching.then(() => principal) : Promise.resolve(principal);
   }
@@ -157,7 +150,6 @@ export class PrincipalService implements OnModuleInit {
       ]);
       answer = {
         user,
-        view: user ? viewOf(user) : null,
         sessionEndsAt: session?.endsAt.getTime() ?? null,
         sessionCredential: session?.credential ?? null,
       };

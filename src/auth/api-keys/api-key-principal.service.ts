@@ -9,6 +9,7 @@ import { AuditRecorder } from '../audit/audit-recorder.service.js';
 import type { AuthModuleOptions } from '../auth.options.js';
 import { AUTH_OPTIONS } from '../auth.options.js';
 import type { ApiKeyAuth, AuthUser } from '../core/auth-user.js';
+import { authUser } from '../core/auth-user.js';
 import type { ClientInfo } from '../core/client-info.js';
 import { scopeAllowedFor } from '../core/scopes.js';
 import {
@@ -49,13 +50,12 @@ const fingerprint = (credential: string): string =>
   createHash('sha256').update(credential).digest('base64url');
 
 function principalOf(key: StoredApiKey, record: AuthUserRecord): KeyPrincipal {
-  const { passwordChangedAt: _changed, credentialVersion: _version, ...view } = record;
   const apiKey: ApiKeyAuth = {
     id: key._id,
     // Never more than the owner: a scope the owner's role may not hold is dropped.
     scopes: key.scopes.filter((scope) => scopeAllowedFor(scope, record.role)),
   };
-  return { key, user: { ...view, apiKey } };
+  return { key, user: authUser(record, { apiKey }) };
 }
 
 /**
@@ -167,7 +167,7 @@ export class ApiKeyPrincipal implements OnModuleInit {
   private admitted(principal: KeyPrincipal, client: ClientInfo): Promise<AuthUser> {
     const admitting = this.limiter.admit(principal.key._id);
     this.noteUse(principal.key, principal.user.id, client);
-    const user: AuthUser = { ...principal.user };
+    const user = authUser(principal.user, principal.user);
     return admitting ? admitting.then(() => user) : Promise.resolve(user);
   }
 
