@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import type { LoggerService, LogLevel } from '@nestjs/common';
 import { HttpException, HttpStatus, Logger, ValidationPipe } from '@nestjs/common';
@@ -29,6 +28,7 @@ import {
   PasswordService,
 } from './auth/index.js';
 import { UPLOAD_LIMITS } from './common/multipart/upload-limits.js';
+import { uploadParser } from './common/multipart/upload-parser.js';
 import { declareSharedAnswers } from './common/openapi/shared-answers.js';
 import { BodyDepthPipe } from './common/pipes/body-depth.pipe.js';
 import { mongoRateLimitStore } from './common/rate-limit/mongo-rate-limit.store.js';
@@ -69,6 +69,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
     // The client's x-request-id only when it looks like an id (requestIdFrom), never verbatim.
     requestIdHeader: false,
     genReqId: (request: IncomingMessage) => requestIdFrom(request.headers),
+    // Registered by configureApp as uploadParser instead (the plugin without its disk mode).
+    multipart: false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(env, options.logDestination),
@@ -136,8 +138,9 @@ async function configureApp(app: NestFastifyApplication, env: Env): Promise<void
       ),
   });
   // Parsed only by the routes with an upload interceptor (books covers); the limits are a ceiling
-  // for every multipart request, and a file over `fileSize` becomes a 413 there.
-  await app.register(multipart, { limits: { ...UPLOAD_LIMITS } });
+  // for every multipart request, and a file over `fileSize` becomes a 413 there. The plugin
+  // without its disk-mode hooks, which would run on every request (see uploadParser).
+  await app.register(uploadParser, { limits: { ...UPLOAD_LIMITS } });
   // Without CORS_ORIGINS no cross-origin access is allowed, and no CORS hook runs per request
   // (a preflight then gets the API's 404 like any unknown route).
   if (env.CORS_ORIGINS.length > 0) {
