@@ -69,7 +69,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
     // The client's x-request-id only when it looks like an id (requestIdFrom), never verbatim.
     requestIdHeader: false,
     genReqId: (request: IncomingMessage) => requestIdFrom(request.headers),
-    // Registered by configureApp as uploadParser instead (the plugin without its disk mode).
+    // The upload interceptors would have the adapter register the whole plugin, disk-mode hooks
+    // included; configureApp registers uploadParser instead.
     multipart: false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
