@@ -1,6 +1,7 @@
 import type { FastifyMultipartOptions } from '@fastify/multipart';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyPluginCallback } from 'fastify';
+import fp from 'fastify-plugin';
 
 /** The hooks @fastify/multipart adds to every route, for its disk mode only. */
 const DISK_MODE_HOOKS: ReadonlySet<string> = new Set(['onRequest', 'onResponse']);
@@ -20,13 +21,12 @@ export const DISK_MODE_REFUSED =
  * UPLOAD_LIMITS), and they are async: on every request of every route, JSON reads included,
  * Fastify then waits for two promises (about a quarter of the CPU of `GET /api/users/me`,
  * measured: docs/benchmark.md). `saveRequestFiles` is replaced by one that refuses, so no
- * temporary file can be left behind. Registered on the root instance (as fastify-plugin would),
- * where Nest's routes are. Pass `multipart: false` to the FastifyAdapter: otherwise the upload
- * interceptors have it register the whole plugin, hooks included. The plugin function is called
- * directly, so fastify-plugin's Fastify version check and `hasPlugin('@fastify/multipart')` do not
- * apply; the unit test pins the hooks this leaves out, so an upgrade that adds one fails it.
+ * temporary file can be left behind. A fastify-plugin (root instance, where Nest's routes are;
+ * Fastify 5 checked). Pass `multipart: false` to the FastifyAdapter: otherwise the upload
+ * interceptors have it register the whole plugin, hooks included. The unit test pins the hooks
+ * this leaves out, so an upgrade of @fastify/multipart that adds one fails it.
  */
-export const uploadParser: FastifyPluginCallback<FastifyMultipartOptions> = (
+const withoutDiskModeHooks: FastifyPluginCallback<FastifyMultipartOptions> = (
   fastify,
   options,
   done,
@@ -51,10 +51,7 @@ export const uploadParser: FastifyPluginCallback<FastifyMultipartOptions> = (
   });
   multipart(withoutDiskMode, options, done);
 };
-Object.assign(uploadParser, {
-  [Symbol.for('skip-override')]: true,
-  [Symbol.for('fastify.display-name')]: 'upload-parser',
-});
+export const uploadParser = fp(withoutDiskModeHooks, { name: 'upload-parser', fastify: '5.x' });
 
 function refuseDiskMode(): Promise<never> {
   return Promise.reject(new Error(DISK_MODE_REFUSED));
