@@ -39,7 +39,7 @@ export class AppModule {
           useFactory: (settings: Env, logger: PinoLogger, connection: Connection) => {
             logger.setContext('Audit');
             // The audit line's fields at the top level of the JSON line, where shippers look.
-            // The per-key API limit shares the per-IP limit's store, so it holds across instances.
+            // The per-key API limit is counted in MongoDB, so it holds across instances.
             return authOptionsFromEnv(
               settings,
               (line) => logger.info(line, 'audit event'),

@@ -126,6 +126,13 @@ async function configureApp(app: NestFastifyApplication, env: Env): Promise<void
     keyGenerator: (request) => clientKey(clientAddress(request.ip, request.socket.remoteAddress)),
     // Counted in MongoDB, so the limit holds across every instance on the database.
     store: mongoRateLimitStore(app.get<Connection>(getConnectionToken())),
+    // The store knows the exact count only over the limit: an admitted request gets no
+    // X-RateLimit-* headers (a refused one gets them with Retry-After).
+    addHeadersOnExceeding: {
+      'x-ratelimit-limit': false,
+      'x-ratelimit-remaining': false,
+      'x-ratelimit-reset': false,
+    },
     // The matched route, not the raw URL: `/api/%61uth/login` reaches the login route too.
     // A preflight (OPTIONS) is not an auth attempt: without CORS it is a plain 404.
     allowList: (request) =>

@@ -73,9 +73,9 @@ describe('password hashing queue under a burst', () => {
   });
 
   it('refuses at the door: a login the queue cannot take is not counted by the per-IP limit', async () => {
-    // The per-IP limit counts each request it lets in with one document (rate_limit_hits); a
+    // The per-IP limit counts each request it lets in with one document (rate_limit_slots); a
     // login refused with 503 at the door never reaches it, so it costs no database write.
-    const hits = connectionOf(t.app).collection('rate_limit_hits');
+    const hits = connectionOf(t.app).collection('rate_limit_slots');
     const before = await hits.countDocuments();
     const answers = await burst(() => ({ email: user.email, password: user.password }));
     const refused = answers.filter((res) => res.status === 503).length;

@@ -327,6 +327,24 @@ describe('general rate limit on /api/auth/*', () => {
     expectThrottled(await send(), WINDOW);
   }
 
+  it('sends X-RateLimit-* headers with the refusal only, where the count is exact', async () => {
+    const ip = nextIp();
+    const send = () =>
+      request(proxied.app.getHttpServer())
+        .post('/api/auth/login')
+        .set('X-Forwarded-For', ip)
+        .send({ email: user.email, password: user.password });
+    for (let i = 0; i < LIMIT; i++) {
+      const admitted = await send();
+      expect(admitted.status).toBe(200);
+      expect(admitted.headers['x-ratelimit-remaining']).toBeUndefined();
+    }
+    const refused = await send();
+    expectThrottled(refused, WINDOW);
+    expect(refused.headers['x-ratelimit-limit']).toBe(String(LIMIT));
+    expect(refused.headers['x-ratelimit-remaining']).toBe('0');
+  });
+
   it('limits login', async () => {
     const ip = nextIp();
     await expectLimited(() =>

@@ -41,7 +41,8 @@ export async function snapshot(
  * collection is watched.
  */
 export const REQUEST_BOOKKEEPING: Readonly<Record<string, string>> = {
-  rate_limit_hits: 'one document per request the per-IP limit counts, refused or not',
+  rate_limit_slots: 'one document per request the per-IP limit admits, refused later or not',
+  rate_limit_hits: 'one document per share of its limit an API key claims, refused or not',
   session_activity: 'when a session was last used: any authenticated request, refused or not',
   audit_sweeps: "the audit retention's hourly lease: taken by a timer, whatever the request",
 };

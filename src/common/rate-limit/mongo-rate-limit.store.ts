@@ -3,26 +3,29 @@ import { ServiceUnavailableException } from '@nestjs/common';
 import type { Connection, Model } from 'mongoose';
 import { trusted } from 'mongoose';
 
+import { isDuplicateKeyError } from '../../auth/index.js';
 import { RateLimitHit, RateLimitHitSchema } from './rate-limit-hit.schema.js';
+import { RateLimitSlot, RateLimitSlotSchema } from './rate-limit-slot.schema.js';
 
 type Result = { current: number; ttl: number };
+type RateLimitCounter = (key: string, timeWindow: number, max: number) => Promise<Result>;
 
 /** Expired hits are deleted at least this often, so counts read little more than one window. */
 const MAX_CLEANUP_INTERVAL_MS = 10_000;
 type Callback = (error: Error | null, result?: Result) => void;
 
 /**
- * A @fastify/rate-limit store in MongoDB, so that N instances allow the configured rate and not
- * N times it. A sliding window: each request inserts one document, then counts the client's
- * documents of the last `timeWindow` ms. A request whose insert is the r-th in the window counts
- * at least r, so at most `max` pass however many instances race (FerretDB's updates are not
- * atomic, inserts are); one over the limit takes its document back. Two database operations for
- * a request within the limit (on FerretDB a count reads the whole collection, so the fewer the
- * better, and the collection is kept to about one window of documents).
+ * A counter in MongoDB, so that N instances allow the configured rate and not N times it, with
+ * an exact `current` (the per-key API limit reads it to size its claims, see KeyRateLimiter).
+ * A sliding window: each request inserts one document, then counts the client's documents of the
+ * last `timeWindow` ms. A request whose insert is the r-th in the window counts at least r, so at
+ * most `max` pass however many instances race (FerretDB's updates are not atomic, inserts are);
+ * one over the limit takes its document back. Two database operations for a request within the
+ * limit; on FerretDB a count reads the whole collection, which is kept to about one window of
+ * documents (the API-key limit claims rarely; the per-IP limit counts without a count, see
+ * mongoSlidingWindowCounter).
  */
-export function mongoRateLimitCounter(
-  connection: Connection,
-): (key: string, timeWindow: number, max: number) => Promise<Result> {
+export function mongoRateLimitCounter(connection: Connection): RateLimitCounter {
   const hits: Model<RateLimitHit> =
     (connection.models[RateLimitHit.name] as Model<RateLimitHit> | undefined) ??
     connection.model(RateLimitHit.name, RateLimitHitSchema);
@@ -57,12 +60,118 @@ export function mongoRateLimitCounter(
   };
 }
 
+/** What an instance knows of a client's numbers: the next free one, trusted until `until`. */
+interface Head {
+  next: number;
+  until: number;
+}
+
+/** Clients whose next number an instance keeps (past this, it forgets them all and looks again). */
+const MAX_KNOWN_CLIENTS = 10_000;
+/** Numbers found taken in a row (by other instances) before an instance looks the client up. */
+const MAX_COLLISIONS = 8;
+
 /**
- * The per-IP limit's store for @fastify/rate-limit (see mongoRateLimitCounter); the API-key limit
- * shares the counter.
+ * The per-IP limit's counter: a sliding window without a count. A client's admitted requests are
+ * numbered 0, 1, 2… by inserting `<key>|<n>` (see RateLimitSlot): the unique `_id` makes each
+ * number go to one request however many instances race. The n-th request is admitted only if the
+ * (n - max)-th has left the window, so no window ever holds more than `max`; a refused request
+ * inserts nothing. Every operation is by `_id` (the one lookup FerretDB serves without reading the
+ * whole collection), except one indexed read of the client's highest number when an instance
+ * does not know it. Requests of one client on one instance take their numbers one at a time, so
+ * they never collide with each other.
+ *
+ * `current` is exact over the limit (max + 1); within it, an upper bound (at most `max`, the
+ * numbers since the window's oldest are not read), so the plugin's remaining-count headers are
+ * off on admitted requests.
  */
+export function mongoSlidingWindowCounter(connection: Connection): RateLimitCounter {
+  const slots: Model<RateLimitSlot> =
+    (connection.models[RateLimitSlot.name] as Model<RateLimitSlot> | undefined) ??
+    connection.model(RateLimitSlot.name, RateLimitSlotSchema);
+  const heads = new Map<string, Head>();
+  const queues = new Map<string, Promise<unknown>>();
+  let nextCleanup = 0;
+
+  /** The client's next number from the database: one past its highest slot not yet deleted. */
+  async function lookUp(key: string): Promise<Head> {
+    const last = await slots.findOne({ key }, { n: 1, expiresAt: 1 }).sort({ n: -1 }).lean();
+    // Trusted while that slot lives: an instance that looks meanwhile finds it too.
+    return last ? { next: last.n + 1, until: last.expiresAt.getTime() } : { next: 0, until: 0 };
+  }
+
+  function remember(key: string, head: Head): void {
+    if (heads.size >= MAX_KNOWN_CLIENTS && !heads.has(key)) heads.clear();
+    heads.set(key, head);
+  }
+
+  async function take(key: string, timeWindow: number, max: number): Promise<Result> {
+    const now = Date.now();
+    if (now >= nextCleanup) {
+      nextCleanup = now + Math.min(timeWindow, MAX_CLEANUP_INTERVAL_MS);
+      // Best effort: a failed cleanup only leaves slots that no window counts any more.
+      slots.deleteMany({ expiresAt: trusted({ $lt: new Date(now) }) }).catch(() => undefined);
+    }
+    const known = heads.get(key);
+    let head = known !== undefined && known.until > now ? known : await lookUp(key);
+    for (let collisions = 0; ;) {
+      const n = head.next;
+      if (n >= max) {
+        // A slot that is gone has expired: slots are only taken after the one before exists.
+        const earlier = await slots.findById(`${key}|${n - max}`, { at: 1 }).lean();
+        const opens = earlier ? earlier.at.getTime() + timeWindow : 0;
+        if (opens > now) {
+          remember(key, head);
+          return { current: max + 1, ttl: opens - now };
+        }
+      }
+      try {
+        await slots.insertMany(
+          [
+            {
+              _id: `${key}|${n}`,
+              key,
+              n,
+              at: new Date(now),
+              expiresAt: new Date(now + timeWindow),
+            },
+          ],
+          { lean: true },
+        );
+      } catch (error) {
+        if (!isDuplicateKeyError(error)) throw error;
+        // Another instance took n; after a few in a row, look the client up rather than walk.
+        collisions += 1;
+        if (collisions < MAX_COLLISIONS) {
+          head = { next: n + 1, until: head.until };
+        } else {
+          head = await lookUp(key);
+          collisions = 0;
+        }
+        continue;
+      }
+      remember(key, { next: n + 1, until: now + timeWindow });
+      return { current: Math.min(n + 1, max), ttl: timeWindow };
+    }
+  }
+
+  return function count(key: string, timeWindow: number, max: number): Promise<Result> {
+    const previous = queues.get(key);
+    const result = previous
+      ? previous.then(() => take(key, timeWindow, max))
+      : take(key, timeWindow, max);
+    const settled = result.catch(() => undefined);
+    queues.set(key, settled);
+    void settled.then(() => {
+      if (queues.get(key) === settled) queues.delete(key);
+    });
+    return result;
+  };
+}
+
+/** The per-IP limit's store for @fastify/rate-limit (see mongoSlidingWindowCounter). */
 export function mongoRateLimitStore(connection: Connection): FastifyRateLimitStoreCtor {
-  const count = mongoRateLimitCounter(connection);
+  const count = mongoSlidingWindowCounter(connection);
 
   class MongoRateLimitStore implements FastifyRateLimitStore {
     private readonly prefix: string;

@@ -1,9 +1,10 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 
 /**
- * One document per request counted by the per-IP limit on the auth routes, shared by every
- * instance on the database. Counting inserted documents is exact under concurrency on FerretDB
- * and MongoDB alike, where a shared `$inc` counter can lose updates on FerretDB.
+ * One document per event counted by mongoRateLimitCounter (the per-key API limit's claims),
+ * shared by every instance on the database. Counting inserted documents is exact under
+ * concurrency on FerretDB and MongoDB alike, where a shared `$inc` counter can lose updates on
+ * FerretDB.
  */
 @Schema({ collection: 'rate_limit_hits', versionKey: false })
 export class RateLimitHit {
