@@ -69,8 +69,10 @@ describe('mongoSlidingWindowCounter (the per-IP limit across instances)', () => 
     for (let i = 0; i < 2; i++) await count(key, WINDOW, 2);
     expect((await count(key, WINDOW, 2)).current).toBe(3);
     await slots().deleteOne({ _id: `${key}|0` } as never);
-    expect((await count(key, WINDOW, 2)).current).toBeLessThanOrEqual(2);
-    expect((await count(key, WINDOW, 2)).current).toBe(3);
+    // Another instance: this one remembers the refusal until the slot would have left.
+    const other = mongoSlidingWindowCounter(second);
+    expect((await other(key, WINDOW, 2)).current).toBeLessThanOrEqual(2);
+    expect((await other(key, WINDOW, 2)).current).toBe(3);
   });
 
   it('holds the limit over instances: one that did not know the client reads its numbers', async () => {
@@ -105,21 +107,101 @@ describe('mongoSlidingWindowCounter (the per-IP limit across instances)', () => 
     expect((await count(other, WINDOW, 1)).current).toBe(1);
   });
 
-  it('deletes expired slots', async () => {
+  it('continues a client numbered elsewhere after its highest number, not from 0', async () => {
     const key = nextKey();
+    const now = Date.now();
+    await slots().insertOne({
+      _id: `${key}|50`,
+      key,
+      n: 50,
+      at: new Date(now),
+      expiresAt: new Date(now + WINDOW),
+    } as never);
+    expect((await mongoSlidingWindowCounter(first)(key, WINDOW, 100)).current).toBe(52);
+    expect(await slots().countDocuments({ key })).toBe(2);
+  });
+
+  it('looks the client up after a run of numbers taken by other instances', async () => {
+    const count = mongoSlidingWindowCounter(first);
+    const key = nextKey();
+    await count(key, WINDOW, 100);
+    // Other instances took 1–8 and, further on, 30.
+    const now = Date.now();
+    await slots().insertMany(
+      [...Array.from({ length: 8 }, (_, i) => i + 1), 30].map((n) => ({
+        _id: `${key}|${n}`,
+        key,
+        n,
+        at: new Date(now),
+        expiresAt: new Date(now + WINDOW),
+      })) as never[],
+    );
+    expect((await count(key, WINDOW, 100)).current).toBe(32);
+    expect(await slots().findOne({ _id: `${key}|31` } as never)).not.toBeNull();
+  });
+
+  it('refuses a refused client again without asking the database until a slot frees', async () => {
+    const count = mongoSlidingWindowCounter(first);
+    const key = nextKey();
+    await count(key, WINDOW, 1);
+    expect((await count(key, WINDOW, 1)).current).toBe(2);
+    // Were the database asked, the slot's absence would admit the next request.
+    await slots().deleteMany({ key });
+    const again = await count(key, WINDOW, 1);
+    expect(again.current).toBe(2);
+    expect(again.ttl).toBeGreaterThan(WINDOW - 5_000);
+  });
+
+  /** A sweep by a fresh instance, awaited through a slot only that sweep deletes. */
+  async function sweep(): Promise<void> {
+    const marker = nextKey();
+    await slots().insertOne({
+      _id: `${marker}|0`,
+      key: marker,
+      n: 0,
+      at: new Date(Date.now() - 3 * WINDOW),
+      expiresAt: new Date(Date.now() - 2 * WINDOW),
+    } as never);
+    await mongoSlidingWindowCounter(first)(nextKey(), WINDOW, 1);
+    const deadline = Date.now() + 5_000;
+    while ((await slots().countDocuments({ key: marker })) > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(await slots().countDocuments({ key: marker })).toBe(0);
+  }
+
+  it('deletes slots a window after they expired, not before', async () => {
+    const key = nextKey();
+    const now = Date.now();
     await slots().insertOne({
       _id: `${key}|0`,
       key,
       n: 0,
-      at: new Date(Date.now() - 2 * WINDOW),
-      expiresAt: new Date(Date.now() - WINDOW),
+      at: new Date(now - WINDOW - WINDOW / 2),
+      expiresAt: new Date(now - WINDOW / 2),
     } as never);
-    // A fresh instance sweeps on its first request.
-    await mongoSlidingWindowCounter(first)(nextKey(), WINDOW, 1);
-    const deadline = Date.now() + 5_000;
-    while ((await slots().countDocuments({ key })) > 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect(await slots().countDocuments({ key })).toBe(0);
+    await sweep();
+    expect(await slots().countDocuments({ key })).toBe(1);
+  });
+
+  it('keeps one numbering when an instance still trusts a client its slots have left the window of', async () => {
+    const a = mongoSlidingWindowCounter(first);
+    const b = mongoSlidingWindowCounter(second);
+    const key = nextKey();
+    for (let i = 0; i < 3; i++) await a(key, WINDOW, 3);
+    // The three left the window a second ago; A still remembers the client's next number.
+    const now = Date.now();
+    await slots().updateMany(
+      { key },
+      { $set: { at: new Date(now - WINDOW - 1_000), expiresAt: new Date(now - 1_000) } },
+    );
+    await sweep();
+    // B, which never saw the client, continues its numbering: three more in all, then refusals.
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push(await [b, a][i % 2](key, WINDOW, 3));
+    expect(results.filter((r) => r.current <= 3)).toHaveLength(3);
+    expect(results[3].current).toBe(4);
+    const numbers = (await slots().find({ key }).toArray()).map((slot) => slot.n as number);
+    expect(numbers.sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5]);
   });
 });

@@ -128,8 +128,9 @@ export interface AuthModuleOptions {
 }
 
 /**
- * Counts one hit of `key` in a sliding window shared by every instance (the host's rate-limit
- * store): `current` hits in the window including this one, `ttl` ms until the window frees a slot.
+ * Counts one hit of `key` in a sliding window shared by every instance (the host's, e.g. kept
+ * in its database): `current` hits in the window including this one, `ttl` ms until the window
+ * frees a slot.
  */
 export type SharedRateLimitCounter = (
   key: string,

@@ -60,10 +60,14 @@ export function mongoRateLimitCounter(connection: Connection): RateLimitCounter 
   };
 }
 
-/** What an instance knows of a client's numbers: the next free one, trusted until `until`. */
+/**
+ * What an instance knows of a client's numbers: the next free one, trusted until `until`, and
+ * until when the client is refused (no database operation needed until then).
+ */
 interface Head {
   next: number;
   until: number;
+  refusedUntil: number;
 }
 
 /** Clients whose next number an instance keeps (past this, it forgets them all and looks again). */
@@ -75,11 +79,21 @@ const MAX_COLLISIONS = 8;
  * The per-IP limit's counter: a sliding window without a count. A client's admitted requests are
  * numbered 0, 1, 2… by inserting `<key>|<n>` (see RateLimitSlot): the unique `_id` makes each
  * number go to one request however many instances race. The n-th request is admitted only if the
- * (n - max)-th has left the window, so no window ever holds more than `max`; a refused request
- * inserts nothing. Every operation is by `_id` (the one lookup FerretDB serves without reading the
- * whole collection), except one indexed read of the client's highest number when an instance
- * does not know it. Requests of one client on one instance take their numbers one at a time, so
- * they never collide with each other.
+ * (n - max)-th has left the window, so no window holds more than `max` (the instances' clocks
+ * agreeing to well within a window); a refused request inserts nothing. Each admitted request is
+ * one insert by `_id`, plus one read by `_id` once the client's numbering has passed `max`; an
+ * instance that does not know the client reads its highest number once (an index on MongoDB, a
+ * scan on FerretDB, where only `_id` lookups are served without reading the whole collection).
+ * A refused client is refused again without a database operation until its window frees a slot.
+ *
+ * Slots are deleted a whole window after they expire, so the last slot an instance remembers
+ * always exists while it trusts that memory: an instance that looks the client up meanwhile
+ * continues the same numbering instead of starting a second one at 0. A missing slot is
+ * therefore long out of the window.
+ *
+ * Requests of one client on one instance take their numbers one at a time, so they never
+ * collide with each other; when one fails (the database), those queued behind it fail with it
+ * rather than each waiting for its own timeout.
  *
  * `current` is exact over the limit (max + 1); within it, an upper bound (at most `max`, the
  * numbers since the window's oldest are not read), so the plugin's remaining-count headers are
@@ -90,14 +104,16 @@ export function mongoSlidingWindowCounter(connection: Connection): RateLimitCoun
     (connection.models[RateLimitSlot.name] as Model<RateLimitSlot> | undefined) ??
     connection.model(RateLimitSlot.name, RateLimitSlotSchema);
   const heads = new Map<string, Head>();
-  const queues = new Map<string, Promise<unknown>>();
+  const queues = new Map<string, Promise<Result>>();
   let nextCleanup = 0;
 
   /** The client's next number from the database: one past its highest slot not yet deleted. */
   async function lookUp(key: string): Promise<Head> {
     const last = await slots.findOne({ key }, { n: 1, expiresAt: 1 }).sort({ n: -1 }).lean();
-    // Trusted while that slot lives: an instance that looks meanwhile finds it too.
-    return last ? { next: last.n + 1, until: last.expiresAt.getTime() } : { next: 0, until: 0 };
+    // Trusted while that slot is in its window; it is deleted only a window later.
+    return last
+      ? { next: last.n + 1, until: last.expiresAt.getTime(), refusedUntil: 0 }
+      : { next: 0, until: 0, refusedUntil: 0 };
   }
 
   function remember(key: string, head: Head): void {
@@ -106,22 +122,29 @@ export function mongoSlidingWindowCounter(connection: Connection): RateLimitCoun
   }
 
   async function take(key: string, timeWindow: number, max: number): Promise<Result> {
-    const now = Date.now();
-    if (now >= nextCleanup) {
-      nextCleanup = now + Math.min(timeWindow, MAX_CLEANUP_INTERVAL_MS);
+    const start = Date.now();
+    if (max < 1) return { current: 1, ttl: timeWindow };
+    if (start >= nextCleanup) {
+      nextCleanup = start + Math.min(timeWindow, MAX_CLEANUP_INTERVAL_MS);
       // Best effort: a failed cleanup only leaves slots that no window counts any more.
-      slots.deleteMany({ expiresAt: trusted({ $lt: new Date(now) }) }).catch(() => undefined);
+      slots
+        .deleteMany({ expiresAt: trusted({ $lt: new Date(start - timeWindow) }) })
+        .catch(() => undefined);
     }
     const known = heads.get(key);
-    let head = known !== undefined && known.until > now ? known : await lookUp(key);
+    if (known !== undefined && known.refusedUntil > start) {
+      return { current: max + 1, ttl: known.refusedUntil - start };
+    }
+    let head = known !== undefined && known.until > start ? known : await lookUp(key);
     for (let collisions = 0; ;) {
       const n = head.next;
+      const now = Date.now();
       if (n >= max) {
-        // A slot that is gone has expired: slots are only taken after the one before exists.
         const earlier = await slots.findById(`${key}|${n - max}`, { at: 1 }).lean();
-        const opens = earlier ? earlier.at.getTime() + timeWindow : 0;
+        // Never longer than a window, whatever the clock of the instance that wrote it.
+        const opens = earlier ? Math.min(earlier.at.getTime() + timeWindow, now + timeWindow) : 0;
         if (opens > now) {
-          remember(key, head);
+          remember(key, { ...head, refusedUntil: opens });
           return { current: max + 1, ttl: opens - now };
         }
       }
@@ -143,14 +166,14 @@ export function mongoSlidingWindowCounter(connection: Connection): RateLimitCoun
         // Another instance took n; after a few in a row, look the client up rather than walk.
         collisions += 1;
         if (collisions < MAX_COLLISIONS) {
-          head = { next: n + 1, until: head.until };
+          head = { next: n + 1, until: head.until, refusedUntil: 0 };
         } else {
           head = await lookUp(key);
           collisions = 0;
         }
         continue;
       }
-      remember(key, { next: n + 1, until: now + timeWindow });
+      remember(key, { next: n + 1, until: now + timeWindow, refusedUntil: 0 });
       return { current: Math.min(n + 1, max), ttl: timeWindow };
     }
   }
@@ -160,11 +183,11 @@ export function mongoSlidingWindowCounter(connection: Connection): RateLimitCoun
     const result = previous
       ? previous.then(() => take(key, timeWindow, max))
       : take(key, timeWindow, max);
-    const settled = result.catch(() => undefined);
-    queues.set(key, settled);
-    void settled.then(() => {
-      if (queues.get(key) === settled) queues.delete(key);
-    });
+    queues.set(key, result);
+    const forget = () => {
+      if (queues.get(key) === result) queues.delete(key);
+    };
+    result.then(forget, forget);
     return result;
   };
 }
