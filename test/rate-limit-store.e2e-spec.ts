@@ -16,6 +16,9 @@ describe('mongoSlidingWindowCounter (the per-IP limit across instances)', () => 
   /** A client of its own for each test. */
   const nextKey = () => `client-${keyCounter++}`;
   const slots = () => first.collection('rate_limit_slots');
+  /** A slot as another instance would have written it, `at` ms since the epoch. */
+  const slot = (key: string, n: number, at: number, expiresAt = at + WINDOW) =>
+    ({ _id: `${key}|${n}`, key, n, at: new Date(at), expiresAt: new Date(expiresAt) }) as never;
 
   beforeAll(async () => {
     const uri = testDatabaseUri('rate_limit_store');
@@ -109,14 +112,7 @@ describe('mongoSlidingWindowCounter (the per-IP limit across instances)', () => 
 
   it('continues a client numbered elsewhere after its highest number, not from 0', async () => {
     const key = nextKey();
-    const now = Date.now();
-    await slots().insertOne({
-      _id: `${key}|50`,
-      key,
-      n: 50,
-      at: new Date(now),
-      expiresAt: new Date(now + WINDOW),
-    } as never);
+    await slots().insertOne(slot(key, 50, Date.now()));
     expect((await mongoSlidingWindowCounter(first)(key, WINDOW, 100)).current).toBe(52);
     expect(await slots().countDocuments({ key })).toBe(2);
   });
@@ -128,13 +124,7 @@ describe('mongoSlidingWindowCounter (the per-IP limit across instances)', () => 
     // Other instances took 1–8 and, further on, 30.
     const now = Date.now();
     await slots().insertMany(
-      [...Array.from({ length: 8 }, (_, i) => i + 1), 30].map((n) => ({
-        _id: `${key}|${n}`,
-        key,
-        n,
-        at: new Date(now),
-        expiresAt: new Date(now + WINDOW),
-      })) as never[],
+      [...Array.from({ length: 8 }, (_, i) => i + 1), 30].map((n) => slot(key, n, now)),
     );
     expect((await count(key, WINDOW, 100)).current).toBe(32);
     expect(await slots().findOne({ _id: `${key}|31` } as never)).not.toBeNull();
@@ -155,13 +145,7 @@ describe('mongoSlidingWindowCounter (the per-IP limit across instances)', () => 
   /** A sweep by a fresh instance, awaited through a slot only that sweep deletes. */
   async function sweep(): Promise<void> {
     const marker = nextKey();
-    await slots().insertOne({
-      _id: `${marker}|0`,
-      key: marker,
-      n: 0,
-      at: new Date(Date.now() - 3 * WINDOW),
-      expiresAt: new Date(Date.now() - 2 * WINDOW),
-    } as never);
+    await slots().insertOne(slot(marker, 0, Date.now() - 3 * WINDOW));
     await mongoSlidingWindowCounter(first)(nextKey(), WINDOW, 1);
     const deadline = Date.now() + 5_000;
     while ((await slots().countDocuments({ key: marker })) > 0 && Date.now() < deadline) {
@@ -172,14 +156,7 @@ describe('mongoSlidingWindowCounter (the per-IP limit across instances)', () => 
 
   it('deletes slots a window after they expired, not before', async () => {
     const key = nextKey();
-    const now = Date.now();
-    await slots().insertOne({
-      _id: `${key}|0`,
-      key,
-      n: 0,
-      at: new Date(now - WINDOW - WINDOW / 2),
-      expiresAt: new Date(now - WINDOW / 2),
-    } as never);
+    await slots().insertOne(slot(key, 0, Date.now() - WINDOW - WINDOW / 2));
     await sweep();
     expect(await slots().countDocuments({ key })).toBe(1);
   });
