@@ -102,6 +102,13 @@ describe('mongoSlidingWindowCounter (the per-IP limit across instances)', () => 
     expect(numbers.sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4]);
   });
 
+  it('refuses every request under a limit below 1, and stores nothing', async () => {
+    const key = nextKey();
+    const refused = await mongoSlidingWindowCounter(first)(key, WINDOW, 0);
+    expect(refused.current).toBeGreaterThan(0);
+    expect(await slots().countDocuments({ key })).toBe(0);
+  });
+
   it('keeps clients apart', async () => {
     const count = mongoSlidingWindowCounter(first);
     const [one, other] = [nextKey(), nextKey()];

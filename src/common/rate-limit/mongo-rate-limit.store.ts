@@ -1,18 +1,39 @@
 import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import { ServiceUnavailableException } from '@nestjs/common';
-import type { Connection, Model } from 'mongoose';
+import type { Connection, Model, Schema } from 'mongoose';
 import { trusted } from 'mongoose';
 
+import type { SharedRateLimitCounter } from '../../auth/index.js';
 import { isDuplicateKeyError } from '../../auth/index.js';
 import { RateLimitHit, RateLimitHitSchema } from './rate-limit-hit.schema.js';
 import { RateLimitSlot, RateLimitSlotSchema } from './rate-limit-slot.schema.js';
 
-type Result = { current: number; ttl: number };
-type RateLimitCounter = (key: string, timeWindow: number, max: number) => Promise<Result>;
+type Result = Awaited<ReturnType<SharedRateLimitCounter>>;
 
-/** Expired hits are deleted at least this often, so counts read little more than one window. */
+/** Expired documents are deleted at least this often, so reads meet little more than a window. */
 const MAX_CLEANUP_INTERVAL_MS = 10_000;
 type Callback = (error: Error | null, result?: Result) => void;
+
+/** The connection's model of that name, registered on first use. */
+function modelOn<T>(connection: Connection, name: string, schema: Schema<T>): Model<T> {
+  return (connection.models[name] as Model<T> | undefined) ?? connection.model<T>(name, schema);
+}
+
+/**
+ * Deletes documents whose `expiresAt` passed over `grace` ms ago, at most once a window (and at
+ * least every MAX_CLEANUP_INTERVAL_MS while requests come). Best effort: a failed sweep only
+ * leaves documents that no window counts any more.
+ */
+function expirySweeper<T extends { expiresAt: Date }>(
+  model: Model<T>,
+): (now: number, timeWindow: number, grace: number) => void {
+  let next = 0;
+  return (now, timeWindow, grace) => {
+    if (now < next) return;
+    next = now + Math.min(timeWindow, MAX_CLEANUP_INTERVAL_MS);
+    model.deleteMany({ expiresAt: trusted({ $lt: new Date(now - grace) }) }).catch(() => undefined);
+  };
+}
 
 /**
  * A counter in MongoDB, so that N instances allow the configured rate and not N times it, with
@@ -25,19 +46,13 @@ type Callback = (error: Error | null, result?: Result) => void;
  * documents (the API-key limit claims rarely; the per-IP limit counts without a count, see
  * mongoSlidingWindowCounter).
  */
-export function mongoRateLimitCounter(connection: Connection): RateLimitCounter {
-  const hits: Model<RateLimitHit> =
-    (connection.models[RateLimitHit.name] as Model<RateLimitHit> | undefined) ??
-    connection.model(RateLimitHit.name, RateLimitHitSchema);
-  let nextCleanup = 0;
+export function mongoRateLimitCounter(connection: Connection): SharedRateLimitCounter {
+  const hits = modelOn(connection, RateLimitHit.name, RateLimitHitSchema);
+  const sweep = expirySweeper(hits);
 
   return async function count(key: string, timeWindow: number, max: number): Promise<Result> {
     const now = Date.now();
-    if (now >= nextCleanup) {
-      nextCleanup = now + Math.min(timeWindow, MAX_CLEANUP_INTERVAL_MS);
-      // Best effort: a failed cleanup only leaves documents that no window counts any more.
-      hits.deleteMany({ expiresAt: trusted({ $lt: new Date(now) }) }).catch(() => undefined);
-    }
+    sweep(now, timeWindow, 0);
     const at = new Date(now);
     const [{ _id: id }] = await hits.insertMany(
       [{ key, at, expiresAt: new Date(now + timeWindow) }],
@@ -99,13 +114,11 @@ const MAX_COLLISIONS = 8;
  * numbers since the window's oldest are not read), so the plugin's remaining-count headers are
  * off on admitted requests.
  */
-export function mongoSlidingWindowCounter(connection: Connection): RateLimitCounter {
-  const slots: Model<RateLimitSlot> =
-    (connection.models[RateLimitSlot.name] as Model<RateLimitSlot> | undefined) ??
-    connection.model(RateLimitSlot.name, RateLimitSlotSchema);
+export function mongoSlidingWindowCounter(connection: Connection): SharedRateLimitCounter {
+  const slots = modelOn(connection, RateLimitSlot.name, RateLimitSlotSchema);
+  const sweep = expirySweeper(slots);
   const heads = new Map<string, Head>();
   const queues = new Map<string, Promise<Result>>();
-  let nextCleanup = 0;
 
   /** The client's next number from the database: one past its highest slot not yet deleted. */
   async function lookUp(key: string): Promise<Head> {
@@ -124,13 +137,8 @@ export function mongoSlidingWindowCounter(connection: Connection): RateLimitCoun
   async function take(key: string, timeWindow: number, max: number): Promise<Result> {
     const start = Date.now();
     if (max < 1) return { current: 1, ttl: timeWindow };
-    if (start >= nextCleanup) {
-      nextCleanup = start + Math.min(timeWindow, MAX_CLEANUP_INTERVAL_MS);
-      // Best effort: a failed cleanup only leaves slots that no window counts any more.
-      slots
-        .deleteMany({ expiresAt: trusted({ $lt: new Date(start - timeWindow) }) })
-        .catch(() => undefined);
-    }
+    // A window's grace: see above.
+    sweep(start, timeWindow, timeWindow);
     const known = heads.get(key);
     if (known !== undefined && known.refusedUntil > start) {
       return { current: max + 1, ttl: known.refusedUntil - start };
