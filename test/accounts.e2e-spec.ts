@@ -24,10 +24,7 @@ describe('accounts', () => {
   let admin: TestUser;
   let make: Fixtures;
   let counter = 0;
-  /**
-   * Other instances on this database. They stay open until the end: passport keeps one global
-   * 'jwt' strategy, the last app's, and every app in this process authenticates through it.
-   */
+  /** Other instances on this database, closed at the end. */
   const instances: TestApp[] = [];
 
   beforeAll(async () => {

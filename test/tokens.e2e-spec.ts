@@ -149,9 +149,72 @@ describe('access tokens', () => {
     await request(server).get('/api/users').set(promoted.auth).expect(403);
   });
 
+  it('answers concurrent requests carrying different tokens, each with its own user', async () => {
+    // Fresh logins: sessions no request has read yet, so each check waits on the database while
+    // the others start theirs.
+    const other = await signupAndLogin(t.app);
+    const callers = [user, other, user, other, user, other, user, other];
+    const tokens = [];
+    for (const caller of callers) {
+      const res = await request(server)
+        .post('/api/auth/login')
+        .send({ email: caller.email, password: caller.password })
+        .expect(200);
+      tokens.push(String(res.body.accessToken));
+    }
+    const answers = await Promise.all(tokens.map((token) => me(`Bearer ${token}`)));
+    expect(answers.map((answer) => answer.status)).toEqual(callers.map(() => 200));
+    expect(answers.map((answer) => answer.body.id)).toEqual(callers.map((caller) => caller.id));
+  });
+
   it('ignores a role claim forged into a valid token', async () => {
     const { sid } = decodePayload(user.token);
     const token = forgeToken({ sub: user.id, sid, role: 'admin' });
     await request(server).get('/api/users').set('Authorization', `Bearer ${token}`).expect(403);
+  });
+});
+
+describe('two apps in one process, each with its own signing secret', () => {
+  let first: TestApp;
+  let second: TestApp;
+  let firstUser: TestUser;
+  let secondUser: TestUser;
+  let secondOpen = true;
+
+  beforeAll(async () => {
+    first = await createTestApp({
+      label: 'tokens_first',
+      env: { JWT_SECRET: 'first-app-secret-'.padEnd(48, 'a') },
+    });
+    second = await createTestApp({
+      label: 'tokens_second',
+      env: { JWT_SECRET: 'second-app-secret-'.padEnd(48, 'b') },
+    });
+    firstUser = await signupAndLogin(first.app);
+    secondUser = await signupAndLogin(second.app);
+  });
+
+  afterAll(async () => {
+    if (secondOpen) await second.close();
+    await first.close();
+  });
+
+  const me = (app: TestApp, token: string) =>
+    request(app.app.getHttpServer()).get('/api/users/me').set('Authorization', `Bearer ${token}`);
+
+  it("authenticates each app's requests with its own keys and refuses the other app's tokens", async () => {
+    // passport keeps one registry per process: a strategy registered by name there is replaced
+    // by the next app's, which then verified every app's tokens with its own secret.
+    expect((await me(first, firstUser.token).expect(200)).body.id).toBe(firstUser.id);
+    expect((await me(second, secondUser.token).expect(200)).body.id).toBe(secondUser.id);
+    await me(first, secondUser.token).expect(401);
+    await me(second, firstUser.token).expect(401);
+  });
+
+  it('keeps authenticating after the other app has closed', async () => {
+    secondOpen = false;
+    await second.close();
+    expect((await me(first, firstUser.token).expect(200)).body.id).toBe(firstUser.id);
+    await me(first, secondUser.token).expect(401);
   });
 });

@@ -2,7 +2,6 @@ import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { JwtService } from '@nestjs/jwt';
 import { MongooseModule } from '@nestjs/mongoose';
-import { PassportModule } from '@nestjs/passport';
 
 import { ACCESS_TOKEN_TYPE } from './access-token.js';
 import { UsersModule } from './accounts/users.module.js';
@@ -133,7 +132,6 @@ export class AuthModule {
       imports: [
         optionsModule,
         DiscoveryModule,
-        PassportModule,
         AuditModule.register(optionsModule),
         UsersModule,
         MongooseModule.forFeature([

@@ -525,9 +525,7 @@ describe('Account page', () => {
   }, 90_000);
 });
 
-// Last, on its own: passport keeps one 'jwt' strategy per process, so the app created last
-// authenticates the requests of every app; closing it while the first one still served left the
-// first one's signed-in routes answering 503. This app starts after the other one closed.
+// An app of its own, with the page switched off.
 describe('Account page switched off', () => {
   it('answers 404 at /account when ACCOUNT_PAGE_ENABLED=false', async () => {
     const off = await createTestApp({

@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import { getConnectionToken } from '@nestjs/mongoose';
+import jwt from 'jsonwebtoken';
 import type { Connection } from 'mongoose';
 import { Types } from 'mongoose';
 import { Secret, TOTP } from 'otpauth';
@@ -10,7 +11,7 @@ import type { AuthModuleOptions } from '../../src/auth/index.js';
 import { AuthModule, OwnedResources } from '../../src/auth/index.js';
 import { testDatabaseUri } from '../support/app.js';
 import { pollUntil } from '../support/wait.js';
-import { createHost, HOST_ADMIN, HOST_AUTH } from './host.js';
+import { createHost, HOST_ADMIN, HOST_AUTH, LEGACY_TOKENS } from './host.js';
 
 // The host application (./host.ts) embeds the auth kit on Express; these tests drive the kit's
 // routes and its notes resource through it.
@@ -237,6 +238,18 @@ describe('embedding the auth kit in an Express host', () => {
       .get('/api/notes/count')
       .set('Authorization', 'Bearer not.a.jwt')
       .expect(401);
+  });
+
+  it("keeps its own passport-jwt strategy named 'jwt' apart from the kit's", async () => {
+    // passport's default registry is one per process: had the kit registered its strategy there
+    // as 'jwt', one of the two would have replaced the other and checked both kinds of token.
+    const legacy = `Bearer ${jwt.sign({ sub: 'billing' }, LEGACY_TOKENS.secret, { issuer: LEGACY_TOKENS.issuer })}`;
+    const res = await request(server).get('/api/legacy/whoami').set('Authorization', legacy);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ service: 'billing' });
+    await request(server).get('/api/legacy/whoami').set(owner.auth).expect(401);
+    await request(server).get('/api/notes').set('Authorization', legacy).expect(401);
+    await request(server).get('/api/notes').set(owner.auth).expect(200);
   });
 
   it('refuses anonymous callers and bad tokens on protected routes (401)', async () => {

@@ -5,19 +5,24 @@ import {
   Delete,
   Get,
   HttpCode,
+  Injectable,
   Ip,
   Module,
   Patch,
   Post,
+  Req,
+  UseGuards,
   ValidationPipe,
 } from '@nestjs/common';
 import { InjectModel, MongooseModule } from '@nestjs/mongoose';
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { AuthGuard, PassportStrategy } from '@nestjs/passport';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
 import type { HydratedDocument, Model } from 'mongoose';
 import { Schema as MongooseSchema, Types } from 'mongoose';
+import { ExtractJwt, Strategy } from 'passport-jwt';
 
 import type { AuthModuleOptions, AuthUser } from '../../src/auth/index.js';
 import {
@@ -149,6 +154,42 @@ class NotesController {
   }
 }
 
+/**
+ * The host's own token, older than the kit: another service signs it, and the host checks it with
+ * a passport-jwt strategy of its own under passport-jwt's default name, 'jwt'.
+ */
+export const LEGACY_TOKENS = {
+  secret: 'legacy-service-secret-of-32-chars-or-more',
+  issuer: 'legacy',
+};
+
+@Injectable()
+class LegacyTokenStrategy extends PassportStrategy(Strategy) {
+  constructor() {
+    super({
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      secretOrKey: LEGACY_TOKENS.secret,
+      issuer: LEGACY_TOKENS.issuer,
+      algorithms: ['HS256'],
+    });
+  }
+
+  validate(payload: { sub: string }): { service: string } {
+    return { service: payload.sub };
+  }
+}
+
+@Controller('legacy')
+class LegacyController {
+  /** Not the kit's: @Public() for the kit's global guard, the host's own guard instead. */
+  @Get('whoami')
+  @Public()
+  @UseGuards(AuthGuard('jwt'))
+  whoami(@Req() request: { user: { service: string } }) {
+    return request.user;
+  }
+}
+
 export const HOST_ADMIN = { email: 'boss@notes.test', password: 'Boss-pass-1!' };
 export const HOST_AUTH: AuthModuleOptions = {
   jwt: {
@@ -175,7 +216,8 @@ class NotesHostModule {
         RecipesModule,
         auth,
       ],
-      controllers: [NotesController],
+      controllers: [NotesController, LegacyController],
+      providers: [LegacyTokenStrategy],
     };
   }
 }

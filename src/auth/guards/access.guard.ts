@@ -1,6 +1,5 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { isObservable, lastValueFrom } from 'rxjs';
 
 import { setAuthErrorHeaders } from '../interceptors/auth-error-headers.interceptor.js';
 import { RecentAuthGuard } from '../recent-auth/recent-auth.guard.js';
@@ -30,12 +29,8 @@ export class AccessGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     try {
-      const authenticated = this.jwt.canActivate(context);
-      const ok = isObservable(authenticated)
-        ? await lastValueFrom(authenticated)
-        : await authenticated;
       return (
-        ok &&
+        (await this.jwt.canActivate(context)) &&
         this.scopes.canActivate(context) &&
         this.verifiedEmail.canActivate(context) &&
         this.roles.canActivate(context) &&

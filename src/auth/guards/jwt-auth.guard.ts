@@ -1,12 +1,12 @@
-import { ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard } from '@nestjs/passport';
 
 import { looksLikeApiKey } from '../api-keys/api-key-format.js';
 import { ApiKeyPrincipal } from '../api-keys/api-key-principal.service.js';
 import type { AuthRequest } from '../core/auth-user.js';
 import { OPTIONAL_AUTH_KEY } from '../core/decorators/optional-auth.decorator.js';
 import { IS_PUBLIC_KEY } from '../core/decorators/public.decorator.js';
+import { JwtStrategy } from '../strategies/jwt.strategy.js';
 import { clientAddress } from '../throttling/client-key.js';
 
 /** What Fastify and Express requests both carry, for the client's address. */
@@ -24,18 +24,18 @@ const BEARER = /^Bearer ([^\s]+)$/i;
  * reaches the JWT parser; anything else is an access token (JwtStrategy).
  */
 @Injectable()
-export class JwtAuthGuard extends AuthGuard('jwt') {
+export class JwtAuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly apiKeys: ApiKeyPrincipal,
-  ) {
-    super();
-  }
+    private readonly jwt: JwtStrategy,
+  ) {}
 
-  override canActivate(context: ExecutionContext) {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets)) return true;
-    const request = context.switchToHttp().getRequest<ClientRequest>();
+    const http = context.switchToHttp();
+    const request = http.getRequest<ClientRequest>();
     const { authorization } = request.headers;
     if (this.reflector.getAllAndOverride<boolean>(OPTIONAL_AUTH_KEY, targets)) {
       if (authorization === undefined) return true;
@@ -50,6 +50,9 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
         return true;
       });
     }
-    return super.canActivate(context);
+    return this.jwt.authenticateRequest(request, http.getResponse<object>()).then((user) => {
+      request.user = user;
+      return true;
+    });
   }
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Jwt } from 'jsonwebtoken';
+import passport from 'passport';
 import type { JwtFromRequestFunction } from 'passport-jwt';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 
@@ -23,6 +24,21 @@ const bearerToken: JwtFromRequestFunction = ExtractJwt.fromAuthHeaderAsBearerTok
 /** The request type passport-jwt's typings use (Fastify's and Express's requests both fit at run time). */
 type BearerRequest = Parameters<Strategy['authenticate']>[0];
 
+/** What passport's `authenticate()` returns: Connect-style middleware. */
+type PassportMiddleware = (
+  request: unknown,
+  response: unknown,
+  next: (error?: unknown) => void,
+) => void;
+
+/**
+ * Runs strategies it is handed, never by name: it holds none. passport's default instance is one
+ * registry per process, where a strategy registered as 'jwt' is replaced by the next one of that
+ * name (a host's own passport-jwt strategy, the kit of a second app in the process), which would
+ * then authenticate every app's requests with its own keys and checks.
+ */
+const authenticator = new passport.Passport();
+
 /**
  * Verifies the bearer token (only from the Authorization header; never a query string) with the
  * one configured algorithm, issuer and audience; requires the `at+jwt` header type and every claim
@@ -33,7 +49,7 @@ type BearerRequest = Parameters<Strategy['authenticate']>[0];
  * per-request account and session checks, as passport-jwt would after verifying it.
  */
 @Injectable()
-export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+export class JwtStrategy extends PassportStrategy(Strategy) {
   private readonly accessTtlSeconds: number;
   private readonly verified = new VerifiedTokens<Jwt>(MAX_VERIFIED_TOKENS);
 
@@ -56,6 +72,37 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       jsonWebTokenOptions: { complete: true },
     });
     this.accessTtlSeconds = options.jwt.accessTtlSeconds ?? 900;
+  }
+
+  /**
+   * The user of this request's bearer token, through passport; rejects with 401 when the token is
+   * missing or refused. passport is handed this strategy itself, in a new object per request as it
+   * makes for a strategy it knows by name, so concurrent requests never share the success and
+   * failure callbacks it sets.
+   */
+  authenticateRequest(request: object, response: object): Promise<AuthUser> {
+    return new Promise((resolve, reject) => {
+      const middleware = authenticator.authenticate(
+        Object.create(this) as this,
+        { session: false },
+        (error: unknown, user: AuthUser | false | undefined) => {
+          if (error) reject(error instanceof Error ? error : new UnauthorizedException());
+          else if (user) resolve(user);
+          else reject(new UnauthorizedException());
+        },
+      ) as PassportMiddleware;
+      middleware(request, response, (error) =>
+        reject(error instanceof Error ? error : new UnauthorizedException()),
+      );
+    });
+  }
+
+  /**
+   * Where @nestjs/passport's mixin registers the strategy as it is built: a registry of its own,
+   * dropped at once (the kit never looks a strategy up by name, see `authenticator`).
+   */
+  getPassportInstance(): passport.Authenticator {
+    return new passport.Passport();
   }
 
   /** passport's entry point: a token verified before skips passport-jwt's verification. */
