@@ -1,4 +1,9 @@
-import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  InternalServerErrorException,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Jwt } from 'jsonwebtoken';
 import passport from 'passport';
@@ -23,6 +28,10 @@ const bearerToken: JwtFromRequestFunction = ExtractJwt.fromAuthHeaderAsBearerTok
 
 /** The request type passport-jwt's typings use (Fastify's and Express's requests both fit at run time). */
 type BearerRequest = Parameters<Strategy['authenticate']>[0];
+
+/** What a strategy's error is answered with: its own status, or 500 for anything not an Error. */
+const failure = (error: unknown): Error =>
+  error instanceof Error ? error : new InternalServerErrorException();
 
 /** What passport's `authenticate()` returns: Connect-style middleware. */
 type PassportMiddleware = (
@@ -76,9 +85,10 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
 
   /**
    * The user of this request's bearer token, through passport; rejects with 401 when the token is
-   * missing or refused. passport is handed this strategy itself, in a new object per request as it
-   * makes for a strategy it knows by name, so concurrent requests never share the success and
-   * failure callbacks it sets.
+   * missing or refused, and with the error of a check that threw. passport is handed this strategy
+   * itself, in a new object per request as it makes for a strategy it knows by name, so concurrent
+   * requests never share the success and failure callbacks it sets. (passport-jwt never redirects:
+   * passport's redirect would write to the raw response and settle nothing here.)
    */
   authenticateRequest(request: object, response: object): Promise<AuthUser> {
     return new Promise((resolve, reject) => {
@@ -86,13 +96,14 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
         Object.create(this) as this,
         { session: false },
         (error: unknown, user: AuthUser | false | undefined) => {
-          if (error) reject(error instanceof Error ? error : new UnauthorizedException());
+          if (error) reject(failure(error));
           else if (user) resolve(user);
           else reject(new UnauthorizedException());
         },
       ) as PassportMiddleware;
+      // Reached by a strategy's pass() (no user: refused) or an error without the callback.
       middleware(request, response, (error) =>
-        reject(error instanceof Error ? error : new UnauthorizedException()),
+        reject(error ? failure(error) : new UnauthorizedException()),
       );
     });
   }
