@@ -28,7 +28,9 @@ describe('accounts', () => {
   const instances: TestApp[] = [];
 
   beforeAll(async () => {
-    t = await createTestApp({ label: 'accounts' });
+    // No principal cache: several tests change the database behind the app's back (a delete cut
+    // short by a crash, another instance's start) and expect the next request to see it.
+    t = await createTestApp({ label: 'accounts', env: { SESSION_CACHE_TTL_MS: '0' } });
     server = t.app.getHttpServer();
     db = connectionOf(t.app);
     make = fixtures(t.app);
@@ -50,10 +52,7 @@ describe('accounts', () => {
   const byEmail = (email: string) => db.collection('users').findOne({ email });
   const uniqueEmail = (label: string) => `${label}-${Date.now()}-${++counter}@example.com`;
 
-  /**
-   * Another start on this database with another configured admin. No principal cache on it: its
-   * strategy serves every app from here on, and the tests below expect changes to apply at once.
-   */
+  /** Another start on this database with another configured admin (no principal cache either). */
   async function restartWithAdmin(email: string, password: string): Promise<void> {
     await startInstance({
       ADMIN_EMAIL: email,
