@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { PinoLogger } from 'nestjs-pino';
 import type { Logger } from 'pino';
 
+import { censorSecrets, SECRET_FIELDS } from './redact.js';
 import { registerRequestLog, requestLine } from './request-log.js';
 
 function requestWith(user: unknown): FastifyRequest {
@@ -34,6 +35,17 @@ describe('request log line', () => {
     expect(requestLine(requestWith({ id: 42 }), finished).userId).toBeUndefined();
   });
 
+  it('has no field that the logger would hide (its lines skip the search for secrets)', () => {
+    const fields = [
+      ...Object.keys(requestLine(requestWith({ id: 'u-1' }), finished)),
+      ...Object.keys(requestLine(requestWith({ id: 'u-1' }))),
+    ];
+    const secret = new Set(SECRET_FIELDS.map((name) => name.toLowerCase()));
+    expect(fields.filter((name) => secret.has(name.toLowerCase()))).toEqual([]);
+    const line = requestLine(requestWith({ id: 'u-1', password: 'hash' }), finished);
+    expect(censorSecrets(line)).toBe(line);
+  });
+
   it('marks a request its client abandoned, with no status or duration', () => {
     expect(requestLine(requestWith(undefined))).toMatchObject({
       url: '/api/users/me',
@@ -50,7 +62,7 @@ describe('request log hooks', () => {
     const fastify = {
       addHook: (name: string, hook: (...args: unknown[]) => void) => {
         if (name === 'onRequest') {
-          const reply = { raw: { once: () => undefined } };
+          const reply = { raw: { on: () => undefined } };
           hook({ id: 'req-1' }, reply, () => entered.push('done'));
         }
       },
@@ -61,10 +73,11 @@ describe('request log hooks', () => {
         fn();
       },
     } as unknown as PinoLogger;
-    registerRequestLog(fastify, {} as Logger);
+    const root = { child: () => ({}) } as unknown as Logger;
+    registerRequestLog(fastify, root);
     expect(entered).toEqual(['done']);
     entered.length = 0;
-    registerRequestLog(fastify, {} as Logger, context);
+    registerRequestLog(fastify, root, context);
     expect(entered).toEqual(['context', 'done']);
   });
 });

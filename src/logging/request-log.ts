@@ -59,14 +59,20 @@ export function registerRequestLog(
   root: Logger,
   context?: PinoLogger,
 ): void {
+  // The logger's `log` formatter searches every logged object for secret field names at any
+  // depth (redact.ts). A request line has only the fields of RequestLine, none of them secret and
+  // all of them primitives, so the search is left out: 2% of GET /users/me in a CPU profile.
+  const lines = root.child({}, { formatters: { log: (line) => line } });
   // A connection closed before the response finished (the client left, the server dropped it at
   // shutdown) runs no onResponse hook, whether or not the body was read: Fastify's own
   // onRequestAbort only covers requests still being received.
   fastify.addHook('onRequest', (request, reply, done) => {
-    reply.raw.once('close', () => {
+    // `on`, not `once`: a response closes once, and `once` would wrap the listener and remove it
+    // again on every request.
+    reply.raw.on('close', () => {
       if (reply.raw.writableFinished || unfinished.has(request)) return;
       unfinished.add(request);
-      root.info(requestLine(request), 'request aborted');
+      lines.info(requestLine(request), 'request aborted');
     });
     if (context) context.runInContext(() => done(), { bindings: { reqId: request.id } });
     else done();
@@ -77,8 +83,8 @@ export function registerRequestLog(
       if (!reply.raw.writableFinished) unfinished.add(request);
       const line = requestLine(request, reply);
       // A 5xx carries no error here: the exception filter logs the cause with the same reqId.
-      if (reply.statusCode >= 500) root.error(line, 'request failed');
-      else root.info(line, 'request completed');
+      if (reply.statusCode >= 500) lines.error(line, 'request failed');
+      else lines.info(line, 'request completed');
     }
     done();
   });

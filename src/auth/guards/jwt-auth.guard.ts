@@ -6,6 +6,7 @@ import { ApiKeyPrincipal } from '../api-keys/api-key-principal.service.js';
 import type { AuthRequest } from '../core/auth-user.js';
 import { OPTIONAL_AUTH_KEY } from '../core/decorators/optional-auth.decorator.js';
 import { IS_PUBLIC_KEY } from '../core/decorators/public.decorator.js';
+import { routeMetadata } from '../core/route-metadata.js';
 import { JwtStrategy } from '../strategies/jwt.strategy.js';
 import { clientAddress } from '../throttling/client-key.js';
 
@@ -32,12 +33,11 @@ export class JwtAuthGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets)) return true;
+    if (routeMetadata<boolean>(this.reflector, IS_PUBLIC_KEY, context)) return true;
     const http = context.switchToHttp();
     const request = http.getRequest<ClientRequest>();
     const { authorization } = request.headers;
-    if (this.reflector.getAllAndOverride<boolean>(OPTIONAL_AUTH_KEY, targets)) {
+    if (routeMetadata<boolean>(this.reflector, OPTIONAL_AUTH_KEY, context)) {
       if (authorization === undefined) return true;
     }
     const credential = typeof authorization === 'string' ? BEARER.exec(authorization)?.[1] : null;

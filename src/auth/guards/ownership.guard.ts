@@ -14,6 +14,7 @@ import type { AuthRequest, AuthUser } from '../core/auth-user.js';
 import { actsAsAdmin } from '../core/auth-user.js';
 import type { OwnedRule } from '../core/decorators/owned.decorator.js';
 import { OWNED_KEY } from '../core/decorators/owned.decorator.js';
+import { handlerMetadata } from '../core/route-metadata.js';
 import { assertObjectId } from '../shared/pipes/parse-object-id.pipe.js';
 
 const isIdLike = (value: unknown): value is { toString(): string } =>
@@ -38,7 +39,7 @@ export class OwnershipGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const owned = this.reflector.get<OwnedRule | undefined>(OWNED_KEY, context.getHandler());
+    const owned = handlerMetadata<OwnedRule>(this.reflector, OWNED_KEY, context);
     if (!owned) return true;
     const request = context.switchToHttp().getRequest<AuthRequest>();
     const { user } = request;

@@ -11,6 +11,7 @@ import type { AuthRequest } from '../core/auth-user.js';
 import { actingRole } from '../core/auth-user.js';
 import { ROLES_KEY } from '../core/decorators/roles.decorator.js';
 import type { Role } from '../core/roles.js';
+import { routeMetadata } from '../core/route-metadata.js';
 
 /** Checks `@Roles(...)` against the role of the user loaded for this request. */
 @Injectable()
@@ -18,10 +19,7 @@ export class RolesGuard implements CanActivate {
   constructor(private readonly reflector: Reflector) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    const roles = routeMetadata<Role[]>(this.reflector, ROLES_KEY, context);
     if (!roles || roles.length === 0) return true;
     const { user } = context.switchToHttp().getRequest<AuthRequest>();
     if (!user) throw new UnauthorizedException();

@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 
 import type { AuthRequest } from '../core/auth-user.js';
 import { SCOPES_KEY } from '../core/decorators/scopes.decorator.js';
+import { routeMetadata } from '../core/route-metadata.js';
 import type { ApiKeyScope } from '../core/scopes.js';
 
 /** 403 with RFC 6750's `insufficient_scope`, so a client can tell it from a role refusal. */
@@ -31,10 +32,7 @@ export class ScopesGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const { user } = context.switchToHttp().getRequest<AuthRequest>();
     if (!user?.apiKey) return true;
-    const required = this.reflector.getAllAndOverride<ApiKeyScope[] | undefined>(SCOPES_KEY, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    const required = routeMetadata<ApiKeyScope[]>(this.reflector, SCOPES_KEY, context);
     if (!required || required.length === 0)
       throw new InsufficientScopeException(CLOSED_TO_API_KEYS, []);
     if (!required.some((scope) => user.apiKey?.scopes.includes(scope))) {

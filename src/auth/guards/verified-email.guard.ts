@@ -6,6 +6,7 @@ import { AUTH_OPTIONS } from '../auth.options.js';
 import type { AuthRequest } from '../core/auth-user.js';
 import { ALLOW_UNVERIFIED_KEY } from '../core/decorators/allow-unverified.decorator.js';
 import { IS_PUBLIC_KEY } from '../core/decorators/public.decorator.js';
+import { routeMetadata } from '../core/route-metadata.js';
 
 export const EMAIL_NOT_VERIFIED =
   'Verify your email address first: use the link mailed to you, or ask for a new one with POST /api/auth/email/resend';
@@ -30,9 +31,8 @@ export class VerifiedEmailGuard {
     if (!this.required || context.getType() !== 'http') return true;
     const user = context.switchToHttp().getRequest<AuthRequest>().user;
     if (!user || user.emailVerified) return true;
-    const targets = [context.getHandler(), context.getClass()];
     for (const key of [ALLOW_UNVERIFIED_KEY, IS_PUBLIC_KEY]) {
-      if (this.reflector.getAllAndOverride<boolean>(key, targets)) return true;
+      if (routeMetadata<boolean>(this.reflector, key, context)) return true;
     }
     throw new ForbiddenException(EMAIL_NOT_VERIFIED);
   }

@@ -5,6 +5,7 @@ import type { AuthModuleOptions } from '../auth.options.js';
 import { AUTH_OPTIONS } from '../auth.options.js';
 import type { AuthRequest } from '../core/auth-user.js';
 import { RECENT_AUTH_KEY } from '../core/decorators/recent-auth.decorator.js';
+import { handlerMetadata } from '../core/route-metadata.js';
 
 /** 401 asking for a fresh authentication (RFC 9470 §3), with the header that says so. */
 export class InsufficientUserAuthenticationException extends UnauthorizedException {
@@ -40,8 +41,7 @@ export class RecentAuthGuard {
   }
 
   canActivate(context: ExecutionContext): boolean {
-    if (!this.reflector.get<boolean | undefined>(RECENT_AUTH_KEY, context.getHandler()))
-      return true;
+    if (!handlerMetadata<boolean>(this.reflector, RECENT_AUTH_KEY, context)) return true;
     const { user } = context.switchToHttp().getRequest<AuthRequest>();
     if (!user) throw new UnauthorizedException();
     if (!this.isRecent(user.authTime)) {

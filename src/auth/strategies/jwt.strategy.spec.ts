@@ -86,6 +86,27 @@ describe('JwtStrategy.authenticateRequest', () => {
     );
   });
 
+  it("answers a remembered token as a new one: the check's refusal as is, 500 for a non-Error", async () => {
+    const answers: (() => Promise<AuthUser>)[] = [
+      () => Promise.resolve(USER),
+      () => Promise.reject(new ForbiddenException('Account disabled')),
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the case tested
+      () => Promise.reject('database gone'),
+      () => Promise.resolve(USER),
+    ];
+    const jwtStrategy = strategy(() => (answers.shift() ?? (() => Promise.resolve(USER)))());
+    const request = bearer();
+    await expect(jwtStrategy.authenticateRequest(request, {})).resolves.toBe(USER);
+    await expect(jwtStrategy.authenticateRequest(request, {})).rejects.toBeInstanceOf(
+      ForbiddenException,
+    );
+    await expect(jwtStrategy.authenticateRequest(request, {})).rejects.toBeInstanceOf(
+      InternalServerErrorException,
+    );
+    await expect(jwtStrategy.authenticateRequest(request, {})).resolves.toBe(USER);
+    expect(answers).toEqual([]);
+  });
+
   it('gives each of two concurrent requests its own user, the second from the verified-token cache', async () => {
     const users = new Map([
       ['a', { ...USER, id: 'a' }],
