@@ -57,6 +57,23 @@ describe('parseClientAddress (one spelling per address, a port dropped)', () => 
   });
 });
 
+describe('parseClientAddress, asked again (answers are remembered)', () => {
+  it('answers a value seen before as it did the first time, a refusal included', () => {
+    for (let round = 0; round < 3; round++) {
+      expect(parseClientAddress(' [2001:DB8::7]:443')).toBe('2001:db8::7');
+      expect(parseClientAddress('::ffff:198.51.100.7')).toBe('198.51.100.7');
+      expect(parseClientAddress('not-an-address')).toBeNull();
+    }
+  });
+
+  it('parses a value too long to remember each time it comes', () => {
+    const padded = `${' '.repeat(70)}192.0.2.44`;
+    expect(parseClientAddress(padded)).toBe('192.0.2.44');
+    expect(parseClientAddress(padded)).toBe('192.0.2.44');
+    expect(parseClientAddress(`${'x'.repeat(70)}`)).toBeNull();
+  });
+});
+
 describe('clientAddress (what @ClientIp() and the rate-limit key read)', () => {
   it('takes the reported (forwarded) address, normalized', () => {
     expect(clientAddress('10.111.0.1:1234', '127.0.0.1')).toBe('10.111.0.1');
