@@ -21,6 +21,10 @@
 //   BENCH_LOGIN_CONNECTIONS  compares in flight for the bcrypt ceiling (default 8)
 //   BCRYPT_ROUNDS      bcrypt cost of the accounts and of the ceiling (default 12, as the API)
 //   BENCH_ROWS         only the API rows whose name matches this regular expression
+//   BENCH_PAIRED_ROUNDS  rounds of the /users/me row against the Nest floor in alternating 2 s
+//                      slices (floor, API, API, floor), after the table (default 3): both then
+//                      share the machine's moment, which a row measured minutes after its
+//                      ceiling does not
 //   BENCH_CPU_PROF     a directory: the API runs under `node --cpu-prof` and, once it exited,
 //                      the top self-time entries of its profile are printed
 //                      (e.g. BENCH_ROWS=users/me BENCH_CPU_PROF=/tmp/prof npm run bench)
@@ -56,6 +60,8 @@ const duration = positiveNumber('BENCH_DURATION', 5);
 const connections = positiveNumber('BENCH_CONNECTIONS', 32);
 const rounds = positiveNumber('BCRYPT_ROUNDS', 12);
 const WARM_UP_SECONDS = 1;
+const PAIRED_ROUNDS = positiveNumber('BENCH_PAIRED_ROUNDS', 3);
+const PAIRED_SLICE_SECONDS = 2;
 const CLOCK_TICKS = 100;
 const PASSWORD = 'Bench-pass-1!';
 const DB_NAME = 'bench';
@@ -346,7 +352,77 @@ async function routeTable(db, hash, owner, api, bare, floors, floorBearer, jwtSe
         'its cost ratio (what the req/s ratio would be if each process had a core to itself).',
     );
   }
+  if (measured.includes(tokenRow)) {
+    console.error(`Measuring ${tokenRow.name} and the Nest floor in alternating slices...`);
+    const floor = {
+      url: floors.nest.url,
+      request: get('/me', floorBearer),
+      pid: floors.nest.child.pid,
+    };
+    const route = { url: api, request: tokenRow.request, pid: pids.api };
+    printPaired(tokenRow.name, await alternate(floor, route));
+  }
   printFailures(measured);
+}
+
+/**
+ * A route against its ceiling in alternating slices, each round floor, route, route, floor:
+ * per round, the route's req/s and main-thread CPU per request against the ceiling's.
+ */
+async function alternate(ceiling, route) {
+  const results = [];
+  for (let round = 0; round < PAIRED_ROUNDS; round++) {
+    const [a, b, c, d] = [
+      await slice(ceiling),
+      await slice(route),
+      await slice(route),
+      await slice(ceiling),
+    ];
+    results.push({
+      rps: (b.rps + c.rps) / (a.rps + d.rps),
+      cost: (a.cpu + d.cpu) / (b.cpu + c.cpu),
+      p99: Math.max(b.p99, c.p99),
+    });
+  }
+  return results;
+}
+
+/** One slice of load on one process: req/s, p99 and main-thread CPU ms per answered request. */
+async function slice({ url, request, pid }) {
+  const before = cpuMs(pid, pid);
+  const result = await autocannon({
+    url,
+    connections,
+    requests: [request],
+    duration: PAIRED_SLICE_SECONDS,
+  });
+  if (result.non2xx > 0 || result.errors > 0) {
+    throw new Error(`${url}: ${result.non2xx} answers not 2xx, ${result.errors} errors`);
+  }
+  const answered = Math.max(1, result.requests.total);
+  return {
+    rps: answered / PAIRED_SLICE_SECONDS,
+    cpu: (cpuMs(pid, pid) - before) / answered,
+    p99: result.latency.p99,
+  };
+}
+
+function printPaired(name, results) {
+  const median = (values) => {
+    const sorted = [...values].sort((x, y) => x - y);
+    const middle = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  };
+  const span = (values) => `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}×`;
+  const rps = results.map((r) => r.rps);
+  const cost = results.map((r) => r.cost);
+  console.log(
+    `${name} against the Nest floor in ${results.length} rounds of alternating ` +
+      `${PAIRED_SLICE_SECONDS} s slices (floor, API, API, floor): req/s ratio ` +
+      `${median(rps).toFixed(2)}× (median; rounds ${span(rps)}), cost ratio ` +
+      `${median(cost).toFixed(2)}× (rounds ${span(cost)}), p99 of the API's slices ` +
+      `${Math.max(...results.map((r) => r.p99))} ms at most.`,
+  );
 }
 
 async function growthTable(db, hash, owner, api) {
