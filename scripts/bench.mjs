@@ -22,7 +22,7 @@
 //   BCRYPT_ROUNDS      bcrypt cost of the accounts and of the ceiling (default 12, as the API)
 //   BENCH_ROWS         only the API rows whose name matches this regular expression
 //   BENCH_PAIRED_ROUNDS  rounds of the /users/me row against the Nest floor in alternating 2 s
-//                      slices (floor, API, API, floor), after the table (default 3): both then
+//                      slices (floor, API, API, floor), right after its row (default 3): both then
 //                      share the machine's moment, which a row measured minutes after its
 //                      ceiling does not
 //   BENCH_CPU_PROF     a directory: the API runs under `node --cpu-prof` and, once it exited,
@@ -61,6 +61,7 @@ const connections = positiveNumber('BENCH_CONNECTIONS', 32);
 const rounds = positiveNumber('BCRYPT_ROUNDS', 12);
 const WARM_UP_SECONDS = 1;
 const PAIRED_ROUNDS = positiveNumber('BENCH_PAIRED_ROUNDS', 3);
+if (!Number.isInteger(PAIRED_ROUNDS)) throw new Error('BENCH_PAIRED_ROUNDS must be a whole number');
 const PAIRED_SLICE_SECONDS = 2;
 const CLOCK_TICKS = 100;
 const PASSWORD = 'Bench-pass-1!';
@@ -282,6 +283,8 @@ async function routeTable(db, hash, owner, api, bare, floors, floorBearer, jwtSe
     },
   ];
   const measured = rows.filter((row) => !rowFilter || rowFilter.test(row.name));
+  /** The token row against the Nest floor in alternating slices, when that row is measured. */
+  let paired;
   for (const row of measured) {
     console.error(`Measuring ${row.name}...`);
     const login = row.ceiling === compares;
@@ -309,6 +312,16 @@ async function routeTable(db, hash, owner, api, bare, floors, floorBearer, jwtSe
         if (spent > 0) perName[key] = Math.round(spent * 10) / 10;
       }
       console.error(`  ${row.name}: API CPU ms per request by thread: ${JSON.stringify(perName)}`);
+    }
+    if (row === tokenRow) {
+      // Right after its row, before the login rows leave bcrypt work behind.
+      console.error(`Measuring ${tokenRow.name} and the Nest floor in alternating slices...`);
+      const floor = {
+        url: floors.nest.url,
+        request: get('/me', floorBearer),
+        pid: floors.nest.child.pid,
+      };
+      paired = await alternate(floor, { url: api, request: tokenRow.request, pid: pids.api });
     }
   }
   printTable(
@@ -352,16 +365,7 @@ async function routeTable(db, hash, owner, api, bare, floors, floorBearer, jwtSe
         'its cost ratio (what the req/s ratio would be if each process had a core to itself).',
     );
   }
-  if (measured.includes(tokenRow)) {
-    console.error(`Measuring ${tokenRow.name} and the Nest floor in alternating slices...`);
-    const floor = {
-      url: floors.nest.url,
-      request: get('/me', floorBearer),
-      pid: floors.nest.child.pid,
-    };
-    const route = { url: api, request: tokenRow.request, pid: pids.api };
-    printPaired(tokenRow.name, await alternate(floor, route));
-  }
+  if (paired) printPaired(tokenRow.name, paired);
   printFailures(measured);
 }
 

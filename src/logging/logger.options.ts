@@ -8,6 +8,8 @@ import { censorSecrets, REDACTED, SECRET_FIELDS } from './redact.js';
  * covers fixed paths (headers as pino's serializers would log them, top-level secret fields);
  * its wildcards reach one level only and cost about 5 µs per log line for each extra level
  * (measured), so `censorSecrets` hides the same field names at any depth of each logged object.
+ * The request log line alone skips `censorSecrets` (its fields are fixed and none is secret, see
+ * request-log.ts); pino's `redact` paths still apply to it.
  */
 export function loggerOptions(level: string): LoggerOptions {
   return {

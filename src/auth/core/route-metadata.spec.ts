@@ -55,6 +55,25 @@ describe('routeMetadata', () => {
   });
 });
 
+describe('routeMetadata with several reflectors or a context built by hand', () => {
+  it('remembers per reflector: a host reflector of its own is asked too', () => {
+    class Shared {
+      read(): void {}
+    }
+    const route = context(Shared, Shared.prototype.read);
+    const own = new Reflector();
+    jest.spyOn(own, 'getAllAndOverride').mockReturnValue('from the host');
+    expect(routeMetadata(new Reflector(), KEY, route)).toBeUndefined();
+    expect(routeMetadata(own, KEY, route)).toBe('from the host');
+  });
+
+  it('reads a context without a class as the reflector does, handler first', () => {
+    const { own } = BaseController.prototype;
+    const noClass = context(undefined as unknown as object, own);
+    expect(routeMetadata(new Reflector(), KEY, noClass)).toBe('handler');
+  });
+});
+
 describe('handlerMetadata', () => {
   it("reads the handler's own value only, once", () => {
     const reflector = new Reflector();

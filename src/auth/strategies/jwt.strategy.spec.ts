@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import {
   ForbiddenException,
   InternalServerErrorException,
@@ -5,6 +6,7 @@ import {
 } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 import passport from 'passport';
+import { Strategy } from 'passport-jwt';
 
 import type { AccessTokenPayload } from '../access-token.js';
 import { ACCESS_TOKEN_TYPE } from '../access-token.js';
@@ -86,25 +88,36 @@ describe('JwtStrategy.authenticateRequest', () => {
     );
   });
 
-  it("answers a remembered token as a new one: the check's refusal as is, 500 for a non-Error", async () => {
+  it("checks a remembered token without passport-jwt, answering as it would: the check's refusal, 500 for a non-Error", async () => {
+    const refusal = new ForbiddenException('Account disabled');
     const answers: (() => Promise<AuthUser>)[] = [
       () => Promise.resolve(USER),
-      () => Promise.reject(new ForbiddenException('Account disabled')),
+      () => Promise.reject(refusal),
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the case tested
       () => Promise.reject('database gone'),
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the case tested
+      () => Promise.reject(undefined),
       () => Promise.resolve(USER),
     ];
     const jwtStrategy = strategy(() => (answers.shift() ?? (() => Promise.resolve(USER)))());
-    const request = bearer();
-    await expect(jwtStrategy.authenticateRequest(request, {})).resolves.toBe(USER);
-    await expect(jwtStrategy.authenticateRequest(request, {})).rejects.toBeInstanceOf(
-      ForbiddenException,
-    );
-    await expect(jwtStrategy.authenticateRequest(request, {})).rejects.toBeInstanceOf(
-      InternalServerErrorException,
-    );
-    await expect(jwtStrategy.authenticateRequest(request, {})).resolves.toBe(USER);
-    expect(answers).toEqual([]);
+    const verifications = jest.spyOn(Strategy.prototype, 'authenticate');
+    try {
+      const request = bearer();
+      await expect(jwtStrategy.authenticateRequest(request, {})).resolves.toBe(USER);
+      await expect(jwtStrategy.authenticateRequest(request, {})).rejects.toBe(refusal);
+      await expect(jwtStrategy.authenticateRequest(request, {})).rejects.toBeInstanceOf(
+        InternalServerErrorException,
+      );
+      await expect(jwtStrategy.authenticateRequest(request, {})).rejects.toBeInstanceOf(
+        UnauthorizedException,
+      );
+      await expect(jwtStrategy.authenticateRequest(request, {})).resolves.toBe(USER);
+      expect(answers).toEqual([]);
+      // Only the first request went through passport-jwt.
+      expect(verifications).toHaveBeenCalledTimes(1);
+    } finally {
+      verifications.mockRestore();
+    }
   });
 
   it('gives each of two concurrent requests its own user, the second from the verified-token cache', async () => {

@@ -99,7 +99,10 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
     const raw = bearerToken(request as BearerRequest);
     const known = raw === null ? undefined : this.verified.get(raw, Date.now());
     if (known !== undefined) {
-      return this.check(known).catch((error: unknown) => Promise.reject(failure(error)));
+      // As passport's callback answers: a falsy error is a refusal, not a fault.
+      return this.check(known).catch((error: unknown) =>
+        Promise.reject(error ? failure(error) : new UnauthorizedException()),
+      );
     }
     return new Promise((resolve, reject) => {
       const middleware = authenticator.authenticate(

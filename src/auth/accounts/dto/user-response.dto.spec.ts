@@ -31,6 +31,13 @@ describe('toUserResponse', () => {
     expect(toUserResponse(user(date, date)).updatedAt).toBe('2027-01-01T00:00:00.000Z');
   });
 
+  it('answers a missing or invalid date as JSON did (left out, or null), never with an error', () => {
+    const broken = user(new Date(Number.NaN), undefined as unknown as Date);
+    const json = JSON.parse(JSON.stringify(toUserResponse(broken))) as Record<string, unknown>;
+    expect(json.createdAt).toBeNull();
+    expect('updatedAt' in json).toBe(false);
+  });
+
   it('never carries a password, hash or session detail', () => {
     const withSecrets = { ...user(new Date(0), new Date(0)), sessionId: 's', password: 'p' };
     expect(Object.keys(toUserResponse(withSecrets)).sort()).toEqual(

@@ -31,7 +31,12 @@ const MAX_ISO_STRINGS = 10_000;
  * route, in CPU profiles. Keyed by the time value, never the Date object, which could be changed.
  */
 function isoString(date: Date): string {
-  const time = date.getTime();
+  const time = date instanceof Date ? date.getTime() : NaN;
+  if (Number.isNaN(time)) {
+    // A document written without timestamps (by hand, through the driver): what JSON.stringify
+    // wrote for its Date before, null for an invalid one and nothing for a missing one; no 500.
+    return (date instanceof Date ? null : undefined) as unknown as string;
+  }
   let text = isoStrings.get(time);
   if (text === undefined) {
     text = date.toISOString();
