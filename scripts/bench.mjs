@@ -288,16 +288,31 @@ async function routeTable(db, hash, owner, api, bare, floors, floorBearer, jwtSe
   for (const row of measured) {
     console.error(`Measuring ${row.name}...`);
     const login = row.ceiling === compares;
-    const before = { api: cpuMs(pids.api), main: cpuMs(pids.api, pids.api), db: cpuMs(pids.db) };
-    const threadsBefore = threadCpu(pids.api);
+    const cpuNow = () => ({
+      api: cpuMs(pids.api),
+      main: cpuMs(pids.api, pids.api),
+      db: cpuMs(pids.db),
+      threads: threadCpu(pids.api),
+    });
+    let before = cpuNow();
+    // A polite login row's CPU counts from the end of its warm-up (its clients run on), the
+    // others' from before it: answers and CPU then cover the same seconds.
+    let fromWarmUp = true;
+    const measuring = () => {
+      before = cpuNow();
+      fromWarmUp = false;
+    };
     Object.assign(
       row,
       row.polite
-        ? await politeLogins(api, row.polite, row.clients)
+        ? await politeLogins(api, row.polite, row.clients, measuring)
         : await load(api, row.request, row.clients ?? connections, login),
     );
-    // CPU time per answered request, warm-up included in neither: where the cost of a row goes.
-    const answered = Math.max(1, row.completed + (row.unavailable ?? 0) + row.warmUpCompleted);
+    // CPU time per answered request: where the cost of a row goes.
+    const answered = Math.max(
+      1,
+      row.completed + (row.unavailable ?? 0) + (fromWarmUp ? row.warmUpCompleted : 0),
+    );
     row.apiCpu = (cpuMs(pids.api) - before.api) / answered;
     row.dbCpu = (cpuMs(pids.db) - before.db) / answered;
     // The main thread's share (JavaScript: Nest, the driver, JSON); the rest ran on libuv's
@@ -308,7 +323,7 @@ async function routeTable(db, hash, owner, api, bare, floors, floorBearer, jwtSe
       const perName = {};
       for (const [tid, { name, ms: used }] of after) {
         const key = tid === String(pids.api) ? 'main' : `${name}:${tid}`;
-        const spent = (used - (threadsBefore.get(tid)?.ms ?? 0)) / answered;
+        const spent = (used - (before.threads.get(tid)?.ms ?? 0)) / answered;
         if (spent > 0) perName[key] = Math.round(spent * 10) / 10;
       }
       console.error(`  ${row.name}: API CPU ms per request by thread: ${JSON.stringify(perName)}`);
@@ -531,48 +546,55 @@ async function load(url, request, conns, login = false) {
 /**
  * Login clients that behave as a well-written client does: each sends one login at a time (200
  * accounts in turn) and, answered 503, waits the Retry-After it was given (times 0.5–1.5, so the
- * refused clients do not come back together) before sending again. When the row's time is up,
- * requests still in flight are abandoned (their sockets closed), as autocannon does. Returns what
- * `load` returns for a login row.
+ * refused clients do not come back together) before sending again. The same clients run through
+ * the warm-up into the measured seconds, so these start with the queue as full as it stays (a
+ * warm-up of its own clients, closed before the row, left the row to start from an empty queue
+ * while the logins it had admitted, their database work done, were dropped unanswered).
+ * `onMeasuring` is called when the measured seconds begin; the answers received from then on are
+ * the row's. When the row's time is up, requests still in flight are abandoned (their sockets
+ * closed), as autocannon does. Returns what `load` returns for a login row.
  */
-async function politeLogins(url, emails, clients) {
+async function politeLogins(url, emails, clients, onMeasuring) {
   let next = 0;
-  const run = async (seconds) => {
-    const agent = new Agent({ keepAlive: true, maxSockets: clients });
-    const stop = AbortSignal.timeout(seconds * 1000);
-    // Every client's request and Retry-After wait listen to it.
-    setMaxListeners(2 * clients + 10, stop);
-    const outcome = { ok: [], unavailable: 0, answered: 0, statuses: {}, errors: 0 };
-    await Promise.all(
-      Array.from({ length: clients }, async () => {
-        while (!stop.aborted) {
-          const body = JSON.stringify({
-            email: emails[next++ % emails.length],
-            password: PASSWORD,
-          });
-          const started = performance.now();
-          let answer;
-          try {
-            answer = await postJson(`${url}/api/auth/login`, body, agent, stop);
-          } catch {
-            if (!stop.aborted) outcome.errors++;
-            continue;
-          }
-          outcome.answered++;
-          if (answer.status === 200) outcome.ok.push(performance.now() - started);
-          else if (answer.status === 503) {
-            outcome.unavailable++;
-            const wait = Number(answer.retryAfter) * 1000 * (0.5 + Math.random());
-            await sleep(wait, undefined, { signal: stop }).catch(() => undefined);
-          } else outcome.statuses[answer.status] = (outcome.statuses[answer.status] ?? 0) + 1;
+  const agent = new Agent({ keepAlive: true, maxSockets: clients });
+  const stop = AbortSignal.timeout((WARM_UP_SECONDS + LOGIN_DURATION) * 1000);
+  // Every client's request and Retry-After wait listen to it.
+  setMaxListeners(2 * clients + 10, stop);
+  const warmUp = { answered: 0 };
+  let outcome;
+  const measuring = setTimeout(() => {
+    onMeasuring?.();
+    outcome = { ok: [], unavailable: 0, statuses: {}, errors: 0 };
+  }, WARM_UP_SECONDS * 1000);
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (!stop.aborted) {
+        const body = JSON.stringify({
+          email: emails[next++ % emails.length],
+          password: PASSWORD,
+        });
+        const started = performance.now();
+        let answer;
+        try {
+          answer = await postJson(`${url}/api/auth/login`, body, agent, stop);
+        } catch {
+          if (!stop.aborted && outcome) outcome.errors++;
+          continue;
         }
-      }),
-    );
-    agent.destroy();
-    return outcome;
-  };
-  const warmUp = await run(WARM_UP_SECONDS);
-  const result = await run(LOGIN_DURATION);
+        if (!outcome) warmUp.answered++;
+        else if (answer.status === 200) outcome.ok.push(performance.now() - started);
+        else if (answer.status === 503) outcome.unavailable++;
+        else outcome.statuses[answer.status] = (outcome.statuses[answer.status] ?? 0) + 1;
+        if (answer.status === 503) {
+          const wait = Number(answer.retryAfter) * 1000 * (0.5 + Math.random());
+          await sleep(wait, undefined, { signal: stop }).catch(() => undefined);
+        }
+      }
+    }),
+  );
+  clearTimeout(measuring);
+  agent.destroy();
+  const result = outcome ?? { ok: [], unavailable: 0, statuses: {}, errors: 0 };
   result.ok.sort((a, b) => a - b);
   const failures = Object.entries(result.statuses).map(([status, count]) => `${count} × ${status}`);
   if (result.errors > 0) failures.push(`${result.errors} errors`);
