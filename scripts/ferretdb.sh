@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build, start and stop the embedded FerretDB (MongoDB wire protocol on SQLite).
-#   scripts/ferretdb.sh build   build tools/ferretdb once; rebuilt only when its go.sum changes
+#   scripts/ferretdb.sh build   build tools/ferretdb once; rebuilt only when its source changes
 #   scripts/ferretdb.sh start   start it on 127.0.0.1:$FERRETDB_PORT with data in $FERRETDB_DATA
 #   scripts/ferretdb.sh stop    stop the instance started by `start`
 #   scripts/ferretdb.sh path    print the binary's path (building it first if needed)
@@ -10,7 +10,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 src="$root/tools/ferretdb"
 cache="$root/.cache/ferretdb"
 bin="$cache/ferretdb"
-stamp="$cache/go.sum.sha256"
+stamp="$cache/source.sha256"
 port=${FERRETDB_PORT:-27017}
 data=${FERRETDB_DATA:-$root/.data/ferretdb}
 pidfile="$root/.data/ferretdb.pid"
@@ -31,7 +31,8 @@ MSG
 
 build() {
   local want
-  want=$(sha256sum "$src/go.sum" | cut -d' ' -f1)
+  # The program and the modules it is built from: an edit to either rebuilds it.
+  want=$(cat "$src/go.mod" "$src/go.sum" "$src/main.go" | sha256sum | cut -d' ' -f1)
   if [ -x "$bin" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     return 0
   fi
