@@ -31,16 +31,18 @@ MSG
 
 build() {
   local want
-  # The program and the modules it is built from: an edit to either rebuilds it.
-  want=$(cat "$src/go.mod" "$src/go.sum" "$src/main.go" | sha256sum | cut -d' ' -f1)
+  # The program and the modules it is built from: an edit to any of them rebuilds it.
+  want=$(cd "$src" && sha256sum go.mod go.sum ./*.go | sha256sum | cut -d' ' -f1) || return 1
   if [ -x "$bin" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     return 0
   fi
   find_go
   mkdir -p "$cache"
   echo "Building the embedded FerretDB (first time only: downloads Go modules, takes a few minutes)..." >&2
-  (cd "$src" && go build -trimpath -o "$bin.tmp" .)
-  mv "$bin.tmp" "$bin"
+  # Checked explicitly, so a failed build never writes the stamp: `set -e` is off inside a
+  # function called as `build && …` or `if build`.
+  (cd "$src" && go build -trimpath -o "$bin.tmp" .) || return 1
+  mv "$bin.tmp" "$bin" || return 1
   echo "$want" >"$stamp"
 }
 
@@ -92,6 +94,6 @@ case "${1:-}" in
   build) build ;;
   start) start ;;
   stop) stop ;;
-  path) build && echo "$bin" ;;
+  path) build; echo "$bin" ;;
   *) echo "usage: $0 build|start|stop|path" >&2; exit 2 ;;
 esac
