@@ -560,13 +560,14 @@ async function politeLogins(url, emails, clients, onMeasuring) {
   const stop = AbortSignal.timeout((WARM_UP_SECONDS + LOGIN_DURATION) * 1000);
   // Every client's request and Retry-After wait listen to it.
   setMaxListeners(2 * clients + 10, stop);
-  const warmUp = { answered: 0 };
-  let outcome;
+  let warmUpAnswered = 0;
+  let inWindow = false;
+  const result = { ok: [], unavailable: 0, statuses: {}, errors: 0 };
   // The measured seconds as they ran (a late timer shortens them), not as planned.
   let measured = { from: performance.now(), to: undefined };
   const measuring = setTimeout(() => {
     onMeasuring?.();
-    outcome = { ok: [], unavailable: 0, statuses: {}, errors: 0 };
+    inWindow = true;
     measured = { from: performance.now(), to: undefined };
   }, WARM_UP_SECONDS * 1000);
   stop.addEventListener('abort', () => (measured.to = performance.now()), { once: true });
@@ -582,13 +583,13 @@ async function politeLogins(url, emails, clients, onMeasuring) {
         try {
           answer = await postJson(`${url}/api/auth/login`, body, agent, stop);
         } catch {
-          if (!stop.aborted && outcome) outcome.errors++;
+          if (!stop.aborted && inWindow) result.errors++;
           continue;
         }
-        if (!outcome) warmUp.answered++;
-        else if (answer.status === 200) outcome.ok.push(performance.now() - started);
-        else if (answer.status === 503) outcome.unavailable++;
-        else outcome.statuses[answer.status] = (outcome.statuses[answer.status] ?? 0) + 1;
+        if (!inWindow) warmUpAnswered++;
+        else if (answer.status === 200) result.ok.push(performance.now() - started);
+        else if (answer.status === 503) result.unavailable++;
+        else result.statuses[answer.status] = (result.statuses[answer.status] ?? 0) + 1;
         if (answer.status === 503) {
           const wait = Number(answer.retryAfter) * 1000 * (0.5 + Math.random());
           await sleep(wait, undefined, { signal: stop }).catch(() => undefined);
@@ -598,7 +599,6 @@ async function politeLogins(url, emails, clients, onMeasuring) {
   );
   clearTimeout(measuring);
   agent.destroy();
-  const result = outcome ?? { ok: [], unavailable: 0, statuses: {}, errors: 0 };
   result.ok.sort((a, b) => a - b);
   const failures = Object.entries(result.statuses).map(([status, count]) => `${count} × ${status}`);
   if (result.errors > 0) failures.push(`${result.errors} errors`);
@@ -610,7 +610,7 @@ async function politeLogins(url, emails, clients, onMeasuring) {
     p50: percentile(result.ok, 50),
     p99: percentile(result.ok, 99),
     unavailable: result.unavailable,
-    warmUpCompleted: warmUp.answered,
+    warmUpCompleted: warmUpAnswered,
     failures,
   };
 }
