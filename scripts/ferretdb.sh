@@ -38,7 +38,7 @@ build() {
   fi
   find_go
   mkdir -p "$cache"
-  echo "Building the embedded FerretDB (first time only: downloads Go modules, takes a few minutes)..." >&2
+  echo "Building the embedded FerretDB (the first build downloads Go modules and takes a few minutes)..." >&2
   # Checked explicitly, so a failed build never writes the stamp: `set -e` is off inside a
   # function called as `build && …` or `if build`.
   (cd "$src" && go build -trimpath -o "$bin.tmp" .) || return 1
