@@ -55,6 +55,13 @@ import { freePort, startFerretDb } from '../test/support/ferretdb.mjs';
 const { MongoClient, ObjectId } = mongoose.mongo;
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * The Node flags `npm start` (and the image's CMD) runs the API with. Every server the bench
+ * starts, floors and ceilings included, runs with them: the ratios compare stacks, not flags.
+ */
+const START_FLAGS = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+  .scripts.start.split(' ')
+  .filter((word) => word.startsWith('--'));
 const growth = process.argv.includes('--growth');
 const duration = positiveNumber('BENCH_DURATION', 5);
 const connections = positiveNumber('BENCH_CONNECTIONS', 32);
@@ -98,6 +105,7 @@ async function main() {
   );
   console.log(
     `NODE_ENV=production, LOG_LEVEL=info (request log to a file), BCRYPT_ROUNDS=${rounds}, ` +
+      `servers run with \`node ${START_FLAGS.join(' ')}\` (as \`npm start\`), ` +
       `SESSION_CACHE_TTL_MS=${process.env.SESSION_CACHE_TTL_MS ?? '5000'}; each row: ` +
       `${WARM_UP_SECONDS} s warm-up, then ${duration} s` +
       (growth ? '' : ` with ${connections} connections`) +
@@ -918,7 +926,7 @@ createServer(async (req, res) => {
 
 function startProcess(name, args, env, logFile) {
   const out = logFile ? openSync(logFile, 'a') : 'pipe';
-  const child = spawn(process.execPath, args, {
+  const child = spawn(process.execPath, [...START_FLAGS, ...args], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', out, 'pipe'],

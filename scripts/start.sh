@@ -28,4 +28,4 @@ elif $dry_run; then
 fi
 npm run build --silent
 echo "API on http://localhost:${PORT:-3000}/api — Swagger UI at http://localhost:${PORT:-3000}/api/docs" >&2
-node dist/main.js
+npm start --silent

@@ -29,7 +29,7 @@ const CHECK_INTERVAL_MS = 200;
 /** HAProxy marks an instance down after 2 failed checks; the instance keeps serving until then. */
 const SHUTDOWN_DRAIN_MS = 1_000;
 
-/** The Dockerfile's `CMD ["node", "dist/main.js"]`, as an argument list. */
+/** The Dockerfile's `CMD ["node", "--max-semi-space-size=64", "dist/main.js"]`, as an argument list. */
 function imageCommand(): string[] {
   const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
   const cmd = /^CMD\s+(\[.*\])\s*$/m.exec(dockerfile);
@@ -87,7 +87,7 @@ describe('three instances behind HAProxy on one database', () => {
   let db: Connection;
 
   function start(port: number): Instance {
-    // `node dist/main.js` in the image; here the same file of the test build.
+    // `node --max-semi-space-size=64 dist/main.js` in the image; here the same file of the test build.
     const [program, ...args] = command;
     const child = spawn(
       program === 'node' ? process.execPath : program,
@@ -241,7 +241,7 @@ describe('three instances behind HAProxy on one database', () => {
   }
 
   it('runs the image start command and the deploy files name the same pieces', () => {
-    expect(command).toEqual(['node', 'dist/main.js']);
+    expect(command).toEqual(['node', '--max-semi-space-size=64', 'dist/main.js']);
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
       scripts: Record<string, string>;
     };
