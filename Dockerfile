@@ -30,7 +30,8 @@ EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/api/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # The same command `npm start` runs and test/scale/multi-instance.e2e-spec.ts starts three times.
-# --max-semi-space-size=64: a young generation of up to 2 × 64 MB instead of 2 × 16 MB; with the
-# default, most runs of docs/benchmark.md settle in a state where each scavenge copies ~2 MB and
-# GC takes ~13 % of the API's time (tenth pass there).
+# --max-semi-space-size=64: a young generation of up to 3 × 64 MB (default 3 × 16 MB). Measured on
+# Node 20 with the bench: without it, most API processes it started ran in a state where each
+# scavenge copied ~2 MB and GC took 12-14 % of their time (docs/benchmark.md, tenth pass; the
+# cause is not known). See docs/operations.md for lowering it on a small machine.
 CMD ["node", "--max-semi-space-size=64", "dist/main.js"]

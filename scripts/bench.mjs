@@ -59,9 +59,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
  * The Node flags `npm start` (and the image's CMD) runs the API with. Every server the bench
  * starts, floors and ceilings included, runs with them: the ratios compare stacks, not flags.
  */
-const START_FLAGS = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
-  .scripts.start.split(' ')
-  .filter((word) => word.startsWith('--'));
+const START_FLAGS = startFlags(
+  JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.start,
+);
 const growth = process.argv.includes('--growth');
 const duration = positiveNumber('BENCH_DURATION', 5);
 const connections = positiveNumber('BENCH_CONNECTIONS', 32);
@@ -923,6 +923,14 @@ createServer(async (req, res) => {
   res.end('hello world');
 }).listen(Number(process.env.PORT), '127.0.0.1');
 `;
+
+/** `node --flag=value … dist/main.js` → the flags; any other shape is refused, not guessed at. */
+function startFlags(command) {
+  const match = /^node((?:\s+--[\w-]+=\S+)*)\s+dist\/main\.js$/.exec(command);
+  if (!match)
+    throw new Error(`package.json's start script is not "node --flag=value … dist/main.js"`);
+  return match[1].split(/\s+/).filter(Boolean);
+}
 
 function startProcess(name, args, env, logFile) {
   const out = logFile ? openSync(logFile, 'a') : 'pipe';
