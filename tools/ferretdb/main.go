@@ -1,6 +1,6 @@
 // Command ferretdb runs FerretDB v1.24.2 on its SQLite backend through the
 // embeddable package, so Guardhouse gets a MongoDB wire-protocol server
-// without Docker or a MongoDB binary (see FERRETDB.md for why not `go install`).
+// without Docker or a MongoDB binary (see docs/operations.md for why not `go install`).
 package main
 
 import (
@@ -25,10 +25,10 @@ func main() {
 	gcPercent := flag.Int("gc-percent", 400, "Go's GC target (GOGC); a GOGC environment variable wins")
 	flag.Parse()
 
-	// FerretDB decodes every document a query reads (FERRETDB.md), so its live heap is small and
-	// its garbage large: with Go's default of 100 the collector ran so often that a login's
-	// database work cost ~14 ms of CPU against ~10.5 ms at 400 (resident memory ~59 MB against
-	// ~91 MB in the bench). See docs/benchmark.md.
+	// FerretDB decodes every document a query reads (docs/operations.md), so its live heap is
+	// small and its garbage large: with Go's default of 100 the collector ran so often that a
+	// login's database work cost ~14 ms of CPU against ~10.5 ms at 400 (resident memory ~59 MB
+	// against ~91 MB in the bench): docs/benchmark.md, eleventh pass.
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(*gcPercent)
 	}
