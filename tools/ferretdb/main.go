@@ -22,14 +22,14 @@ func main() {
 	dataDir := flag.String("data", ".data/ferretdb", "directory holding one SQLite file per database")
 	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on (keep it on loopback)")
 	logLevel := flag.String("log-level", "warn", "log level: debug, info, warn or error")
-	gcPercent := flag.Int("gc-percent", 400, "Go's GC target (GOGC); a GOGC environment variable wins")
+	gcPercent := flag.Int("gc-percent", 400, "Go's GC target (GOGC); a non-empty GOGC environment variable wins")
 	flag.Parse()
 
 	// FerretDB decodes every document a query reads (docs/operations.md), so its live heap is
 	// small and its garbage large: with Go's default of 100 the collector ran so often that a
-	// login's database work cost ~14 ms of CPU against ~10.5 ms at 400 (resident memory ~59 MB
+	// login's database work cost ~14 ms of CPU against ~11 ms at 400 (resident memory ~59 MB
 	// against ~91 MB in the bench): docs/benchmark.md, eleventh pass.
-	if _, set := os.LookupEnv("GOGC"); !set {
+	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(*gcPercent)
 	}
 
